@@ -1,0 +1,234 @@
+"""Report benchmarks (R-50..R-53) on an embedded SQLite database of 1,000,000 calls.
+
+Prints:
+  * the call-detail CSV export rate (the real streamed endpoint, 1,000,000 rows) next to Python's
+    csv.writer writing the same rows from memory in the same run (goal: at least half that rate);
+  * the export's peak memory, for 100,000 and 1,000,000 rows (goal: flat, under 150 MB);
+  * the report page time for 90 days at 10,000 calls a day (goal: under 1 s), published and live.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
+
+DAYS = 100
+CALLS_PER_DAY = 10_000
+SMS_PER_DAY = 2_000
+FIRST_DAY = dt.date(2026, 1, 1)
+TODAY = FIRST_DAY + dt.timedelta(days=DAYS + 2)
+DIALLED = ["+815000000000", "+815000000001"]
+MENU = [("main", "受付メニュー"), ("sub1", "ご予約"), ("sub2", "お問い合わせ"), ("sub3", "SMS案内")]
+OUTCOMES = ["completed"] * 14 + ["abandoned"] * 3 + ["transferred", "voicemail"]
+PASSWORD = "bench-password-1"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class PeakRss:
+    """Samples the process's resident memory every 20 ms while the block runs."""
+
+    def __enter__(self):
+        self.start = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def build_app(db_path: Path):
+    from web import create_app
+
+    return create_app({
+        "database.url": f"sqlite:///{db_path}", "web.secret_key": "bench", "twilio.auth_token": "bench",
+        "web.public_base_url": "http://localhost", "reports.retention_days": DAYS + 20,
+    })
+
+
+def bulk_insert(database, model, rows: list[dict]) -> None:
+    """executemany straight on the connection (peewee's per-row work would dominate the set-up time);
+    columns not given get the model's defaults, so new columns of other packages do not break the bench."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.sorted_fields if f.name in rows[0] or f.default is not None or f.null]
+    fields = [f for f in fields if not (f.primary_key and f.name not in rows[0])]
+    defaults = {f.name: f.db_value(f.default() if callable(f.default) else f.default) for f in fields}
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" for _ in fields)})'
+    names = [f.name for f in fields]
+    database.connection().executemany(sql, [tuple(row.get(n, defaults[n]) for n in names) for row in rows])
+
+
+def fill(database) -> None:
+    """100 days x 10,000 calls with their menu paths (2-3 events each), and 2,000 SMS a day."""
+    from ivr.models import Call, CallEvent, Flow, Node
+    from sms.models import Message
+
+    flow = Flow.create(name="代表番号", number=DIALLED[0], entry_key="main")
+    for position, (key, name) in enumerate(MENU):
+        Node.create(flow=flow, key=key, name=name, kind="menu", position=position)
+    rng = random.Random(7)
+    call_id = 0
+    for day_index in range(DAYS):
+        day = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day_index), dt.time(8, 0))
+        calls, events, messages = [], [], []
+        for n in range(CALLS_PER_DAY):
+            call_id += 1
+            started = day + dt.timedelta(seconds=n * 5)
+            outcome = rng.choice(OUTCOMES)
+            digit = rng.choice("123")
+            sub_key, sub_name = MENU[int(digit)]
+            seconds = rng.randint(10, 300)
+            abandoned = outcome == "abandoned"
+            sid = f"CA{call_id:032d}"
+            calls.append({
+                "id": call_id, "call_sid": sid, "flow": flow.id, "from_number": f"+8190{rng.randint(0, 99_999_999):08d}",
+                "to_number": DIALLED[n % 2], "started_at": str(started),
+                "ended_at": str(started + dt.timedelta(seconds=seconds)), "duration_seconds": seconds,
+                "outcome": outcome, "last_node_key": "main" if abandoned else sub_key,
+                "last_node_name": "受付メニュー" if abandoned else sub_name,
+                "abandoned_node_key": "main" if abandoned else None,
+                "abandoned_node_name": "受付メニュー" if abandoned else None,
+            })
+            steps = [("node", "main", "受付メニュー", "")]
+            steps += [("timeout", "main", "受付メニュー", "")] if abandoned else [
+                ("digit", "main", "受付メニュー", digit), ("node", sub_key, sub_name, "")]
+            for offset, (kind, key, name, digits) in enumerate(steps):
+                events.append({"call": call_id, "at": str(started + dt.timedelta(seconds=4 + offset)), "kind": kind,
+                               "node_key": key, "node_name": name, "digits": digits, "detail": ""})
+            if n < SMS_PER_DAY:
+                messages.append({"created_at": str(started + dt.timedelta(seconds=30)), "to_number": "+819011112222",
+                                 "body": "ご案内です", "state": rng.choice(["delivered"] * 8 + ["failed", "unknown"]),
+                                 "source": "ivr", "call_sid": sid, "clicks": rng.choice([0, 0, 1]),
+                                 "updated_at": str(started)})
+        with database.atomic():
+            bulk_insert(database, Call, calls)
+            bulk_insert(database, CallEvent, events)
+            bulk_insert(database, Message, messages)
+
+
+def logged_in_client(app):
+    from core.models import User
+    from web.auth import hash_password
+
+    User.create(username="bench-admin", role="admin", password_hash=hash_password(PASSWORD))
+    client = app.test_client()
+    token_page = client.get("/login").get_data(as_text=True)
+    token = token_page.split('name="csrf-token" content="')[1].split('"')[0]
+    response = client.post("/login", data={"username": "bench-admin", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, "bench login failed"
+    return client
+
+
+def export(client, start: dt.date, end: dt.date) -> tuple[float, int, int, PeakRss]:
+    """Stream /reports/calls.csv for start..end; returns seconds, bytes, rows, memory."""
+    url = f"/reports/calls.csv?from={start}&to={end}&mode=live"
+    size = lines = 0
+    with PeakRss() as memory:
+        began = time.perf_counter()
+        response = client.get(url, buffered=False)
+        for chunk in response.response:
+            size += len(chunk)
+            lines += chunk.count(b"\r\n")
+        response.close()
+        seconds = time.perf_counter() - began
+    return seconds, size, lines - 1, memory
+
+
+def baseline(start: dt.date, end: dt.date) -> tuple[float, int]:
+    """csv.writer writing the very same rows, held in memory beforehand (the time to make them is not counted)."""
+    from reports.exports import CALL_HEADER, call_csv_rows
+    from reports.queries import CallFilter
+
+    rows = list(call_csv_rows(CallFilter(start, end)))
+    with open(os.devnull, "w", encoding="utf-8-sig", newline="") as sink:
+        began = time.perf_counter()
+        writer = csv.writer(sink, lineterminator="\r\n")
+        writer.writerow(CALL_HEADER)
+        writer.writerows(rows)
+        seconds = time.perf_counter() - began
+    return seconds, len(rows)
+
+
+def timed_get(client, url: str, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def main() -> int:
+    from core import clock
+    from core.db import database
+    from reports.jobs import refresh_reports
+
+    clock.use_clock(clock.FakeClock(dt.datetime.combine(TODAY, dt.time(13, 0))))
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_app(Path(tmp) / "bench.db")
+        with app.app_context(), database.connection_context():
+            began = time.perf_counter()
+            fill(database)
+            total_calls = DAYS * CALLS_PER_DAY
+            print(f"data: {total_calls:,} calls, {DAYS * SMS_PER_DAY:,} SMS over {DAYS} days "
+                  f"({time.perf_counter() - began:.1f} s to insert)")
+            began = time.perf_counter()
+            print(f"refresh (publish {refresh_reports()}): {time.perf_counter() - began:.2f} s")
+            client = logged_in_client(app)
+            last = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+
+            small = export(client, FIRST_DAY, FIRST_DAY + dt.timedelta(days=9))
+            full = export(client, FIRST_DAY, last)
+            base_seconds, base_rows = baseline(FIRST_DAY, last)
+            assert full[2] == base_rows == total_calls, (full[2], base_rows)
+            export_rate = full[2] / full[0]
+            base_rate = base_rows / base_seconds
+            print(f"CSV export (streamed /reports/calls.csv, DB read + paths + csv + UTF-8): {full[2]:,} rows in "
+                  f"{full[0]:.1f} s = {export_rate:,.0f} rows/s, {full[1] / 1e6:.0f} MB")
+            print(f"csv.writer baseline (same rows from memory):               {base_rows:,} rows in "
+                  f"{base_seconds:.1f} s = {base_rate:,.0f} rows/s")
+            print(f"export / baseline rate: {export_rate / base_rate:.2f} (goal >= 0.50)")
+            for label, (_, _, rows, memory) in (("100,000-row", small), ("1,000,000-row", full)):
+                print(f"peak memory during the {label} export: {memory.peak:.0f} MB resident "
+                      f"(+{memory.peak - memory.start:.1f} MB over the {memory.start:.0f} MB before it; goal flat, "
+                      f"< 150 MB)")
+
+            start90 = last - dt.timedelta(days=89)
+            published = timed_get(client, f"/reports/?from={start90}&to={last}")
+            live = timed_get(client, f"/reports/?from={start90}&to={last}&mode=live", repeat=1)
+            calls_page = timed_get(client, f"/reports/calls?from={start90}&to={last}&mode=live")
+            print(f"report page, 90 days x {CALLS_PER_DAY:,} calls/day, published: {published * 1000:.0f} ms "
+                  f"(goal < 1000 ms)")
+            print(f"report page, same range, admins' live view (aggregated from 900,000 calls): {live * 1000:.0f} ms")
+            print(f"call detail page, same range, first page: {calls_page * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Twilio helpers: signature check on webhooks, TwiML responses, the REST client, request signing.
+
+In simulator mode the same signature check applies; the simulator signs its own requests with the
+same auth token, so what staff try is exactly what Twilio would do.
+"""
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
+
+
+def auth_token() -> str:
+    return current_app.config["TWILIO_AUTH_TOKEN"]
+
+
+def public_base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def public_url_of_request() -> str:
+    """The URL Twilio called: PUBLIC_BASE_URL + path + query, never request.url (proxies rewrite it)."""
+    url = public_base_url() + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    return url
+
+
+def external_url(path: str) -> str:
+    """An absolute URL on the public base, for TwiML and callbacks."""
+    parts = urlsplit(path)
+    if parts.scheme:
+        return path
+    return public_base_url() + (path if path.startswith("/") else "/" + path)
+
+
+def signature_for(url: str, params: dict, token: str | None = None) -> str:
+    """The X-Twilio-Signature Twilio would send for a form POST to `url`."""
+    return RequestValidator(token or auth_token()).compute_signature(url, params)
+
+
+def twilio_signature_required(view):
+    """Webhook decorator: 403 unless X-Twilio-Signature matches this request."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        signature = request.headers.get("X-Twilio-Signature", "")
+        params = request.form.to_dict(flat=True) if request.method == "POST" else {}
+        valid = bool(signature) and RequestValidator(auth_token()).validate(
+            public_url_of_request(), params, signature
+        )
+        if not valid:
+            current_app.logger.warning("rejected unsigned or forged Twilio request to %s", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def twiml(response: VoiceResponse) -> Response:
+    """Return TwiML as text/xml."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def rest_client():
+    """The real twilio REST client, aimed at TWILIO_API_BASE_URL (a local Twilio-compatible server in tests)."""
+    from twilio.rest import Client
+
+    settings = current_app.config["SETTINGS"]
+    client = Client(settings["twilio.account_sid"] or "AC" + "0" * 32, auth_token())
+    base = settings["twilio.api_base_url"]
+    if base and base != "https://api.twilio.com":
+        client.api.base_url = base
+    return client

@@ -1,0 +1,29 @@
+"""Guidance: speech synthesis, voice files (音声ファイル作成), original guidance (オリジナルガイダンス登録) and the
+telephone audio served to Twilio under /audio/. Other packages use guidance.public only."""
+from __future__ import annotations
+
+# The two ready-made messages of seed 004 ("ガイダンス例").
+READY_MADE = (
+    ("入力タイムアウト時", "timeout", "入力が確認できません。案内をお聞きいただきもう一度入力してください。"),
+    ("入力ミス時", "mis_entry", "入力が間違っています。案内をお聞きいただきもう一度入力してください。"),
+)
+
+
+def init_app(app) -> None:
+    from guidance.views import bp
+
+    app.register_blueprint(bp)
+
+
+def register_jobs(registry, app) -> None:
+    from guidance.resynth import resume_stalled_jobs
+
+    registry.every("guidance.resume_resynth", 60, resume_stalled_jobs)
+
+
+def seed_defaults(app) -> None:
+    """Make the ready-made timeout and mis-entry guidance once (by name; a renamed or edited one is left alone)."""
+    from guidance.service import ensure_guidance
+
+    for name, kind, text in READY_MADE:
+        ensure_guidance(name, kind, text)

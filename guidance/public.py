@@ -1,0 +1,64 @@
+"""What other packages (ivr) may call. Everything here reads or writes through guidance's own models.
+
+    playlist(guidance_id) -> list[PlayItem]        absolute audio URLs in order (database only)
+    guidance_choices(kind=None) -> [(id, label)]   for editor dropdowns
+    ensure_guidance(name, kind, text) -> id        idempotent by name; synthesizes now
+    register_usage_finder(fn)                      fn(guidance_id) -> [description]; blocks deletion
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from guidance.models import KINDS, Guidance, GuidanceItem, VoiceFile
+
+UsageFinder = Callable[[int], list[str]]
+_usage_finders: list[UsageFinder] = []
+
+
+class PlayItem(NamedTuple):
+    url: str | None  # absolute URL of the 8 kHz WAV; None when no audio exists (IVR then uses <Say>)
+    text: str
+
+
+def audio_path(audio_hash: str) -> str:
+    """The stable public path of one stored WAV (served by guidance.audio)."""
+    return f"/audio/{audio_hash}.wav"
+
+
+def playlist(guidance_id: int) -> list[PlayItem]:
+    """The voice files of a guidance in order; unknown guidance → []."""
+    from core.twilio import external_url
+
+    rows = (GuidanceItem.select(GuidanceItem, VoiceFile).join(VoiceFile)
+            .where(GuidanceItem.guidance == guidance_id).order_by(GuidanceItem.position))
+    return [PlayItem(external_url(audio_path(row.voice_file.audio_hash)) if row.voice_file.audio_hash else None,
+                     row.voice_file.text)
+            for row in rows]
+
+
+def guidance_choices(kind: str | None = None) -> list[tuple[int, str]]:
+    """(id, "name（kind label）") of every guidance, optionally of one kind, ordered by kind then name."""
+    query = Guidance.search(kind=kind or "")
+    return [(g.id, f"{g.name}（{KINDS.get(g.kind, g.kind)}）") for g in query]
+
+
+def ensure_guidance(name: str, kind: str, text: str) -> int:
+    """The id of the guidance called `name`; made now (voice file synthesized on the spot) if missing."""
+    from guidance.service import ensure_guidance as ensure
+
+    return ensure(name, kind, text)
+
+
+def register_usage_finder(fn: UsageFinder) -> None:
+    """Let another package say who uses a guidance, so it is not deleted from under them."""
+    if fn not in _usage_finders:
+        _usage_finders.append(fn)
+
+
+def guidance_users(guidance_id: int) -> list[str]:
+    """Descriptions of everything that uses a guidance (from every registered finder)."""
+    found: list[str] = []
+    for finder in _usage_finders:
+        found.extend(finder(guidance_id))
+    return found

@@ -1,0 +1,21 @@
+"""IVR: call flows with PB routing, Twilio voice webhooks, call records, routing settings UI, call simulator."""
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Register the staff pages and the Twilio webhooks (signature-checked, so CSRF-exempt)."""
+    from core.extensions import csrf
+    from guidance import public as guidance_public
+    from ivr import public, views, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
+    app.register_blueprint(views.bp)
+    guidance_public.register_usage_finder(public.guidance_usage)
+
+
+def seed_defaults(app) -> None:
+    """The demo flow of SPEC §11 on first start (idempotent)."""
+    from ivr.demo import seed_demo_flow
+
+    seed_demo_flow()

@@ -1,0 +1,244 @@
+"""Calls in the database: answer, continue and end a call, from the request parameters Twilio sends.
+
+Each TwiML answer carries a step number in its action URLs. A request for the step the call waits
+for claims it (a conditional UPDATE, so two copies of one request cannot both pass), runs the
+engine and stores the answer; a repeated request (Twilio's retry) gets the stored answer again and
+changes nothing: no second SMS, no retry counted twice. Everything is read from the database: no
+synthesis and no provider call happens here (SMS are only queued).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from peewee import IntegrityError
+
+from core import clock
+from core.calendar import calendar_for
+from core.db import database
+from core.twilio import external_url
+from guidance import public as guidance_public
+from ivr import flow as f
+from ivr import twiml
+from ivr.models import Call, CallerRule, CallEvent, Flow
+from ivr.numbers import normalize_dialled, normalize_caller
+from sms import public as sms_public
+
+log = logging.getLogger("ivr.calls")
+FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+WITHHELD = "withheld"
+
+
+class Replayed(Exception):
+    """The step was taken by an earlier copy of this request."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    xml: str
+    call_sid: str
+
+
+# --- flows, cached per revision ----------------------------------------------------------------------------
+def flow_spec(flow_id: int, revision: str) -> f.FlowSpec:
+    """The parsed flow; re-read only when its revision changed (any process may have saved it)."""
+    cache = current_app.extensions.setdefault("ivr_flow_cache", {})
+    cached = cache.get(flow_id)
+    if cached and cached[0] == revision:
+        return cached[1]
+    flow = Flow.get_by_id(flow_id)
+    spec = flow.spec()
+    cache[flow_id] = (flow.revision, spec)
+    return spec
+
+
+def action_url(step: int) -> str:
+    return external_url(url_for("twilio_voice.step", step=step))
+
+
+def ports_for(call_sid: str, step: int) -> f.Ports:
+    def send_sms(box: int, to: str, node_key: str):
+        return sms_public.send_box_to_caller(box, to, call_sid=call_sid,
+                                             idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
+
+    return f.Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
+                   check_mobile=sms_public.check_mobile, send_sms=send_sms)
+
+
+# --- answering -------------------------------------------------------------------------------------------------
+def answer(params: dict, simulated: bool = False) -> Answer:
+    """POST /twilio/voice: a new call (or Twilio's retry of it)."""
+    sid = params.get("CallSid", "")
+    existing = Call.get_or_none(Call.call_sid == sid)
+    if existing is not None:
+        return Answer(existing.last_response, sid)
+    try:
+        with database.atomic():
+            return Answer(_answer_new(sid, params, simulated), sid)
+    except IntegrityError:  # a copy of this request created the call first
+        return Answer(Call.get(Call.call_sid == sid).last_response, sid)
+
+
+def _answer_new(sid: str, params: dict, simulated: bool) -> str:
+    to = normalize_dialled(params.get("To", ""))
+    caller = params.get("From", "")
+    flow = Flow.get_or_none(Flow.number == to)
+    call = Call.create(call_sid=sid, flow=flow, from_number=normalize_caller(caller), to_number=to,
+                       started_at=clock.now(), simulated=simulated, step=1)
+    if flow is None:
+        return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
+    rule = caller_rule(caller, flow)
+    if rule is not None and rule.action == "block":
+        return _end_at_once(call, twiml.rejected(), "completed", "hangup", "着信拒否リストの番号のため拒否しました")
+    spec = flow_spec(flow.id, flow.revision)
+    entry = rule.node_key if rule is not None else None
+    try:
+        result = f.start(spec, f.new_state(caller), ports_for(sid, 0), entry)
+    except f.FlowError as exc:
+        return _fail(call, exc)
+    return _store(call, result, 1)
+
+
+def caller_rule(caller: str, flow: Flow) -> CallerRule | None:
+    """R-09a: a block (everywhere or in this flow) wins over routing to a node of this flow."""
+    numbers = [normalize_caller(caller)]
+    if sms_public.check_mobile(caller).withheld:
+        numbers.append(WITHHELD)
+    rules = list(CallerRule.select().where(CallerRule.number.in_(numbers),
+                                           CallerRule.flow.is_null() | (CallerRule.flow == flow.id)))
+    rules.sort(key=lambda r: (r.action != "block", r.flow_id is None))
+    return rules[0] if rules else None
+
+
+def proceed(step: int, params: dict) -> Answer:
+    """POST /twilio/voice/step/<step>: the caller pressed keys, timed out, a transfer or a recording ended."""
+    sid = params.get("CallSid", "")
+    call = Call.get_or_none(Call.call_sid == sid)
+    if call is None:
+        log.warning("step %s for unknown call %s", step, sid)
+        return Answer(str(twiml.system_error()), sid)
+    if step != call.step:
+        if step > call.step:
+            log.warning("call %s: step %s requested, %s expected", sid, step, call.step)
+        return Answer(call.last_response, sid)
+    try:
+        with database.atomic():
+            claimed = Call.update(step=step + 1).where((Call.id == call.id) & (Call.step == step)).execute()
+            if not claimed:
+                raise Replayed()
+            return Answer(_proceed_claimed(call, step, params), sid)
+    except Replayed:
+        return Answer(Call.get_by_id(call.id).last_response, sid)
+
+
+def _proceed_claimed(call: Call, step: int, params: dict) -> str:
+    state = call.state_map()
+    wait = state.get("wait")
+    if call.flow_id is None or not wait:
+        return call.last_response
+    try:
+        spec = flow_spec(call.flow_id, call.flow.revision)
+        given = f.input_from_params(wait["mode"], params)
+        result = f.resume(spec, state, given, ports_for(call.call_sid, step))
+    except (f.FlowError, Flow.DoesNotExist) as exc:
+        return _fail(call, exc)
+    return _store(call, result, step + 1)
+
+
+def _store(call: Call, result: f.Step, next_step: int) -> str:
+    xml = str(twiml.render(result.verbs, action_url(next_step), guidance_public.playlist))
+    fields = dict(step=next_step, state=json.dumps(result.state, ensure_ascii=False), last_response=xml,
+                  outcome=result.outcome)
+    if result.last_node is not None:
+        fields.update(last_node_key=result.last_node.key, last_node_name=result.last_node.label[:100])
+    Call.update(**fields).where(Call.id == call.id).execute()
+    _add_events(call, result.events)
+    return xml
+
+
+def _end_at_once(call: Call, response, outcome: str, kind: str, detail: str) -> str:
+    xml = str(response)
+    Call.update(outcome=outcome, last_response=xml, last_node_name=detail[:100]).where(Call.id == call.id).execute()
+    _add_events(call, [f.Event(kind, detail=detail)])
+    return xml
+
+
+def _fail(call: Call, exc: Exception) -> str:
+    log.error("call %s: flow error: %s", call.call_sid, exc)
+    return _end_at_once(call, twiml.system_error(), "error", "error", f"フローエラー: {exc}")
+
+
+def _add_events(call: Call, events: list[f.Event]) -> None:
+    if not events:
+        return
+    now = clock.now()
+    CallEvent.insert_many([
+        dict(call=call.id, at=now, kind=e.kind, node_key=e.node_key[:40], node_name=e.node_name[:100],
+             digits=e.digits[:32], detail=e.detail) for e in events
+    ]).execute()
+
+
+# --- the end of a call ------------------------------------------------------------------------------------------
+def ended(params: dict) -> None:
+    """POST /twilio/voice/status: the call is over; a call that never reached an end node was abandoned (R-04)."""
+    sid = params.get("CallSid", "")
+    status = params.get("CallStatus", "")
+    call = Call.get_or_none(Call.call_sid == sid)
+    if call is None:
+        log.warning("status %s for unknown call %s", status, sid)
+        return
+    if status not in FINAL_STATUSES:
+        Call.update(status=status).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
+        return
+    if call.ended_at is not None:
+        return  # a repeated callback
+    now = clock.now()
+    state = call.state_map()
+    outcome, abandoned = f.hangup_outcome(call.outcome, state)
+    fields = dict(status=status, ended_at=now, outcome=outcome, duration_seconds=_duration(params, call, now))
+    events = []
+    if abandoned:
+        key = (state.get("wait") or {}).get("node") or call.last_node_key
+        name = _node_name(call, key)
+        fields.update(abandoned_node_key=key, abandoned_node_name=name[:100])
+        events.append(f.Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
+    elif call.outcome is None:
+        events.append(f.Event("hangup", call.last_node_key, call.last_node_name,
+                              detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
+    else:
+        events.append(f.Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
+    with database.atomic():
+        updated = Call.update(**fields).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
+        if updated:
+            _add_events(call, events)
+
+
+def _duration(params: dict, call: Call, now) -> int:
+    try:
+        return max(0, int(params.get("CallDuration", "")))
+    except ValueError:
+        return max(0, int((now - call.started_at).total_seconds()))
+
+
+def _node_name(call: Call, key: str) -> str:
+    if call.flow_id is None or not key:
+        return call.last_node_name or key or ""
+    try:
+        node = flow_spec(call.flow_id, call.flow.revision).nodes.get(key)
+    except Flow.DoesNotExist:
+        node = None
+    return node.label if node else (call.last_node_name or key)
+
+
+def abandoned_detail(call: Call, key: str) -> str:
+    """Where the caller hung up: the node and the guidance it was playing."""
+    name = _node_name(call, key)
+    if call.flow_id is None:
+        return name
+    node = flow_spec(call.flow_id, call.flow.revision).nodes.get(key)
+    if node is None or not node.guidance:
+        return name
+    labels = dict(guidance_public.guidance_choices())
+    return f"{name}（ガイダンス: {labels.get(node.guidance, node.guidance)}）"

@@ -1,0 +1,170 @@
+"""Editor forms ↔ flow specs. Rows keep what the user typed (strings), so a refused form re-renders unchanged."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ivr import flow as f
+from ivr.messages import EXIT_LABELS
+from ivr.numbers import to_e164
+
+BRANCH_ROWS = 12
+MENU_FIELDS = ("guidance", "timeout_guidance", "mis_entry_guidance", "digits", "timeout", "max_tries")
+INT_FIELDS = {"digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "リトライ回数",
+              "transfer_timeout": "呼び出し時間（秒）", "max_seconds": "録音時間（秒）"}
+ROW_INDEX = re.compile(r"^nodes-(\d+)-key$")
+
+
+def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
+    """A new node as the editor shows it, with the R-09b defaults of the settings."""
+    return {
+        "index": index, "key": "", "name": "", "kind": "menu", "delete": False,
+        "guidance": "", "timeout_guidance": "", "mis_entry_guidance": "",
+        "digits": str(defaults.get("digits", 1)), "timeout": str(defaults.get("timeout", 5)),
+        "max_tries": str(defaults.get("max_tries", 3)),
+        "branches": [("", "")] * BRANCH_ROWS, "exits": {name: "" for name in EXIT_LABELS},
+        "box_number": "", "ask_number": False, "number_entry_guidance": "", "invalid_number_guidance": "",
+        "transfer_number": "", "transfer_timeout": str(defaults.get("transfer_timeout", 30)),
+        "max_seconds": str(defaults.get("max_seconds", 120)),
+        "weekdays": ["0", "1", "2", "3", "4"], "open": "09:00", "close": "18:00", "closed_on_holidays": True,
+    }
+
+
+def row_from_spec(node: f.NodeSpec, index: int, defaults: Mapping[str, Any]) -> dict:
+    row = blank_row(index, defaults)
+    hours = f.Hours.from_params(node.params)
+    branches = sorted(node.branches.items())
+    row.update(
+        key=node.key, name=node.name, kind=node.kind,
+        guidance=_s(node.guidance), timeout_guidance=_s(node.timeout_guidance),
+        mis_entry_guidance=_s(node.mis_entry_guidance),
+        digits=str(node.digits), timeout=str(node.timeout), max_tries=str(node.max_tries),
+        branches=branches + [("", "")] * max(0, BRANCH_ROWS - len(branches)),
+        exits={name: node.exits.get(name, "") for name in EXIT_LABELS},
+        box_number=_s(node.param("box_number")), ask_number=bool(node.param("ask_number")),
+        number_entry_guidance=_s(node.param("number_entry_guidance")),
+        invalid_number_guidance=_s(node.param("invalid_number_guidance")),
+        transfer_number=_s(node.param("number")), transfer_timeout=_s(node.param("timeout", 30)),
+        max_seconds=_s(node.param("max_seconds", 120)),
+        weekdays=[str(d) for d in hours.weekdays], open=hours.open, close=hours.close,
+        closed_on_holidays=hours.closed_on_holidays,
+    )
+    return row
+
+
+def rows_from_spec(spec: f.FlowSpec, defaults: Mapping[str, Any]) -> list[dict]:
+    return [row_from_spec(node, i, defaults) for i, node in enumerate(spec.nodes.values())]
+
+
+def row_from_form(form, prefix: str, index: int, defaults: Mapping[str, Any], base: dict | None = None) -> dict:
+    """What the user typed for one node; fields the form does not carry keep `base`'s values."""
+    row = dict(base) if base is not None else blank_row(index, defaults)
+    row["index"] = index
+
+    def take(name):
+        if prefix + name in form:
+            row[name] = form.get(prefix + name, "").strip()
+
+    for name in ("key", "name", "kind", *MENU_FIELDS, "box_number", "number_entry_guidance",
+                 "invalid_number_guidance", "transfer_number", "transfer_timeout", "max_seconds", "open", "close"):
+        take(name)
+    if prefix + "branch-0-digit" in form:
+        row["branches"] = [(form.get(f"{prefix}branch-{j}-digit", "").strip(),
+                            form.get(f"{prefix}branch-{j}-target", "").strip()) for j in range(BRANCH_ROWS)]
+    exits = dict(row["exits"])
+    for name in EXIT_LABELS:
+        if prefix + f"exit-{name}" in form:
+            exits[name] = form.get(prefix + f"exit-{name}", "").strip()
+    row["exits"] = exits
+    if prefix + "kind" in form:  # checkboxes are absent when unticked: only a whole node form sets them
+        row["ask_number"] = bool(form.get(prefix + "ask_number"))
+        row["closed_on_holidays"] = bool(form.get(prefix + "closed_on_holidays"))
+        row["weekdays"] = form.getlist(prefix + "weekdays")
+        row["delete"] = bool(form.get(prefix + "delete"))
+    return row
+
+
+def rows_from_form(form, defaults: Mapping[str, Any]) -> list[dict]:
+    indexes = sorted(int(m.group(1)) for m in (ROW_INDEX.match(k) for k in form.keys()) if m)
+    return [row_from_form(form, f"nodes-{i}-", i, defaults) for i in indexes]
+
+
+def is_blank(row: dict) -> bool:
+    return not row["key"] and not row["name"]
+
+
+def spec_from_rows(rows: list[dict], entry: str) -> tuple[f.FlowSpec, list[str]]:
+    """The flow the rows describe, and the problems only the form can see (numbers that are not numbers)."""
+    errors: list[str] = []
+    nodes: dict[str, f.NodeSpec] = {}
+    for row in rows:
+        if row.get("delete") or is_blank(row):
+            continue
+        node, problems = node_from_row(row)
+        errors += problems
+        if node.key in nodes:
+            errors.append(f"ノード「{node.label}」({node.key}): ID「{node.key}」が重複しています。")
+        nodes[node.key] = node
+    return f.FlowSpec(entry=entry, nodes=nodes), errors
+
+
+def node_from_row(row: dict) -> tuple[f.NodeSpec, list[str]]:
+    label = f"ノード「{row['name'] or row['key']}」({row['key']})"
+    errors: list[str] = []
+
+    def integer(name: str, default: int) -> int:
+        value = row.get(name, "")
+        if value == "":
+            return default
+        if not re.fullmatch(r"\d{1,4}", value):
+            errors.append(f"{label}: {INT_FIELDS[name]}は半角数字で入力してください（入力: {value}）。")
+            return default
+        return int(value)
+
+    def guidance(name: str) -> int | None:
+        value = row.get(name, "")
+        if value == "":
+            return None
+        if not value.isdigit():
+            errors.append(f"{label}: ガイダンスの選択が正しくありません。")
+            return None
+        return int(value)
+
+    kind = row["kind"]
+    exits = {name: target for name, target in row["exits"].items() if name in f.REQUIRED_EXITS.get(kind, ())}
+    if kind == "menu":
+        exits.update({digit: target for digit, target in row["branches"] if digit or target})
+    params = params_from_row(row, kind, integer, guidance, errors, label)
+    node = f.NodeSpec(key=row["key"], kind=kind, name=row["name"][:100], guidance=guidance("guidance"),
+                      timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
+                      mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
+                      digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
+                      exits=exits, params=params)
+    return node, errors
+
+
+def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
+    if kind == "sms":
+        box = row.get("box_number", "")
+        if box and not box.isdigit():
+            errors.append(f"{label}: 蓄積BOXの選択が正しくありません。")
+        return {"box_number": int(box) if box.isdigit() else None, "ask_number": bool(row.get("ask_number")),
+                "number_entry_guidance": guidance("number_entry_guidance"),
+                "invalid_number_guidance": guidance("invalid_number_guidance")}
+    if kind == "transfer":
+        raw = row.get("transfer_number", "")
+        number = to_e164(raw) if raw else ""
+        if raw and not number:
+            errors.append(f"{label}: 転送先の電話番号を正しく入力してください（入力: {raw}）。")
+        return {"number": number or raw, "timeout": integer("transfer_timeout", 30)}
+    if kind == "voicemail":
+        return {"max_seconds": integer("max_seconds", 120)}
+    if kind == "hours":
+        weekdays = sorted({int(d) for d in row.get("weekdays", []) if str(d).isdigit()})
+        return {"hours": {"weekdays": weekdays, "open": row.get("open", ""), "close": row.get("close", ""),
+                          "closed_on_holidays": bool(row.get("closed_on_holidays"))}}
+    return {}
+
+
+def _s(value) -> str:
+    return "" if value is None else str(value)

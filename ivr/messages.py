@@ -1,0 +1,68 @@
+"""Japanese texts of the IVR: what callers hear when no guidance is configured, and labels for staff."""
+from __future__ import annotations
+
+# --- spoken (<Say language="ja-JP">) ----------------------------------------------------------------
+UNKNOWN_NUMBER = ("お電話ありがとうございます。申し訳ございませんが、おかけになった番号は現在ご利用いただけません。"
+                  "恐れ入りますが、番号をお確かめのうえ、おかけ直しください。")
+SYSTEM_ERROR = "申し訳ございません。ただいまシステムで問題が発生しております。時間をおいて、おかけ直しください。"
+DEFAULT_TIMEOUT = "入力が確認できません。案内をお聞きいただき、もう一度入力してください。"
+DEFAULT_MIS_ENTRY = "入力が間違っています。案内をお聞きいただき、もう一度入力してください。"
+NUMBER_ENTRY_PROMPT = ("ショートメッセージをお送りする携帯電話番号を、ゼロから始まる11桁で入力してください。"
+                       "入力が終わりましたら、シャープを押してください。")
+NUMBER_TIMEOUT = "携帯電話番号の入力が確認できません。"
+NUMBER_READBACK = "入力された番号は、{digits}、です。よろしければ1を、入力し直す場合は2を押してください。"
+CONFIRM_AGAIN = "1か2を押してください。"
+NUMBER_PROBLEMS = {
+    "length": "入力された番号の桁数が正しくありません。携帯電話番号は11桁です。",
+    "ip_phone": "ゼロゴーゼロから始まるアイピー電話の番号には、ショートメッセージをお送りできません。",
+    "unassigned": "入力された番号は、携帯電話の番号として使われていません。",
+    "not_mobile": "入力された番号は、携帯電話の番号ではありません。",
+}
+VOICEMAIL_EMPTY = "録音が確認できませんでした。お電話ありがとうございました。"
+VOICEMAIL_THANKS = "メッセージを承りました。お電話ありがとうございました。"
+
+# Japanese IVRs read numbers one digit at a time; kana keep the synthesizer from reading "090" as a number.
+DIGIT_READINGS = {
+    "0": "ゼロ", "1": "イチ", "2": "ニー", "3": "サン", "4": "ヨン",
+    "5": "ゴー", "6": "ロク", "7": "ナナ", "8": "ハチ", "9": "キュウ", "*": "コメ", "#": "シャープ",
+}
+
+# --- for staff ---------------------------------------------------------------------------------------
+KIND_LABELS = {
+    "menu": "PBメニュー（入力指示ルーティング）",
+    "play": "ガイダンス再生",
+    "sms": "SMS送信（蓄積BOX）",
+    "transfer": "転送",
+    "voicemail": "留守番電話（録音）",
+    "hours": "営業時間分岐",
+    "goto": "メニューへ移動",
+    "hangup": "終話",
+}
+EXIT_LABELS = {
+    "next": "次へ",
+    "fallback": "リトライ上限時",
+    "cannot_send": "送信不可時",
+    "no_answer": "不応答時",
+    "open": "営業時間内",
+    "closed": "営業時間外・休日",
+    "target": "移動先",
+}
+OUTCOME_LABELS = {
+    "completed": "完了",
+    "abandoned": "途中放棄",
+    "transferred": "転送",
+    "voicemail": "留守番電話",
+    "error": "エラー",
+}
+EVENT_LABELS = {
+    "node": "ノード",
+    "digit": "入力",
+    "timeout": "入力タイムアウト",
+    "mis_entry": "入力ミス",
+    "sms": "SMS",
+    "transfer": "転送",
+    "voicemail": "留守番電話",
+    "hangup": "切断",
+    "error": "エラー",
+}
+WEEKDAY_LABELS = "月火水木金土日"

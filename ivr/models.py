@@ -1,0 +1,157 @@
+"""Flows and their nodes, caller rules, and call records (Call, CallEvent; reports reads both)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from peewee import (
+    AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField,
+)
+
+from core import clock
+from core.db import BaseModel
+from ivr.flow import FlowSpec, NodeSpec
+from ivr.messages import KIND_LABELS, OUTCOME_LABELS
+
+
+def new_revision() -> str:
+    return uuid.uuid4().hex
+
+
+class Flow(BaseModel):
+    """A call flow: what callers of one dialled number (Twilio `To`) hear."""
+
+    class Meta:
+        table_name = "ivr_flow"
+
+    id = AutoField()
+    name = CharField(max_length=100)
+    number = CharField(max_length=32, unique=True)  # E.164
+    description = TextField(default="")
+    entry_key = CharField(max_length=40, default="")
+    # A new random value on every save: webhooks cache the parsed flow per (id, revision).
+    revision = CharField(max_length=32, default=new_revision)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
+    updated_by = CharField(max_length=64, default="")
+
+    def ordered_nodes(self):
+        return self.nodes.order_by(Node.position, Node.id)
+
+    def spec(self) -> FlowSpec:
+        nodes = {node.key: node.spec() for node in self.ordered_nodes()}
+        return FlowSpec(entry=self.entry_key, nodes=nodes, name=self.name, number=self.number)
+
+
+class Node(BaseModel):
+    id = AutoField()
+    flow = ForeignKeyField(Flow, backref="nodes", on_delete="CASCADE")
+    key = CharField(max_length=40)
+    name = CharField(max_length=100, default="")
+    kind = CharField(max_length=16)
+    position = IntegerField(default=0)
+    guidance_id = IntegerField(null=True)
+    timeout_guidance_id = IntegerField(null=True)
+    mis_entry_guidance_id = IntegerField(null=True)
+    digits = IntegerField(default=1)
+    timeout_seconds = IntegerField(default=5)
+    max_tries = IntegerField(default=3)
+    exits = TextField(default="{}")   # JSON: exit label or digits → node key
+    params = TextField(default="{}")  # JSON: kind-specific settings (box, number, hours, …)
+
+    class Meta:
+        table_name = "ivr_node"
+        indexes = ((("flow", "key"), True),)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key
+
+    def exit_map(self) -> dict[str, str]:
+        return json.loads(self.exits or "{}")
+
+    def param_map(self) -> dict:
+        return json.loads(self.params or "{}")
+
+    def spec(self) -> NodeSpec:
+        return NodeSpec(key=self.key, kind=self.kind, name=self.name, guidance=self.guidance_id,
+                        timeout_guidance=self.timeout_guidance_id, mis_entry_guidance=self.mis_entry_guidance_id,
+                        digits=self.digits, timeout=self.timeout_seconds, max_tries=self.max_tries,
+                        exits=self.exit_map(), params=self.param_map())
+
+    @classmethod
+    def fields_of(cls, spec: NodeSpec, position: int) -> dict:
+        """Column values for a node spec."""
+        return dict(key=spec.key, name=spec.name, kind=spec.kind, position=position, guidance_id=spec.guidance,
+                    timeout_guidance_id=spec.timeout_guidance, mis_entry_guidance_id=spec.mis_entry_guidance,
+                    digits=spec.digits, timeout_seconds=spec.timeout, max_tries=spec.max_tries,
+                    exits=json.dumps(dict(spec.exits), ensure_ascii=False, sort_keys=True),
+                    params=json.dumps(dict(spec.params), ensure_ascii=False, sort_keys=True))
+
+
+class CallerRule(BaseModel):
+    """R-09a: a caller number blocked everywhere or in one flow, or routed to its own node of a flow."""
+
+    class Meta:
+        table_name = "ivr_caller_rule"
+
+    id = AutoField()
+    number = CharField(max_length=32, index=True)  # E.164, or "withheld" for 非通知
+    action = CharField(max_length=8)               # block / route
+    flow = ForeignKeyField(Flow, null=True, backref="caller_rules", on_delete="CASCADE")
+    node_key = CharField(max_length=40, default="")
+    note = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=clock.now)
+
+
+class Call(BaseModel):
+    class Meta:
+        table_name = "ivr_call"
+
+    id = AutoField()
+    call_sid = CharField(max_length=64, unique=True)
+    flow = ForeignKeyField(Flow, null=True, backref="calls", on_delete="SET NULL")
+    from_number = CharField(max_length=32, default="")
+    to_number = CharField(max_length=32, default="")
+    started_at = DateTimeField(default=clock.now, index=True)
+    ended_at = DateTimeField(null=True)
+    duration_seconds = IntegerField(null=True)
+    outcome = CharField(max_length=16, null=True, index=True)
+    last_node_key = CharField(max_length=40, default="")
+    last_node_name = CharField(max_length=100, default="")
+    abandoned_node_key = CharField(max_length=40, null=True)
+    abandoned_node_name = CharField(max_length=100, null=True)
+    status = CharField(max_length=16, default="in-progress")  # Twilio CallStatus last seen
+    simulated = BooleanField(default=False)
+    # The step the call waits for; each TwiML's action URLs carry it, so a retried request is recognised.
+    step = IntegerField(default=0)
+    state = TextField(default="{}")          # JSON: what the call waits for, tries per menu, number hearing
+    last_response = TextField(default="")   # the TwiML last answered, repeated to a retried request
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome or "", "通話中")
+
+    def state_map(self) -> dict:
+        return json.loads(self.state or "{}")
+
+
+class CallEvent(BaseModel):
+    class Meta:
+        table_name = "ivr_call_event"
+
+    id = AutoField()
+    call = ForeignKeyField(Call, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=clock.now, index=True)
+    kind = CharField(max_length=16)
+    node_key = CharField(max_length=40, default="")
+    node_name = CharField(max_length=100, default="")
+    digits = CharField(max_length=32, default="")
+    detail = TextField(default="")
+
+
+IVR_MODELS = [Flow, Node, CallerRule, Call, CallEvent]

@@ -1,0 +1,45 @@
+"""Telephone numbers as the IVR keeps them: E.164 (+81…), from what Twilio sends or staff type."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−ー－ｰ()（）.．]")
+
+
+def to_e164(raw: str) -> str | None:
+    """A Japanese or international number typed by staff as E.164, or None when it cannot be a number."""
+    text = SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or "").strip())
+    if not re.fullmatch(r"\+?\d{4,15}", text):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, "JP")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_dialled(raw: str) -> str:
+    """Twilio's `To` (already E.164 from Twilio; domestic digits from a simulator are accepted too)."""
+    return to_e164(raw) or (raw or "").strip()
+
+
+def normalize_caller(raw: str) -> str:
+    """Twilio's `From`: E.164 when it is a number, else kept as sent ("anonymous" for 非通知)."""
+    text = (raw or "").strip()
+    return to_e164(text) or text
+
+
+def display(number: str) -> str:
+    """+81312345678 → 03-1234-5678 for screens; anything else unchanged."""
+    try:
+        parsed = phonenumbers.parse(number, "JP")
+    except phonenumbers.NumberParseException:
+        return number
+    if parsed.country_code != 81 or not phonenumbers.is_possible_number(parsed):
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

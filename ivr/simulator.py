@@ -1,0 +1,157 @@
+"""Browser call simulator (R-08): the page's script plays Twilio's part against the very same webhooks.
+
+The browser never signs anything. It asks these logged-in endpoints to make a request; they build
+the form Twilio would post, sign it with the app's auth token for PUBLIC_BASE_URL + path (exactly
+as Twilio signs), pass it to the webhook through the app itself, and hand the TwiML back for the
+page to interpret. Only the app's own /twilio/voice URLs can be reached this way.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, jsonify, render_template, request
+from werkzeug.test import Client
+
+from core.security import role_required
+from core.twilio import public_base_url, signature_for
+from guidance import public as guidance_public
+from ivr import flow as f
+from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
+from ivr.models import Call, CallEvent, Flow
+from ivr.numbers import display, to_e164
+from ivr.views import bp
+
+WEBHOOK_PREFIX = "/twilio/voice"
+SIMULATED_ACCOUNT = "AC" + "5" * 32
+# What a page may add to a request: the fields Twilio itself reports for Gather, Dial and Record.
+FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUrl", "RecordingDuration")
+
+
+def error(message: str, status: int = 400):
+    return jsonify({"error": {"code": "invalid", "message": message}}), status
+
+
+def twilio_params(call: Call, **extra) -> dict:
+    return {"CallSid": call.call_sid, "AccountSid": SIMULATED_ACCOUNT, "From": call.from_number, "To": call.to_number,
+            "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra}
+
+
+def post_signed(path: str, params: dict):
+    """POST to a webhook of this app as Twilio would: form-encoded, X-Twilio-Signature for the public URL."""
+    signature = signature_for(public_base_url() + path, params)
+    client = Client(current_app._get_current_object())
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def webhook_path(url: str) -> str | None:
+    """The path of one of our own voice webhook URLs (absolute or not), else None."""
+    base = public_base_url()
+    path = url[len(base):] if url.startswith(base) else url
+    if path.startswith(WEBHOOK_PREFIX + "/") and "://" not in path and ".." not in path:
+        return path
+    return None
+
+
+def captions(call: Call) -> dict[str, str]:
+    """Audio URL → its text, for every guidance of the call's flow (the page shows what is playing)."""
+    if call.flow_id is None:
+        return {}
+    flow = Flow.get_or_none(Flow.id == call.flow_id)
+    if flow is None:
+        return {}
+    out = {}
+    for node in flow.spec().nodes.values():
+        for _, gid in f.guidance_fields(node):
+            if gid:
+                out.update({item.url: item.text for item in guidance_public.playlist(gid) if item.url})
+    return out
+
+
+def answer_json(call_sid: str, response):
+    call = Call.get_or_none(Call.call_sid == call_sid)
+    payload = {"call_sid": call_sid, "status": response.status_code, "twiml": response.get_data(as_text=True)}
+    if call is not None:
+        payload["captions"] = captions(call)
+    return jsonify(payload), (200 if response.status_code == 200 else 502)
+
+
+@bp.route("/simulator")
+@role_required("staff")
+def simulator():
+    flows = list(Flow.select().order_by(Flow.number))
+    return render_template("ivr/simulator.html", flows=flows)
+
+
+@bp.route("/simulator/start", methods=["POST"])
+@role_required("staff")
+def simulator_start():
+    body = request.get_json(silent=True) or {}
+    to = to_e164(str(body.get("to", "")))
+    if not to:
+        return error("発信先（着信番号）を選んでください。")
+    if body.get("withheld"):
+        caller = "anonymous"
+    else:
+        caller = to_e164(str(body.get("from", "")))
+        if not caller:
+            return error(f"発信者番号「{body.get('from', '')}」は電話番号として正しくありません。"
+                         "（非通知で試す場合は「非通知」を選んでください）")
+    sid = "CA" + secrets.token_hex(16)
+    params = {"CallSid": sid, "AccountSid": SIMULATED_ACCOUNT, "From": caller, "To": to, "CallStatus": "ringing",
+              "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    response = post_signed(WEBHOOK_PREFIX, params)
+    Call.update(simulated=True).where(Call.call_sid == sid).execute()
+    return answer_json(sid, response)
+
+
+@bp.route("/simulator/send", methods=["POST"])
+@role_required("staff")
+def simulator_send():
+    body = request.get_json(silent=True) or {}
+    call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
+    if call is None or not call.simulated:
+        return error("シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
+    path = webhook_path(str(body.get("url", "")))
+    if path is None:
+        return error("この URL には送信できません（アプリの音声 Webhook のみ）。")
+    given = body.get("params") or {}
+    extra = {key: str(given[key]) for key in FORWARDED_FIELDS if key in given and given[key] is not None}
+    return answer_json(call.call_sid, post_signed(path, twilio_params(call, **extra)))
+
+
+@bp.route("/simulator/hangup", methods=["POST"])
+@role_required("staff")
+def simulator_hangup():
+    body = request.get_json(silent=True) or {}
+    call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
+    if call is None or not call.simulated:
+        return error("シミュレーターの通話が見つかりません。", 404)
+    status = body.get("status") if body.get("status") in ("completed", "busy", "no-answer", "canceled") else "completed"
+    seconds = body.get("seconds")
+    seconds = str(int(seconds)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
+    response = post_signed(WEBHOOK_PREFIX + "/status", twilio_params(call, CallStatus=status, CallDuration=seconds))
+    return call_json(call.call_sid) if response.status_code == 204 else error("通話終了を記録できませんでした。", 502)
+
+
+@bp.route("/simulator/calls/<call_sid>")
+@role_required("staff")
+def simulator_call(call_sid: str):
+    return call_json(call_sid)
+
+
+def call_json(call_sid: str):
+    """The call's record as the simulator shows it: outcome, events, and the SMS it queued."""
+    from sms.models import Message  # read-only: the outbox rows this call queued
+
+    call = Call.get_or_none(Call.call_sid == call_sid)
+    if call is None:
+        return error("通話が見つかりません。", 404)
+    events = [{"at": e.at.strftime("%H:%M:%S"), "kind": e.kind, "kind_label": EVENT_LABELS.get(e.kind, e.kind),
+               "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
+              for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]
+    messages = [{"id": m.id, "to": display(m.to_number), "body": m.body, "state": m.state, "parts": m.parts,
+                 "box_number": m.box_number}
+                for m in Message.select().where(Message.call_sid == call_sid).order_by(Message.id)]
+    return jsonify({"call_sid": call.call_sid, "outcome": call.outcome,
+                    "outcome_label": OUTCOME_LABELS.get(call.outcome or "", "通話中"),
+                    "abandoned_node": call.abandoned_node_name, "events": events, "sms": messages})

@@ -1,0 +1,399 @@
+// Browser call simulator: plays Twilio's part. Every request goes through the app's simulator
+// endpoints, which sign it like Twilio and pass it to the real webhooks; the TwiML that comes back is
+// interpreted here verb by verb (Play, Say, Pause, Gather with its timeout, Redirect, Dial, Record,
+// Hangup, Reject), so staff hear exactly what a caller would.
+(function () {
+  "use strict";
+  var root = document.getElementById("simulator");
+  if (!root) { return; }
+  var urls = { start: root.dataset.start, send: root.dataset.send, hangup: root.dataset.hangup, call: root.dataset.call };
+  var $ = function (id) { return document.getElementById(id); };
+  var call = null;       // {sid, startedAt, generation, ended, captions}
+  var waiting = null;    // what a key press or a panel button goes to: {onKey, abort}
+  var playing = null;    // {stop} of the audio or speech now playing
+
+  // --- log and screen ------------------------------------------------------------------------------
+  function log(kind, text, data) {
+    var item = document.createElement("li");
+    item.className = "sim-" + kind;
+    item.textContent = text;
+    Object.keys(data || {}).forEach(function (key) { item.dataset[key] = data[key]; });
+    $("sim-log").appendChild(item);
+    item.scrollIntoView({ block: "nearest" });
+    return item;
+  }
+  function status(text) { $("sim-status").textContent = text; }
+  function caption(text) { $("sim-caption").textContent = text || ""; }
+  function showDigits(text) { $("sim-digits").textContent = text || ""; }
+  function setKeypad(enabled) {
+    Array.prototype.forEach.call($("sim-keypad").querySelectorAll("button"), function (b) { b.disabled = !enabled; });
+  }
+  function showError(text) { $("sim-error").textContent = text || ""; }
+
+  // --- talking to the app ----------------------------------------------------------------------------
+  function post(url, body) {
+    return window.postJSON(url, body).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
+        return data;
+      });
+    });
+  }
+
+  function send(action, params) {
+    var generation = call.generation;
+    log("request", "→ " + action.replace(/^https?:\/\/[^/]+/, "") + " " + JSON.stringify(params));
+    return post(urls.send, { call_sid: call.sid, url: action, params: params }).then(function (data) {
+      if (!call || call.ended || generation !== call.generation) { return; }
+      Object.assign(call.captions, data.captions || {});
+      refreshRecord();
+      return run(data.twiml);
+    }).catch(function (err) { fail(err.message); });
+  }
+
+  function refreshRecord() {
+    if (!call) { return Promise.resolve(); }
+    return fetch(urls.call.replace("__sid__", call.sid), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(renderRecord)
+      .catch(function () { /* the next refresh shows it */ });
+  }
+
+  function renderRecord(data) {
+    if (!data || !data.events) { return; }
+    var rows = $("sim-events");
+    rows.innerHTML = "";
+    data.events.forEach(function (e) {
+      var tr = document.createElement("tr");
+      tr.className = "ev-" + e.kind;
+      [e.at, e.kind_label, e.node, e.digits, e.detail].forEach(function (value) {
+        var td = document.createElement("td");
+        td.textContent = value || "";
+        tr.appendChild(td);
+      });
+      rows.appendChild(tr);
+    });
+    var list = $("sim-sms");
+    list.innerHTML = "";
+    if (!data.sms.length) {
+      var none = document.createElement("li");
+      none.className = "empty";
+      none.textContent = "まだありません";
+      list.appendChild(none);
+    }
+    data.sms.forEach(function (m) {
+      var item = document.createElement("li");
+      item.className = "sim-sms-item";
+      var head = document.createElement("div");
+      head.className = "sim-sms-head";
+      head.textContent = "宛先 " + m.to + "（蓄積BOX " + (m.box_number || "-") + "・" + m.state + "）";
+      var body = document.createElement("pre");
+      body.textContent = m.body;
+      item.appendChild(head);
+      item.appendChild(body);
+      list.appendChild(item);
+    });
+    $("sim-outcome").textContent = data.outcome_label + (data.abandoned_node ? "（" + data.abandoned_node + "）" : "");
+  }
+
+  // --- playing sound ---------------------------------------------------------------------------------
+  function stopPlaying() {
+    if (playing) { playing.stop(); }
+    if (window.speechSynthesis) { window.speechSynthesis.cancel(); }
+  }
+
+  function play(url) {
+    var text = call.captions[url] || "";
+    log("play", "再生: " + (text || url), { url: url });
+    caption(text || url);
+    return new Promise(function (resolve) {
+      var audio = new Audio(url);
+      var finished = false;
+      var guard = setTimeout(done, 180000);
+      function done() {
+        if (finished) { return; }
+        finished = true;
+        clearTimeout(guard);
+        audio.pause();
+        if (playing && playing.audio === audio) { playing = null; }
+        resolve();
+      }
+      playing = { audio: audio, stop: done };
+      audio.addEventListener("ended", done);
+      audio.addEventListener("error", function () { log("error", "音声を再生できません: " + url); done(); });
+      audio.play().catch(function () {
+        // The browser refused to play (no user gesture yet): wait as long as the audio lasts.
+        log("error", "ブラウザーが自動再生を許可しませんでした。ページをクリックしてから発信してください。");
+        audio.addEventListener("loadedmetadata", function () { setTimeout(done, audio.duration * 1000); });
+        setTimeout(done, 3000);
+      });
+    });
+  }
+
+  function say(text) {
+    log("say", "読み上げ: " + text);
+    caption(text);
+    return new Promise(function (resolve) {
+      var finished = false;
+      var speak = $("sim-speech").checked && window.speechSynthesis && window.SpeechSynthesisUtterance;
+      // About how long a person takes to say it; the limit when speech synthesis is missing or silent.
+      var estimate = Math.min(20000, 500 + text.length * 140);
+      var guard = setTimeout(done, speak ? estimate * 2 : estimate);
+      function done() {
+        if (finished) { return; }
+        finished = true;
+        clearTimeout(guard);
+        if (playing && playing.speech) { playing = null; }
+        resolve();
+      }
+      playing = { speech: true, stop: function () { if (window.speechSynthesis) { window.speechSynthesis.cancel(); } done(); } };
+      if (speak) {
+        var utterance = new window.SpeechSynthesisUtterance(text);
+        utterance.lang = "ja-JP";
+        utterance.onend = done;
+        utterance.onerror = done;
+        window.speechSynthesis.speak(utterance);
+      }
+    });
+  }
+
+  function speakAll(elements, stillWanted) {
+    var chain = Promise.resolve();
+    elements.forEach(function (el) {
+      chain = chain.then(function () {
+        if (!stillWanted()) { return; }
+        return speakOne(el);
+      });
+    });
+    return chain;
+  }
+
+  function speakOne(el) {
+    if (el.tagName === "Play") { return play(el.textContent.trim()); }
+    if (el.tagName === "Say") { return say(el.textContent.trim()); }
+    if (el.tagName === "Pause") { return sleep(parseFloat(el.getAttribute("length") || "1") * 1000); }
+    return Promise.resolve();
+  }
+
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  // --- verbs that wait ---------------------------------------------------------------------------------
+  // Resolves with the digits, null when it timed out without input (Twilio then runs the next verb),
+  // or undefined when the call ended meanwhile.
+  function gather(el) {
+    var numDigits = parseInt(el.getAttribute("numDigits") || "0", 10);
+    var timeout = parseFloat(el.getAttribute("timeout") || "5");
+    var finishOnKey = el.hasAttribute("finishOnKey") ? el.getAttribute("finishOnKey") : "#";
+    log("gather", "入力待ち（" + (numDigits || "任意の") + "桁・タイムアウト " + timeout + " 秒" +
+        (finishOnKey ? "・終了キー " + finishOnKey : "") + "）");
+    return new Promise(function (resolve) {
+      var digits = "";
+      var timer = null;
+      var finished = false;
+      var interrupted = false;
+      function finish(value) {
+        if (finished) { return; }
+        finished = true;
+        clearTimeout(timer);
+        waiting = null;
+        setKeypad(false);
+        resolve(value);
+      }
+      function arm() {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          if (!digits) { log("timeout", "タイムアウト（" + timeout + " 秒間入力なし）"); }
+          finish(digits || null);
+        }, timeout * 1000);
+      }
+      waiting = {
+        onKey: function (key) {
+          if (!interrupted) { interrupted = true; stopPlaying(); }
+          if (finishOnKey && key === finishOnKey) { finish(digits || null); return; }
+          digits += key;
+          showDigits(digits);
+          if (numDigits && digits.length >= numDigits) { finish(digits); } else { arm(); }
+        },
+        abort: function () { finish(undefined); }
+      };
+      showDigits("");
+      setKeypad(true);
+      status("通話中（入力待ち）");
+      var prompts = Array.prototype.slice.call(el.children);
+      speakAll(prompts, function () { return !finished && !interrupted; }).then(function () {
+        if (!finished) { caption(""); arm(); }
+      });
+    });
+  }
+
+  function dial(el) {
+    var number = el.textContent.trim();
+    var timeout = parseFloat(el.getAttribute("timeout") || "30");
+    log("dial", "転送: " + number + "（呼び出し " + timeout + " 秒）");
+    $("sim-dial-number").textContent = number;
+    $("sim-dial").hidden = false;
+    status("転送中");
+    var started = Date.now();
+    return new Promise(function (resolve) {
+      var timer = setTimeout(function () { finish("no-answer"); }, timeout * 1000);
+      function finish(result) {
+        clearTimeout(timer);
+        waiting = null;
+        $("sim-dial").hidden = true;
+        if (!result) { resolve(undefined); return; }
+        log("dial", "転送結果: " + result);
+        resolve({ DialCallStatus: result, DialCallDuration: String(Math.round((Date.now() - started) / 1000)) });
+      }
+      waiting = { onKey: function () {}, onDial: finish, abort: function () { finish(null); } };
+    });
+  }
+
+  function record(el) {
+    var max = parseFloat(el.getAttribute("maxLength") || "120");
+    log("record", "ピー（録音開始・最大 " + max + " 秒）");
+    $("sim-record-max").textContent = max;
+    $("sim-record").hidden = false;
+    status("録音中");
+    var started = Date.now();
+    return new Promise(function (resolve) {
+      var timer = setTimeout(function () { finish("stop"); }, max * 1000);
+      function finish(how) {
+        clearTimeout(timer);
+        waiting = null;
+        $("sim-record").hidden = true;
+        if (!how) { resolve(undefined); return; }
+        if (how === "silent") { log("record", "録音なしで終了"); resolve(null); return; }
+        var seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        log("record", "録音終了（" + seconds + " 秒）");
+        resolve({ RecordingUrl: location.origin + "/simulator-recordings/" + call.sid + ".wav",
+                  RecordingDuration: String(seconds) });
+      }
+      waiting = { onKey: function (key) { if (key === "#") { finish("stop"); } }, onRecord: finish,
+                  abort: function () { finish(null); } };
+    });
+  }
+
+  // --- the interpreter ---------------------------------------------------------------------------------
+  function run(xml) {
+    var generation = ++call.generation;
+    stopPlaying();
+    var doc = new DOMParser().parseFromString(xml, "text/xml");
+    var verbs = Array.prototype.slice.call(doc.documentElement.children);
+    var index = 0;
+    function alive() { return call && !call.ended && generation === call.generation; }
+    function next() {
+      if (!alive()) { return Promise.resolve(); }
+      if (index >= verbs.length) { return end("completed", "TwiML の終わりで通話が終了しました"); }
+      var el = verbs[index++];
+      switch (el.tagName) {
+        case "Play": case "Say": case "Pause":
+          status("通話中");
+          return speakOne(el).then(next);
+        case "Gather":
+          return gather(el).then(function (digits) {
+            if (!alive() || digits === undefined) { return; }
+            if (digits === null) { return next(); }
+            return send(el.getAttribute("action"), { Digits: digits });
+          });
+        case "Redirect":
+          return send(el.textContent.trim(), {});
+        case "Dial":
+          return dial(el).then(function (result) {
+            if (alive() && result) { return send(el.getAttribute("action"), result); }
+          });
+        case "Record":
+          return record(el).then(function (result) {
+            if (!alive() || result === undefined) { return; }
+            if (result === null) { return next(); }
+            return send(el.getAttribute("action"), result);
+          });
+        case "Hangup":
+          return end("completed", "切断されました（<Hangup>）");
+        case "Reject":
+          return end("busy", "着信を拒否されました（<Reject>）");
+        default:
+          log("error", "未対応の TwiML: <" + el.tagName + ">");
+          return next();
+      }
+    }
+    return next();
+  }
+
+  // --- starting and ending -----------------------------------------------------------------------------
+  function startCall() {
+    showError("");
+    $("sim-log").innerHTML = "";
+    $("sim-events").innerHTML = "";
+    var body = { to: $("sim-to").value, from: $("sim-from").value, withheld: $("sim-withheld").checked };
+    $("sim-call").disabled = true;
+    status("発信中…");
+    return post(urls.start, body).then(function (data) {
+      call = { sid: data.call_sid, startedAt: Date.now(), generation: 0, ended: false, captions: data.captions || {} };
+      root.dataset.callSid = call.sid;
+      root.dataset.state = "active";
+      $("sim-hangup").disabled = false;
+      log("call", "発信: " + (body.withheld ? "非通知" : body.from) + " → " + body.to + "（" + call.sid + "）");
+      refreshRecord();
+      return run(data.twiml);
+    }).catch(function (err) {
+      $("sim-call").disabled = false;
+      status("待機中");
+      fail(err.message);
+    });
+  }
+
+  function end(how, message) {
+    if (!call || call.ended) { return Promise.resolve(); }
+    call.ended = true;
+    call.generation++;
+    if (waiting && waiting.abort) { waiting.abort(); }
+    waiting = null;
+    stopPlaying();
+    setKeypad(false);
+    caption("");
+    log("end", message);
+    status("通話終了");
+    $("sim-hangup").disabled = true;
+    $("sim-call").disabled = false;
+    var seconds = Math.round((Date.now() - call.startedAt) / 1000);
+    return post(urls.hangup, { call_sid: call.sid, status: how, seconds: seconds })
+      .then(function (data) { renderRecord(data); root.dataset.state = "ended"; })
+      .catch(function (err) { fail(err.message); });
+  }
+
+  function fail(message) {
+    showError(message);
+    log("error", message);
+  }
+
+  function press(key) {
+    if (!waiting) { return; }
+    log("key", "押下: " + key);
+    waiting.onKey(key);
+  }
+
+  $("sim-call").addEventListener("click", startCall);
+  $("sim-hangup").addEventListener("click", function () { end("completed", "発信者が電話を切りました"); });
+  $("sim-keypad").addEventListener("click", function (event) {
+    var key = event.target.getAttribute("data-key");
+    if (key) { press(key); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (/^[0-9*#]$/.test(event.key) && waiting && event.target.tagName !== "INPUT") { press(event.key); }
+  });
+  $("sim-dial").addEventListener("click", function (event) {
+    var result = event.target.getAttribute("data-dial");
+    if (result && waiting && waiting.onDial) { waiting.onDial(result); }
+  });
+  $("sim-record-stop").addEventListener("click", function () { if (waiting && waiting.onRecord) { waiting.onRecord("stop"); } });
+  $("sim-record-silent").addEventListener("click", function () { if (waiting && waiting.onRecord) { waiting.onRecord("silent"); } });
+  window.addEventListener("beforeunload", function () {
+    if (call && !call.ended) {
+      fetch(urls.hangup, {
+        method: "POST", credentials: "same-origin", keepalive: true,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": window.csrfToken },
+        body: JSON.stringify({ call_sid: call.sid, status: "completed", seconds: Math.round((Date.now() - call.startedAt) / 1000) })
+      });
+    }
+  });
+})();

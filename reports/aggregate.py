@@ -1,0 +1,145 @@
+"""Daily aggregates: computed live from calls, events and messages; published into the report tables.
+
+A call counts on the day it started; its digits and its SMS count with the number it dialled.
+SMS sent outside a call (API, bulk sends, the UI) count under the empty dialled number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import JOIN, Case, fn
+
+from core.db import database
+from ivr.models import Call, CallEvent, Node
+from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyStat
+from reports.queries import day_bounds
+from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
+from sms.models import Message
+
+
+def as_date(value) -> dt.date:
+    """SQLite's date() gives text, PostgreSQL's a date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def compute_live(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:
+    """Counts for start..end straight from the records (the admins' unpublished view, and what publishing stores)."""
+    out = Aggregates()
+    _add_calls(out, start, end, dialled)
+    _add_abandons(out, start, end, dialled)
+    _add_choices(out, start, end, dialled)
+    _add_sms(out, start, end, dialled)
+    return out
+
+
+def _call_range(start, end, dialled):
+    low, high = day_bounds(start, end)
+    clause = (Call.started_at >= low) & (Call.started_at < high)
+    if dialled is not None:
+        clause &= Call.to_number == dialled
+    return clause
+
+
+def _add_calls(out: Aggregates, start, end, dialled) -> None:
+    day = fn.DATE(Call.started_at)
+    query = (Call.select(day, Call.to_number, Call.outcome, fn.COUNT(Call.id), fn.SUM(Call.duration_seconds))
+             .where(_call_range(start, end, dialled))
+             .group_by(day, Call.to_number, Call.outcome).tuples())
+    for day_value, number, outcome, count, seconds in query:
+        counts = out.stats[(as_date(day_value), number or NO_CALL)]
+        counts["calls"] += count
+        counts["duration_seconds"] += int(seconds or 0)
+        if outcome in OUTCOME_COUNTERS:
+            counts[OUTCOME_COUNTERS[outcome]] += count
+
+
+def _add_abandons(out: Aggregates, start, end, dialled) -> None:
+    day = fn.DATE(Call.started_at)
+    query = (Call.select(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, fn.COUNT(Call.id))
+             .where(_call_range(start, end, dialled) & (Call.outcome == "abandoned"))
+             .group_by(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name).tuples())
+    for day_value, number, node_key, node_name, count in query:
+        out.abandons[(as_date(day_value), number or NO_CALL, node_key or "", node_name or "")] += count
+
+
+def _add_choices(out: Aggregates, start, end, dialled) -> None:
+    # PB menus only: the SMS node's number hearing also records digits, but those are callers'
+    # mobile numbers, not choices (and must not end up in a report table).
+    day = fn.DATE(Call.started_at)
+    query = (CallEvent
+             .select(day, Call.to_number, CallEvent.node_key, CallEvent.node_name, CallEvent.kind, CallEvent.digits,
+                     fn.COUNT(CallEvent.id))
+             .join(Call)
+             .join(Node, on=(Node.flow == Call.flow) & (Node.key == CallEvent.node_key))
+             .where(_call_range(start, end, dialled) & CallEvent.kind.in_(CHOICE_KINDS) & (Node.kind == "menu"))
+             .group_by(day, Call.to_number, CallEvent.node_key, CallEvent.node_name, CallEvent.kind, CallEvent.digits)
+             .tuples())
+    for day_value, number, node_key, node_name, kind, digits, count in query:
+        out.choices[(as_date(day_value), number or NO_CALL, node_key or "", node_name or "", kind, digits or "")] += count
+
+
+def _add_sms(out: Aggregates, start, end, dialled) -> None:
+    low, high = day_bounds(start, end)
+    day = fn.DATE(Message.created_at)
+    clicked = fn.SUM(Case(None, [(Message.clicks > 0, 1)], 0))
+    query = (Message.select(day, Call.to_number, Message.state, fn.COUNT(Message.id), clicked)
+             .join(Call, JOIN.LEFT_OUTER, on=(Call.call_sid == Message.call_sid))
+             .where((Message.created_at >= low) & (Message.created_at < high)))
+    if dialled == NO_CALL:
+        query = query.where(Call.id.is_null())
+    elif dialled is not None:
+        query = query.where(Call.to_number == dialled)
+    query = query.group_by(day, Call.to_number, Message.state).tuples()
+    for day_value, number, state, count, clicks in query:
+        counts = out.stats[(as_date(day_value), number or NO_CALL)]
+        counts["sms_sent"] += count
+        counts[SMS_STATE_COUNTERS.get(state, "sms_other")] += count
+        counts["sms_clicked"] += int(clicks or 0)
+
+
+def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:
+    """What the refreshes published for start..end."""
+    out = Aggregates()
+    for model in AGGREGATE_MODELS:
+        query = model.select().where(model.day.between(start, end))
+        if dialled is not None:
+            query = query.where(model.dialled == dialled)
+        for row in query:
+            day = as_date(row.day)
+            if model is DailyStat:
+                out.stats[(day, row.dialled)].update({name: getattr(row, name) for name in COUNTERS})
+            elif model is DailyAbandon:
+                out.abandons[(day, row.dialled, row.node_key, row.node_name)] += row.count
+            else:
+                out.choices[(day, row.dialled, row.node_key, row.node_name, row.kind, row.digits)] += row.count
+    return out
+
+
+def publish(start: dt.date, end: dt.date) -> int:
+    """Store the aggregates of start..end, replacing what was there, one short transaction per day."""
+    if end < start:
+        return 0
+    aggregates = compute_live(start, end)
+    for day in each_day(start, end):
+        with database.atomic():
+            for model in AGGREGATE_MODELS:
+                model.delete().where(model.day == day).execute()
+            _insert_day(aggregates, day)
+    return (end - start).days + 1
+
+
+def _insert_day(aggregates: Aggregates, day: dt.date) -> None:
+    stats = [{"day": day, "dialled": dialled, **{name: counts[name] for name in COUNTERS}}
+             for (stat_day, dialled), counts in aggregates.stats.items() if stat_day == day]
+    abandons = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "count": count}
+                for (d, dialled, key, name), count in aggregates.abandons.items() if d == day]
+    choices = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "kind": kind, "digits": digits,
+                "count": count}
+               for (d, dialled, key, name, kind, digits), count in aggregates.choices.items() if d == day]
+    for model, rows in ((DailyStat, stats), (DailyAbandon, abandons), (DailyChoice, choices)):
+        for start in range(0, len(rows), 500):
+            model.insert_many(rows[start:start + 500]).execute()

@@ -1,0 +1,75 @@
+"""Scheduled work: the 13:00 refresh (R-51) and the daily retention purge (R-52)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from core import clock
+from core.calendar import BusinessCalendar, calendar_for
+from reports.aggregate import publish
+from reports.models import ReportRefresh
+from reports.refresh import RefreshRule, last_refresh_at, next_refresh_at, publish_cutoff
+from reports.retention import oldest_kept_day, purge_expired
+
+log = logging.getLogger("reports.jobs")
+REFRESH_JOB = "reports-refresh"
+PURGE_JOB = "reports-purge"
+
+
+def refresh_rule() -> RefreshRule:
+    return RefreshRule.from_settings(current_app.config["SETTINGS"])
+
+
+def latest_refresh() -> ReportRefresh | None:
+    return ReportRefresh.select().order_by(ReportRefresh.id.desc()).first()
+
+
+def refresh_reports(now: dt.datetime | None = None) -> str:
+    """Publish every day the latest scheduled refresh makes visible; running it again changes nothing."""
+    now = now or clock.now()
+    calendar = calendar_for(now.date())
+    rule = refresh_rule()
+    cutoff = publish_cutoff(now, calendar, rule)
+    latest = latest_refresh()
+    if latest is not None and latest.cutoff >= cutoff:
+        return f"up to date through {latest.cutoff}"
+    first_kept = oldest_kept_day(now.date(), current_app.config["SETTINGS"]["reports.retention_days"])
+    start = first_kept if latest is None else max(first_kept, latest.cutoff + dt.timedelta(days=1))
+    days = publish(start, cutoff)
+    ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
+                         published_from=start, days_published=days)
+    log.info("report refresh: published %s..%s", start, cutoff)
+    return f"published {start}..{cutoff}"
+
+
+@dataclass(frozen=True)
+class RefreshStatus:
+    """What the page says about publication: last refresh, the day it covers, the next one."""
+
+    last_run_at: dt.datetime | None
+    cutoff: dt.date | None
+    next_at: dt.datetime
+
+
+def refresh_status(now: dt.datetime | None = None, calendar: BusinessCalendar | None = None) -> RefreshStatus:
+    now = now or clock.now()
+    calendar = calendar or calendar_for(now.date())
+    latest = latest_refresh()
+    return RefreshStatus(
+        last_run_at=latest.run_at if latest else None,
+        cutoff=latest.cutoff if latest else None,
+        next_at=next_refresh_at(now, calendar, refresh_rule()),
+    )
+
+
+def register(registry, app) -> None:
+    settings = app.config["SETTINGS"]
+    # run_at_start: a refresh or purge missed while the process was down runs when it comes back;
+    # both are idempotent, so running them at every start costs nothing more.
+    registry.daily(REFRESH_JOB, settings["reports.refresh_time"], refresh_reports, run_at_start=True,
+                   description="着信・SMS送信レポートの更新 (営業日 13:00)")
+    registry.daily(PURGE_JOB, settings["reports.purge_time"], purge_expired, run_at_start=True,
+                   description="保存期間を過ぎたデータの削除")

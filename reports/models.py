@@ -1,0 +1,78 @@
+"""Published report aggregates (what the 13:00 refresh made visible) and the refresh history."""
+from __future__ import annotations
+
+from peewee import AutoField, CharField, DateField, DateTimeField, IntegerField
+
+from core import clock
+from core.db import BaseModel
+
+# The dialled-number bucket of SMS that did not come from a call (API, bulk sends, the UI).
+NO_CALL = ""
+
+
+class DailyStat(BaseModel):
+    """One day and one dialled number: call outcomes and the SMS of that day."""
+
+    id = AutoField()
+    day = DateField()
+    dialled = CharField(max_length=32, default=NO_CALL)
+    calls = IntegerField(default=0)
+    completed = IntegerField(default=0)
+    abandoned = IntegerField(default=0)
+    transferred = IntegerField(default=0)
+    voicemail = IntegerField(default=0)
+    errors = IntegerField(default=0)
+    duration_seconds = IntegerField(default=0)
+    sms_sent = IntegerField(default=0)
+    sms_delivered = IntegerField(default=0)
+    sms_failed = IntegerField(default=0)
+    sms_other = IntegerField(default=0)
+    sms_clicked = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "dialled"), True),)
+
+
+class DailyAbandon(BaseModel):
+    """Abandoned calls (途中放棄) of a day and number, by the menu the caller left in."""
+
+    id = AutoField()
+    day = DateField()
+    dialled = CharField(max_length=32)
+    node_key = CharField(max_length=64, default="")
+    node_name = CharField(max_length=200, default="")
+    count = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "dialled"), False),)
+
+
+class DailyChoice(BaseModel):
+    """What callers did in a menu on a day for a number: each digit pressed, wrong entries, time-outs."""
+
+    id = AutoField()
+    day = DateField()
+    dialled = CharField(max_length=32)
+    node_key = CharField(max_length=64, default="")
+    node_name = CharField(max_length=200, default="")
+    kind = CharField(max_length=16, default="digit")  # digit, mis_entry, timeout (CallEvent kinds)
+    digits = CharField(max_length=32, default="")
+    count = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "dialled"), False),)
+
+
+class ReportRefresh(BaseModel):
+    """One refresh that published days: when it ran, which scheduled slot it served, through which day."""
+
+    id = AutoField()
+    run_at = DateTimeField(default=clock.now)
+    scheduled_at = DateTimeField()
+    cutoff = DateField()
+    published_from = DateField(null=True)
+    days_published = IntegerField(default=0)
+
+
+AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice]
+REPORT_MODELS = [*AGGREGATE_MODELS, ReportRefresh]

@@ -1,0 +1,93 @@
+"""Reads of the records the report summarises: ivr's calls and call events, sms's messages.
+
+Only the fields fixed in docs/ARCHITECTURE.md are used. Large reads go by keyset chunks
+(`WHERE (started_at, id) > last ... LIMIT n`), so memory stays flat on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ivr.models import Call, CallEvent
+from reports.retention import PurgeTarget
+from sms.models import Message
+
+ONE_DAY = dt.timedelta(days=1)
+CHUNK_ROWS = 5000
+
+
+def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Half-open timestamps covering whole days start..end (an index range, unlike date(column))."""
+    return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + ONE_DAY, dt.time.min)
+
+
+def expiring_sources() -> list[PurgeTarget]:
+    """The raw records retention deletes (their events, clicks, receipts and attempts go with them)."""
+    return [PurgeTarget(Call, Call.started_at), PurgeTarget(Message, Message.created_at)]
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    start: dt.date
+    end: dt.date
+    caller: str = ""      # part of the caller's number
+    dialled: str | None = None  # exact dialled number; None: all
+
+    def where(self):
+        low, high = day_bounds(self.start, self.end)
+        clause = (Call.started_at >= low) & (Call.started_at < high)
+        if self.caller:
+            clause &= Call.from_number.contains(self.caller)
+        if self.dialled is not None:
+            clause &= Call.to_number == self.dialled
+        return clause
+
+
+def calls_query(criteria: CallFilter):
+    """Calls for the detail list, newest first."""
+    return Call.select().where(criteria.where()).order_by(Call.started_at.desc(), Call.id.desc())
+
+
+def events_by_call(call_ids: list[int]) -> dict[int, list[tuple]]:
+    """(kind, node_key, node_name, digits, detail) of each call's events, in the order they happened."""
+    out: dict[int, list[tuple]] = {call_id: [] for call_id in call_ids}
+    if not call_ids:
+        return out
+    query = (CallEvent
+             .select(CallEvent.call, CallEvent.kind, CallEvent.node_key, CallEvent.node_name, CallEvent.digits,
+                     CallEvent.detail)
+             .where(CallEvent.call << call_ids)
+             .order_by(CallEvent.call, CallEvent.at, CallEvent.id)
+             .tuples())
+    for call_id, *event in query:
+        out[call_id].append(tuple(event))
+    return out
+
+
+CALL_COLUMNS = (Call.id, Call.started_at, Call.ended_at, Call.from_number, Call.to_number, Call.duration_seconds,
+                Call.outcome, Call.last_node_name, Call.abandoned_node_name, Call.call_sid)
+
+
+def iter_call_rows(criteria: CallFilter, chunk: int | None = None) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Every call in the range in time order with its events, read `chunk` calls at a time."""
+    chunk = chunk or CHUNK_ROWS
+    last: tuple | None = None
+    while True:
+        query = Call.select(*CALL_COLUMNS).where(criteria.where())
+        if last is not None:
+            query = query.where((Call.started_at > last[0]) | ((Call.started_at == last[0]) & (Call.id > last[1])))
+        rows = list(query.order_by(Call.started_at, Call.id).limit(chunk).tuples())
+        if not rows:
+            return
+        events = events_by_call([row[0] for row in rows])
+        for row in rows:
+            yield row, events[row[0]]
+        if len(rows) < chunk:
+            return
+        last = (rows[-1][1], rows[-1][0])
+
+
+def dialled_numbers() -> list[str]:
+    """Every dialled number that has calls (for the report's number filter)."""
+    return [row[0] for row in Call.select(Call.to_number).distinct().order_by(Call.to_number).tuples()]

@@ -1,0 +1,189 @@
+"""Report pages: the daily report with its chart, the call detail list, and their CSV downloads.
+
+Managers see what the 13:00 refreshes published; admins may switch to the live (unpublished) view.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_login import current_user
+
+from core import clock
+from core.calendar import calendar_for, weekday_label
+from core.config import setting
+from core.pagination import Page, paginate
+from core.security import role_required
+from reports.aggregate import compute_live, load_published
+from reports.csv_export import ENCODINGS, content_disposition, csv_chunks, download_name, encoding_for
+from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_rows, daily_csv_rows
+from reports.jobs import RefreshStatus, refresh_status
+from reports.models import NO_CALL, DailyStat
+from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
+from reports.ranges import DateRange, RangeLimits, caller_search_term, parse_range
+from reports.retention import oldest_kept_day
+from reports.summary import (
+    COUNTER_LABELS,
+    build_report,
+    chart_series,
+    dialled_label,
+    empty_report,
+    outcome_label,
+    path_steps,
+)
+
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates",
+               static_folder="static", static_url_path="/assets")
+
+NO_CALL_PARAM = "-"  # the number filter's value for SMS sent outside calls
+DAILY_CSV_NAME = "着信・SMS送信レポート"
+CALLS_CSV_NAME = "通話明細"
+
+
+@dataclass
+class Scope:
+    """What a report request asks for, checked: range, number, live or published."""
+
+    live: bool
+    status: RefreshStatus
+    oldest: dt.date
+    today: dt.date
+    range: DateRange
+    shown_end: dt.date | None  # the last day shown; published: never after the refresh's cutoff
+    dialled: str | None
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> bool:
+        return self.shown_end is not None and self.shown_end >= self.range.start
+
+    @property
+    def first_unpublished(self) -> dt.date | None:
+        """The first day of the range the published view cannot show yet (None: all shown)."""
+        if self.live or not self.shown or self.shown_end >= self.range.end:
+            return None
+        return self.shown_end + dt.timedelta(days=1)
+
+    @property
+    def call_filter_end(self) -> dt.date:
+        return self.shown_end if self.shown else self.range.start - dt.timedelta(days=1)
+
+
+def read_scope(args) -> Scope:
+    now = clock.now()
+    today = now.date()
+    status = refresh_status(now, calendar_for(today))
+    wants_live = args.get("mode") == "live"
+    live = wants_live and current_user.has_role("admin")
+    oldest = oldest_kept_day(today, setting("reports.retention_days"))
+    limits = RangeLimits(oldest, today, default_end=today if live else (status.cutoff or today))
+    date_range, errors = parse_range(args.get("from"), args.get("to"), limits)
+    if live:
+        shown_end = date_range.end
+    else:
+        shown_end = None if status.cutoff is None else min(date_range.end, status.cutoff)
+    scope = Scope(live, status, oldest, today, date_range, shown_end, dialled_param(args.get("number")), errors)
+    if wants_live and not live:
+        scope.notices.append("リアルタイム (未公開) の表示は管理者のみ利用できます。公開済みのデータを表示しています。")
+    return scope
+
+
+def dialled_param(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return NO_CALL if raw == NO_CALL_PARAM else raw
+
+
+def report_for(scope: Scope):
+    if not scope.shown:
+        return empty_report(scope.range.start)
+    load = compute_live if scope.live else load_published
+    return build_report(load(scope.range.start, scope.shown_end, scope.dialled), scope.range.start, scope.shown_end)
+
+
+def number_choices(scope: Scope) -> list[tuple[str, str]]:
+    """(form value, label) of the dialled numbers to filter by."""
+    if scope.live:
+        numbers = [*dialled_numbers(), NO_CALL]
+    else:
+        numbers = [row[0] for row in DailyStat.select(DailyStat.dialled).distinct().order_by(DailyStat.dialled).tuples()]
+    return [(number or NO_CALL_PARAM, dialled_label(number)) for number in numbers]
+
+
+def page_of(items: list, number) -> Page:
+    size = setting("web.page_size")
+    total = len(items)
+    try:
+        wanted = max(1, int(number))
+    except (TypeError, ValueError):
+        wanted = 1
+    wanted = min(wanted, max(1, -(-total // size)))
+    return Page(items=items[(wanted - 1) * size:wanted * size], number=wanted, size=size, total=total)
+
+
+def render_index(scope: Scope):
+    report = report_for(scope)
+    return render_template(
+        "reports/index.html", scope=scope, report=report, days_page=page_of(report.days, request.args.get("page")),
+        chart=chart_series(report), numbers=number_choices(scope), labels=COUNTER_LABELS, encodings=ENCODINGS,
+        dialled_label=dialled_label, form=request.args, retention_days=setting("reports.retention_days"),
+        weekday_label=weekday_label,
+    ), (400 if scope.errors else 200)
+
+
+@bp.route("/")
+@role_required("manager")
+def index():
+    return render_index(read_scope(request.args))
+
+
+@bp.route("/daily.csv")
+@role_required("manager")
+def daily_csv():
+    scope = read_scope(request.args)
+    if scope.errors:
+        return render_index(scope)
+    rows = daily_csv_rows(report_for(scope).rows)
+    return csv_response(DAILY_CSV_NAME, scope, DAILY_HEADER, rows)
+
+
+@bp.route("/calls")
+@role_required("manager")
+def calls():
+    scope = read_scope(request.args)
+    criteria = call_filter(scope, request.args)
+    page = paginate(calls_query(criteria), request.args.get("page", 1), setting("web.page_size"))
+    events = events_by_call([call.id for call in page.items])
+    return render_template(
+        "reports/calls.html", scope=scope, page=page, paths={k: path_steps(v) for k, v in events.items()},
+        numbers=number_choices(scope), encodings=ENCODINGS, outcome_label=outcome_label, form=request.args,
+        retention_days=setting("reports.retention_days"),
+    ), (400 if scope.errors else 200)
+
+
+@bp.route("/calls.csv")
+@role_required("manager")
+def calls_csv():
+    scope = read_scope(request.args)
+    if scope.errors:
+        return calls()
+    return csv_response(CALLS_CSV_NAME, scope, CALL_HEADER, call_csv_rows(call_filter(scope, request.args)))
+
+
+def call_filter(scope: Scope, args) -> CallFilter:
+    return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=caller_search_term(args.get("caller")),
+                      dialled=scope.dialled)
+
+
+def csv_response(kind: str, scope: Scope, header, rows) -> Response:
+    encoding = encoding_for(request.args.get("encoding"))
+    name = download_name(kind, scope.range.start, scope.range.end)
+    charset = "Shift_JIS" if encoding.key == "sjis" else "utf-8"
+    response = Response(stream_with_context(csv_chunks(header, rows, encoding)),
+                        content_type=f"text/csv; charset={charset}")
+    response.headers["Content-Disposition"] = content_disposition(name)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,46 @@
+"""SMS: storage boxes, validation, outbox and dispatch, receipts and resends, opt-out, short links, log, API."""
+from __future__ import annotations
+
+DEMO_BOX = {
+    "number": 1,
+    "name": "お問い合わせ案内",
+    "body": "お電話ありがとうございます。お問い合わせの詳細は下記URLからご確認いただけます。\n{url}\n"
+            "配信停止をご希望の方はこちら: {optout_url}",
+    "url": "https://example.jp/support",
+}
+
+
+def init_app(app) -> None:
+    """Register the SMS blueprints (webhook and API exempt from CSRF) and the API paths."""
+    from core.extensions import csrf
+    from core.openapi import add_api_paths
+    from sms import api, log_views, public_views, views  # noqa: F401  (log_views adds routes to views.bp)
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(public_views.bp)
+    app.register_blueprint(public_views.webhooks)
+    app.register_blueprint(api.bp)
+    csrf.exempt(public_views.webhooks)
+    csrf.exempt(api.bp)
+    add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+
+
+def register_jobs(registry, app) -> None:
+    """The dispatcher (sends, resends, simulated receipts) and the status timeout (R-29)."""
+    from sms.outbox import run_dispatch
+    from sms.receipts import expire_stale
+
+    interval = app.config["SETTINGS"]["sms.dispatch_interval_seconds"]
+    registry.every("sms-dispatch", interval, run_dispatch, description="SMS 送信・再送")
+    registry.every("sms-timeouts", 300, expire_stale, run_at_start=True, description="SMS 配信状況のタイムアウト")
+
+
+def seed_defaults(app) -> None:
+    """Storage box 1 (the demo flow's "1" sends it), created once and never overwritten."""
+    from core import clock
+    from sms.models import StorageBox
+
+    if StorageBox.select().where(StorageBox.number == DEMO_BOX["number"]).exists():
+        return
+    now = clock.now()
+    StorageBox.create(**DEMO_BOX, created_at=now, updated_at=now, updated_by="system")

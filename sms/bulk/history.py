@@ -1,0 +1,95 @@
+"""Reading bulk sends back: the history list, each recipient's status, the progress figures (R-46, R-47)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from sms.bulk.models import SLOT_LABELS, SLOT_QUEUED, BulkRecipient, BulkSend, BulkSkipped
+from sms.bulk.progress import Progress, summarise
+from sms.models import STATE_LABELS, Message
+from sms.rules import display_number
+
+
+def sends_query(status: str | None = None):
+    query = BulkSend.select().order_by(BulkSend.created_at.desc(), BulkSend.id.desc())
+    if status:
+        query = query.where(BulkSend.status == status)
+    return query
+
+
+def progress_of(send_id: int) -> Progress:
+    """Outbox rows of the send by state, plus the slots that have none (pending, no ticket, refused)."""
+    message_states = dict(Message.select(Message.state, fn.COUNT(Message.id))
+                          .where(Message.bulk_send_id == send_id).group_by(Message.state).tuples())
+    open_slots: dict[str, int] = {}
+    for state, message_id in ((BulkRecipient.state1, BulkRecipient.message1_id),
+                              (BulkRecipient.state2, BulkRecipient.message2_id)):
+        rows = (BulkRecipient.select(state, fn.COUNT(BulkRecipient.id))
+                .where((BulkRecipient.bulk_send == send_id) & message_id.is_null()).group_by(state).tuples())
+        for name, count in rows:
+            open_slots[name] = open_slots.get(name, 0) + count
+    return summarise(message_states, open_slots)
+
+
+@dataclass(frozen=True)
+class SlotView:
+    state: str
+    label: str
+    error: str
+    failed: bool
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    position: int
+    number: str
+    e164: str
+    line: int | None
+    slots: tuple[SlotView, ...]
+
+
+def recipients_query(send_id: int, only_failed: bool = False):
+    first, second = Message.alias(), Message.alias()
+    query = (BulkRecipient
+             .select(BulkRecipient, first.state.alias("m1_state"), first.error_message.alias("m1_error"),
+                     second.state.alias("m2_state"), second.error_message.alias("m2_error"))
+             .join(first, join_type=JOIN.LEFT_OUTER, on=(first.id == BulkRecipient.message1_id))
+             .switch(BulkRecipient)
+             .join(second, join_type=JOIN.LEFT_OUTER, on=(second.id == BulkRecipient.message2_id))
+             .where(BulkRecipient.bulk_send == send_id)
+             .order_by(BulkRecipient.position))
+    if only_failed:
+        query = query.where((BulkRecipient.state1 == "no_ticket") | (BulkRecipient.state2 == "no_ticket")
+                            | (first.state == "failed") | (second.state == "failed"))
+    return query.objects()
+
+
+def recipient_view(row, message_count: int) -> RecipientView:
+    slots = []
+    for index in range(message_count):
+        state = row.slot_state(index)
+        message_state = getattr(row, f"m{index + 1}_state")
+        error = getattr(row, f"m{index + 1}_error") or ""
+        if state == SLOT_QUEUED and message_state:
+            label = STATE_LABELS.get(message_state, message_state)
+            failed = message_state == "failed"
+        else:
+            label = SLOT_LABELS.get(state, state)
+            failed = state in ("no_ticket", "error", "opted_out")
+            error = error or (label if failed else "")
+        slots.append(SlotView(state, label, error, failed))
+    return RecipientView(row.position + 1, display_number(row.to_number), row.to_number, row.line, tuple(slots))
+
+
+def skipped_query(send_id: int, kind: str | None = None):
+    query = BulkSkipped.select().where(BulkSkipped.bulk_send == send_id).order_by(BulkSkipped.line, BulkSkipped.id)
+    if kind:
+        query = query.where(BulkSkipped.kind == kind)
+    return query
+
+
+def preview_numbers(send_id: int, limit: int = 100) -> list[str]:
+    rows = (BulkRecipient.select(BulkRecipient.to_number).where(BulkRecipient.bulk_send == send_id)
+            .order_by(BulkRecipient.position).limit(limit).tuples())
+    return [display_number(number) for (number,) in rows]

@@ -1,0 +1,361 @@
+"""Creating, editing, confirming, cancelling and resending bulk sends: what the pages and the API share.
+
+Views and the API stay thin: they read the request, call these, and show the result. Every refusal is a
+`BulkError` with Japanese messages naming the field and the problem.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from peewee import JOIN, fn
+
+from core import audit, clock
+from core.config import setting
+from core.db import database
+from sms import tickets
+from sms.bulk.allocation import shortage_message, tickets_needed
+from sms.bulk.models import (
+    MAX_MESSAGES, SLOT_NO_TICKET, SLOT_NONE, SLOT_PENDING, BulkRecipient, BulkSend, BulkSkipped,
+)
+from sms.bulk.recipients import BrokenRow, Candidate, Recipient, RecipientList, Skipped, collect
+from sms.models import Message, OptOut, StorageBox
+from sms.public import check_mobile
+from sms.sending import check_template
+
+INSERT_CHUNK = 500
+MAX_SCHEDULE_DAYS = 366
+
+
+class BulkError(Exception):
+    """A request that cannot be done; `errors` are Japanese sentences for people."""
+
+    def __init__(self, *errors: str, code: str = "invalid"):
+        super().__init__(" ".join(errors))
+        self.errors = list(errors)
+        self.code = code
+
+
+@dataclass
+class MessageForm:
+    """What the message screen (or the API) asks for: texts, their storage boxes, and when."""
+
+    texts: list[str] = field(default_factory=lambda: [""])
+    boxes: list[int | None] = field(default_factory=lambda: [None])
+    immediate: bool = True
+    scheduled_at: dt.datetime | None = None
+    title: str = ""
+    scheduled_text: str = ""  # as typed, to show it again after an error
+
+
+# --- recipients ------------------------------------------------------------------------------------------------
+def opted_out_numbers() -> set[str]:
+    return {number for (number,) in OptOut.select(OptOut.number).tuples()}
+
+
+def build_recipients(candidates: Iterable[Candidate]) -> RecipientList:
+    """De-duplicated mobile numbers of the input, checked by the SMS rules; opted-out numbers left out."""
+    return collect(candidates, check_mobile, opted_out_numbers())
+
+
+def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
+    """Distinct caller numbers the IVR has seen (newest first); empty when the IVR package is absent."""
+    try:
+        from ivr.models import Call
+    except ImportError:
+        return []
+    query = Call.select(Call.from_number, fn.MAX(Call.started_at).alias("last")).group_by(Call.from_number)
+    if since:
+        query = query.where(Call.started_at >= dt.datetime.combine(since, dt.time()))
+    if until:
+        query = query.where(Call.started_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+    rows = query.order_by(fn.MAX(Call.started_at).desc()).tuples()
+    return [number for number, _ in rows if number and check_mobile(number).ok]
+
+
+def create_draft(found: RecipientList, *, source: str, actor: str, source_detail: str = "", via: str = "ui",
+                 broken: Sequence[BrokenRow] = (), empty: Sequence[Skipped] = (), resend_of: int | None = None,
+                 wants: Sequence[tuple[bool, bool]] | None = None, messages: Sequence[str] = (),
+                 boxes: Sequence[int | None] = ()) -> BulkSend:
+    """A send in the draft state holding its recipients; refused when nobody is left to send to."""
+    check_recipient_count(found)
+    now = clock.now()
+    with database.atomic():
+        send = BulkSend.create(
+            status="draft", source=source, source_detail=source_detail[:300], via=via, created_by=actor,
+            created_at=now, updated_at=now, resend_of=resend_of,
+            message1=messages[0] if messages else "", message2=messages[1] if len(messages) > 1 else None,
+            box1=boxes[0] if boxes else None, box2=boxes[1] if len(boxes) > 1 else None,
+        )
+        store_recipients(send, found, broken, empty, wants)
+    return BulkSend.get_by_id(send.id)
+
+
+def replace_recipients(send: BulkSend, found: RecipientList, *, source: str, actor: str, source_detail: str = "",
+                       broken: Sequence[BrokenRow] = (), empty: Sequence[Skipped] = ()) -> BulkSend:
+    """New recipients for a send not yet started (a scheduled one must still have enough tickets)."""
+    check_recipient_count(found)
+    with database.atomic():
+        lock_editable(send.id)
+        BulkRecipient.delete().where(BulkRecipient.bulk_send == send.id).execute()
+        BulkSkipped.delete().where(BulkSkipped.bulk_send == send.id).execute()
+        BulkSend.update(source=source, source_detail=source_detail[:300]).where(BulkSend.id == send.id).execute()
+        send = BulkSend.get_by_id(send.id)
+        store_recipients(send, found, broken, empty, None)
+        if send.status == "scheduled":
+            apply_message_count(send, len(send.messages))
+            refuse_if_short(slot_total(send.id))
+            BulkSend.update(slot_count=slot_total(send.id)).where(BulkSend.id == send.id).execute()
+    audit.record("bulk.recipients_replaced", send.label, {"recipients": len(found.recipients), "by": actor})
+    return BulkSend.get_by_id(send.id)
+
+
+def check_recipient_count(found: RecipientList) -> None:
+    if not found.recipients:
+        raise BulkError("配信できる電話番号がありません（携帯電話番号が 0 件です）。スキップした番号の理由を確認してください。",
+                        code="no_recipients")
+    limit = setting("bulk.max_recipients")
+    if len(found.recipients) > limit:
+        raise BulkError(f"配信先が多すぎます（{len(found.recipients):,} 件。1 回の一括配信は最大 {limit:,} 件です）。",
+                        code="too_many_recipients")
+
+
+def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[BrokenRow], empty: Sequence[Skipped],
+                     wants: Sequence[tuple[bool, bool]] | None) -> None:
+    """Insert recipient and skipped rows in chunks (a 100,000-line CSV is one draft)."""
+    fields = [BulkRecipient.bulk_send, BulkRecipient.position, BulkRecipient.to_number, BulkRecipient.raw,
+              BulkRecipient.line, BulkRecipient.state1, BulkRecipient.state2]
+    wants = wants or [(True, False)] * len(found.recipients)
+    rows = []
+    for position, (recipient, (want1, want2)) in enumerate(zip(found.recipients, wants)):
+        rows.append((send.id, position, recipient.e164, recipient.raw[:40], recipient.line,
+                     SLOT_PENDING if want1 else SLOT_NONE, SLOT_PENDING if want2 else SLOT_NONE))
+    insert_chunks(BulkRecipient, fields, rows)
+    skipped = [(send.id, "invalid", s.raw[:100], s.line, s.reason[:200]) for s in found.skipped]
+    skipped += [(send.id, "empty", s.raw[:100], s.line, s.reason[:200]) for s in empty]
+    skipped += [(send.id, "duplicate", c.raw[:100], c.line, "同じ電話番号が既にあります（1 回だけ送信します）")
+                for c in found.duplicates]
+    skipped += [(send.id, "optout", s.raw[:100], s.line, s.reason[:200]) for s in found.opted_out]
+    skipped += [(send.id, "broken", b.text[:100], b.line, b.reason[:200]) for b in broken]
+    insert_chunks(BulkSkipped, [BulkSkipped.bulk_send, BulkSkipped.kind, BulkSkipped.raw, BulkSkipped.line,
+                                BulkSkipped.reason], skipped)
+    BulkSend.update(
+        recipient_count=len(found.recipients), duplicate_count=len(found.duplicates),
+        invalid_count=len(found.skipped) + len(empty), optout_count=len(found.opted_out), broken_count=len(broken),
+        slot_count=tickets_needed(wants),
+    ).where(BulkSend.id == send.id).execute()
+
+
+def insert_chunks(model, fields, rows) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        model.insert_many(rows[start:start + INSERT_CHUNK], fields=fields).execute()
+
+
+# --- messages and schedule -------------------------------------------------------------------------------------
+def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *, schedule: bool,
+                      scheduled_text: str = "", title: str = "") -> tuple[MessageForm, list[str]]:
+    """The message screen's input, checked like any SMS (R-22, R-23) with the placeholders allowed; errors listed."""
+    texts = [(t or "").replace("\r\n", "\n") for t in texts][:MAX_MESSAGES]
+    boxes = list(boxes)[:len(texts)] + [None] * (len(texts) - len(boxes))
+    # An empty second field is ignored rather than refused: the user pressed "+" and changed their mind.
+    while len(texts) > 1 and not texts[-1].strip() and boxes[-1] in (None, ""):
+        texts.pop()
+        boxes.pop()
+    form = MessageForm(texts=texts, boxes=[], immediate=not schedule, title=(title or "").strip()[:100],
+                       scheduled_text=scheduled_text or "")
+    errors: list[str] = []
+    if not texts:
+        texts.append("")
+    for index, (text, box_value) in enumerate(zip(texts, boxes), start=1):
+        box, box_error = resolve_box(box_value, index)
+        form.boxes.append(box.number if box else None)
+        if box_error:
+            errors.append(box_error)
+        if box and not text.strip():
+            text = form.texts[index - 1] = box.body
+        checked = check_template(text, box.url if box else None)
+        form.texts[index - 1] = checked.text
+        errors += [f"メッセージ{index}: {e}" for e in checked.errors]
+    if schedule:
+        form.scheduled_at, error = parse_schedule(scheduled_text)
+        if error:
+            errors.append(error)
+    return form, errors
+
+
+def resolve_box(value, index: int) -> tuple[StorageBox | None, str | None]:
+    if value in (None, ""):
+        return None, None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None, f"メッセージ{index}: 蓄積BOX番号「{value}」は数字で指定してください。"
+    box = StorageBox.get_or_none(StorageBox.number == number)
+    if box is None:
+        return None, f"メッセージ{index}: 蓄積BOX {number} は登録されていません。"
+    return box, None
+
+
+SCHEDULE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def parse_schedule(text: str) -> tuple[dt.datetime | None, str | None]:
+    """配信日時: a future time within a year (Tokyo wall-clock)."""
+    text = (text or "").strip()
+    if not text:
+        return None, "配信日時を入力してください（「配信時間を指定する」にチェックがあります）。"
+    for fmt in SCHEDULE_FORMATS:
+        try:
+            when = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        return None, f"配信日時「{text}」を読み取れません。YYYY-MM-DD HH:MM の形式で入力してください。"
+    now = clock.now()
+    if when <= now:
+        return None, f"配信日時 {when:%Y-%m-%d %H:%M} は過去の時刻です。現在（{now:%Y-%m-%d %H:%M}）より後を指定してください。"
+    if when > now + dt.timedelta(days=MAX_SCHEDULE_DAYS):
+        return None, "配信日時は 1 年以内で指定してください。"
+    return when, None
+
+
+def confirm(send_id: int, form: MessageForm, actor: str) -> BulkSend:
+    """『⇒配信する』/『⇒配信を予約する』: store the messages and time, refuse when tickets are short (R-44)."""
+    now = clock.now()
+    with database.atomic():
+        send = lock_editable(send_id)
+        if send.source == "resend" and len(form.texts) != len(send.messages):
+            raise BulkError("配信エラーの再送では、メッセージの数は元の配信と同じにしてください。")
+        apply_message_count(send, len(form.texts))
+        needed = slot_total(send_id)
+        refuse_if_short(needed)
+        BulkSend.update(
+            status="scheduled", immediate=form.immediate,
+            scheduled_at=now if form.immediate else form.scheduled_at,
+            message1=form.texts[0], message2=form.texts[1] if len(form.texts) > 1 else None,
+            box1=form.boxes[0], box2=form.boxes[1] if len(form.boxes) > 1 else None,
+            title=form.title or send.title, slot_count=needed, confirmed_at=now, confirmed_by=actor, updated_at=now,
+        ).where(BulkSend.id == send_id).execute()
+    send = BulkSend.get_by_id(send_id)
+    audit.record("bulk.scheduled" if not form.immediate else "bulk.confirmed", send.label,
+                 {"recipients": send.recipient_count, "messages": len(send.messages), "tickets": needed,
+                  "scheduled_at": send.scheduled_at, "by": actor})
+    return send
+
+
+def lock_editable(send_id: int) -> BulkSend:
+    """Touch the send only while it has not started; the runner's start takes the same row, so they serialise."""
+    changed = BulkSend.update(updated_at=clock.now()).where(
+        (BulkSend.id == send_id) & (BulkSend.status.in_(("draft", "scheduled")))).execute()
+    if not changed:
+        send = BulkSend.get_or_none(BulkSend.id == send_id)
+        if send is None:
+            raise BulkError("一括配信が見つかりません。", code="not_found")
+        raise BulkError(f"この一括配信は「{send.status_label}」のため変更できません。", code="not_editable")
+    return BulkSend.get_by_id(send_id)
+
+
+def apply_message_count(send: BulkSend, count: int) -> None:
+    """Every recipient gets every message, except in a resend, whose slots say which message each one missed."""
+    if send.source == "resend":
+        return
+    BulkRecipient.update(state1=SLOT_PENDING, state2=SLOT_PENDING if count > 1 else SLOT_NONE).where(
+        BulkRecipient.bulk_send == send.id).execute()
+
+
+def slot_total(send_id: int) -> int:
+    one = BulkRecipient.select().where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.state1 == SLOT_PENDING))
+    two = BulkRecipient.select().where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.state2 == SLOT_PENDING))
+    return one.count() + two.count()
+
+
+def refuse_if_short(needed: int) -> None:
+    if not setting("sms.tickets_enabled"):
+        return
+    problem = shortage_message(needed, tickets.balance())
+    if problem:
+        raise BulkError(problem, code="insufficient_tickets")
+
+
+def cancel(send_id: int, actor: str) -> BulkSend:
+    now = clock.now()
+    with database.atomic():
+        send = lock_editable(send_id)
+        BulkSend.update(status="cancelled", cancelled_at=now, cancelled_by=actor).where(BulkSend.id == send_id).execute()
+    audit.record("bulk.cancelled", send.label, {"by": actor, "was": send.status})
+    return BulkSend.get_by_id(send_id)
+
+
+# --- resend of failures (R-46) ---------------------------------------------------------------------------------
+def failed_slots(send_id: int) -> list[tuple[BulkRecipient, tuple[bool, bool]]]:
+    """Recipients with a message that failed (no ticket, or a final failure receipt), and which of their messages."""
+    first = Message.alias()
+    second = Message.alias()
+    query = (BulkRecipient
+             .select(BulkRecipient, first.state.alias("m1_state"), second.state.alias("m2_state"))
+             .join(first, join_type=JOIN.LEFT_OUTER, on=(first.id == BulkRecipient.message1_id))
+             .switch(BulkRecipient)
+             .join(second, join_type=JOIN.LEFT_OUTER, on=(second.id == BulkRecipient.message2_id))
+             .where(BulkRecipient.bulk_send == send_id)
+             .order_by(BulkRecipient.position)
+             .objects())
+    out = []
+    for row in query:
+        wants = (slot_failed(row.state1, row.m1_state), slot_failed(row.state2, row.m2_state))
+        if any(wants):
+            out.append((row, wants))
+    return out
+
+
+def slot_failed(slot_state: str, message_state: str | None) -> bool:
+    """Worth resending: no ticket paid for it, or the carrier reported a final failure. Opted-out numbers are not."""
+    if slot_state == SLOT_NO_TICKET:
+        return True
+    return slot_state == "queued" and message_state == "failed"
+
+
+def failed_numbers(send_id: int) -> list[str]:
+    return [row.to_number for row, _ in failed_slots(send_id)]
+
+
+def resend_failures(send_id: int, actor: str) -> BulkSend:
+    """A new draft with the failed numbers and, for each, only the messages that failed; the confirm screen comes next."""
+    original = BulkSend.get_or_none(BulkSend.id == send_id)
+    if original is None:
+        raise BulkError("一括配信が見つかりません。", code="not_found")
+    if original.status not in ("running", "completed"):
+        raise BulkError("配信が始まっていないため、再送する配信エラーはありません。")
+    failed = failed_slots(send_id)
+    if not failed:
+        raise BulkError("配信エラーになった電話番号はありません。", code="no_recipients")
+    found = RecipientList()
+    wants = []
+    opted_out = opted_out_numbers()
+    for row, want in failed:
+        if row.to_number in opted_out:
+            continue
+        found.recipients.append(_recipient(row))
+        wants.append(want)
+    send = create_draft(found, source="resend", actor=actor, source_detail=f"{original.label} の配信エラー",
+                        resend_of=original.id, wants=wants, messages=original.messages, boxes=original.boxes)
+    audit.record("bulk.resend_created", send.label, {"of": original.id, "recipients": len(wants), "by": actor})
+    return send
+
+
+def _recipient(row: BulkRecipient) -> Recipient:
+    return Recipient(row.to_number, row.raw, row.line)
+
+
+# --- housekeeping ----------------------------------------------------------------------------------------------
+def purge_old_drafts(now: dt.datetime | None = None) -> int:
+    """Drafts nobody confirmed within `bulk.draft_days` are deleted (their recipient rows with them)."""
+    cutoff = (now or clock.now()) - dt.timedelta(days=setting("bulk.draft_days"))
+    old = [s.id for s in BulkSend.select(BulkSend.id).where((BulkSend.status == "draft") & (BulkSend.updated_at < cutoff))]
+    for send_id in old:
+        with database.atomic():
+            BulkRecipient.delete().where(BulkRecipient.bulk_send == send_id).execute()
+            BulkSkipped.delete().where(BulkSkipped.bulk_send == send_id).execute()
+            BulkSend.delete().where(BulkSend.id == send_id).execute()
+    return len(old)

@@ -1,0 +1,239 @@
+"""Delivery log (R-30) with filters and CSV, monthly counts per box (R-31), one message's history,
+the simulator outbox, and the opt-out list (R-24). Same `sms` blueprint as the box pages.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from peewee import Case, fn
+
+from core import audit, clock
+from core.config import setting
+from core.pagination import paginate
+from core.security import role_required
+from sms import links
+from sms.models import (
+    SOURCE_LABELS, STATE_LABELS, Message, OptOut, Receipt, SendAttempt, ShortLink, StorageBox,
+)
+from sms.providers import SIMULATOR_TEST_NUMBERS
+from sms.rules import check_mobile, display_number, national_digits
+from sms.views import bp
+
+FILTER_ERRORS = {
+    "date": "{label}は YYYY-MM-DD の形式で入力してください（入力: {value}）。",
+    "range": "期間の開始日が終了日より後になっています。",
+    "box": "蓄積BOX番号は半角数字で入力してください（入力: {value}）。",
+    "month": "対象月は YYYY-MM の形式で入力してください（入力: {value}）。",
+}
+CSV_COLUMNS = ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス", "状態", "エラーコード",
+               "エラーメッセージ", "再送回数", "クリック数", "送信元", "通話SID", "送信事業者ID"]
+
+
+@dataclass
+class LogFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    number: str = ""
+    box: int | None = None
+    state: str = ""
+    errors: tuple[str, ...] = ()
+
+
+def parse_filter(args) -> LogFilter:
+    """Read the log's filters; a malformed value is reported in Japanese and left out (input kept)."""
+    errors = []
+    found = LogFilter(number=args.get("number", "").strip())
+    for key, label in (("date_from", "開始日"), ("date_to", "終了日")):
+        value = args.get(key, "").strip()
+        if value:
+            try:
+                setattr(found, key, dt.date.fromisoformat(value))
+            except ValueError:
+                errors.append(FILTER_ERRORS["date"].format(label=label, value=value))
+    if found.date_from and found.date_to and found.date_from > found.date_to:
+        errors.append(FILTER_ERRORS["range"])
+    box = args.get("box", "").strip()
+    if box:
+        if box.isdigit():
+            found.box = int(box)
+        else:
+            errors.append(FILTER_ERRORS["box"].format(value=box))
+    state = args.get("state", "")
+    found.state = state if state in STATE_LABELS else ""
+    found.errors = tuple(errors)
+    return found
+
+
+def filtered_messages(f: LogFilter):
+    query = Message.select()
+    if f.date_from:
+        query = query.where(Message.created_at >= dt.datetime.combine(f.date_from, dt.time()))
+    if f.date_to:
+        query = query.where(Message.created_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
+    if f.number:
+        digits, _ = national_digits(f.number)
+        digits = "".join(ch for ch in digits if ch.isdigit())
+        if digits:
+            query = query.where(Message.to_number.contains(digits[1:] if digits.startswith("0") else digits))
+    if f.box is not None:
+        query = query.where(Message.box_number == f.box)
+    if f.state:
+        query = query.where(Message.state == f.state)
+    return query.order_by(Message.created_at.desc(), Message.id.desc())
+
+
+def box_names() -> dict[int, str]:
+    return {b.number: b.name for b in StorageBox.select(StorageBox.number, StorageBox.name)}
+
+
+@bp.app_template_filter("phone")
+def phone_filter(e164):
+    return display_number(e164)
+
+
+@bp.route("/log")
+@role_required("manager")
+def log():
+    f = parse_filter(request.args)
+    page = paginate(filtered_messages(f), request.args.get("page", 1), setting("web.page_size"))
+    return render_template("sms/log.html", page=page, f=f, args=request.args, states=STATE_LABELS,
+                           sources=SOURCE_LABELS, boxes=box_names())
+
+
+@bp.route("/log.csv")
+@role_required("manager")
+def log_csv():
+    f = parse_filter(request.args)
+    query = filtered_messages(f)
+    names = box_names()
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # BOM: Excel on a Japanese PC then reads UTF-8 correctly
+        writer.writerow(CSV_COLUMNS)
+        for m in query.iterator():
+            writer.writerow(csv_row(m, names))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"sms_log_{clock.now():%Y%m%d_%H%M}.csv"
+    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def csv_row(m: Message, names: dict[int, str]) -> list:
+    box = "" if m.box_number is None else f"{m.box_number} {names.get(m.box_number, '')}".strip()
+    return [m.id, m.created_at.strftime("%Y-%m-%d %H:%M:%S"), display_number(m.to_number), box, m.body, m.parts,
+            m.status, m.state_label, "" if m.error_code is None else m.error_code, m.error_message, m.resend_count,
+            m.clicks, SOURCE_LABELS.get(m.source, m.source), m.call_sid or "", m.provider_sid or ""]
+
+
+@bp.route("/log/monthly")
+@role_required("manager")
+def monthly():
+    raw = request.args.get("month", "").strip()
+    errors = []
+    month = clock.today().replace(day=1)
+    if raw:
+        try:
+            month = dt.date.fromisoformat(raw + "-01")
+        except ValueError:
+            errors.append(FILTER_ERRORS["month"].format(value=raw))
+    rows = monthly_counts(month)
+    return render_template("sms/monthly.html", rows=rows, month=month, raw=raw, errors=errors,
+                           billing=setting("sms.billing"), names=box_names())
+
+
+def monthly_counts(month: dt.date) -> list[dict]:
+    """Per box for one month: messages, parts, delivered, failed, and what counts for billing (R-31)."""
+    start = dt.datetime.combine(month, dt.time())
+    end = dt.datetime.combine((month + dt.timedelta(days=32)).replace(day=1), dt.time())
+    delivered = fn.SUM(Case(None, [(Message.status == 2, 1)], 0))
+    failed = fn.SUM(Case(None, [(Message.status == 3, 1)], 0))
+    handed = fn.SUM(Case(None, [(Message.sent_at.is_null(False), 1)], 0))
+    delivered_parts = fn.SUM(Case(None, [(Message.status == 2, Message.parts)], 0))
+    handed_parts = fn.SUM(Case(None, [(Message.sent_at.is_null(False), Message.parts)], 0))
+    query = (Message.select(Message.box_number, fn.COUNT(Message.id).alias("total"), delivered.alias("delivered"),
+                            failed.alias("failed"), handed.alias("handed"), delivered_parts.alias("dparts"),
+                            handed_parts.alias("hparts"))
+             .where((Message.created_at >= start) & (Message.created_at < end))
+             .group_by(Message.box_number).dicts())
+    by_delivered = setting("sms.billing") == "delivered"
+    out = []
+    for row in query:
+        row = {**{k: int(v or 0) for k, v in row.items() if k != "box_number"}, "box_number": row["box_number"]}
+        row["billable"] = row["delivered"] if by_delivered else row["handed"]
+        row["billable_parts"] = row["dparts"] if by_delivered else row["hparts"]
+        out.append(row)
+    return sorted(out, key=lambda r: (r["box_number"] is None, r["box_number"] or 0))
+
+
+@bp.route("/messages/<int:message_id>")
+@role_required("staff")
+def message_detail(message_id: int):
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        return render_template("error.html", status=404, message="この SMS は見つかりません。", detail=""), 404
+    attempts = list(SendAttempt.select().where(SendAttempt.message == message.id).order_by(SendAttempt.seq))
+    receipts = list(Receipt.select().where(Receipt.message == message.id).order_by(Receipt.id))
+    short_links = list(ShortLink.select().where(ShortLink.message == message.id))
+    return render_template("sms/message.html", m=message, attempts=attempts, receipts=receipts,
+                           short_links=short_links, boxes=box_names(), sources=SOURCE_LABELS,
+                           opted_out=links.is_opted_out(message.to_number))
+
+
+@bp.route("/outbox")
+@role_required("staff")
+def outbox():
+    """What the simulator "sent" (as a phone would show it), and what is waiting to be sent."""
+    simulator = setting("telephony.provider") == "simulator"
+    sent = Message.select().where(Message.provider == "simulator") if simulator else Message.select().where(
+        Message.due_at.is_null(False))
+    page = paginate(sent.order_by(Message.id.desc()), request.args.get("page", 1), setting("web.page_size"))
+    waiting = Message.select().where(Message.due_at.is_null(False)).count()
+    return render_template("sms/outbox.html", page=page, simulator=simulator, waiting=waiting,
+                           test_numbers=SIMULATOR_TEST_NUMBERS, boxes=box_names())
+
+
+@bp.route("/optouts", methods=["GET", "POST"])
+@role_required("manager")
+def optouts():
+    q = request.args.get("q", "").strip()
+    typed = ""
+    if request.method == "POST":
+        typed = request.form.get("number", "").strip()
+        checked = check_mobile(typed)
+        if not checked.ok:
+            flash(f"配信停止に登録できません: {checked.reason}", "error")
+        else:
+            row, created = links.opt_out(checked.e164, via="admin", note=request.form.get("note", "").strip()[:200])
+            if created:
+                audit.record("optout.added", checked.e164, {"via": "admin", "note": row.note})
+                flash(f"{display_number(checked.e164)} を配信停止に登録しました。", "success")
+                return redirect(url_for("sms.optouts"))
+            flash(f"{display_number(checked.e164)} は既に配信停止に登録されています。", "info")
+    query = OptOut.select().order_by(OptOut.created_at.desc(), OptOut.id.desc())
+    if q:
+        digits = "".join(ch for ch in national_digits(q)[0] if ch.isdigit())
+        query = query.where(OptOut.number.contains(digits[1:] if digits.startswith("0") else digits or q))
+    page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("sms/optouts.html", page=page, q=q, typed=typed), status
+
+
+@bp.route("/optouts/<int:optout_id>/remove", methods=["POST"])
+@role_required("admin")
+def optout_remove(optout_id: int):
+    row = OptOut.get_or_none(OptOut.id == optout_id)
+    if row is not None and links.remove_opt_out(row.number):
+        audit.record("optout.removed", row.number, {"was_via": row.via})
+        flash(f"{display_number(row.number)} の配信停止を解除しました。", "success")
+    return redirect(url_for("sms.optouts"))

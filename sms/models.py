@@ -1,0 +1,196 @@
+"""SMS tables: storage boxes, messages (the outbox and the delivery log are the same rows), attempts,
+receipts, short links, opt-outs and the ticket ledger.
+
+`Message` is read by reports and bulk (docs/ARCHITECTURE.md fixes its fields).
+"""
+from __future__ import annotations
+
+from peewee import (
+    AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField,
+)
+
+from core import clock
+from core.db import BaseModel
+
+# API status codes (R-26) and UI states.
+STATUS_UNKNOWN, STATUS_SENDING, STATUS_DELIVERED, STATUS_FAILED = 0, 1, 2, 3
+STATUS_LABELS = {0: "状態不明", 1: "配信中", 2: "送達", 3: "配信失敗"}
+STATE_LABELS = {
+    "queued": "送信待ち",
+    "sending": "配信中",
+    "resend_wait": "失敗再送",
+    "delivered": "送達",
+    "failed": "配信失敗",
+    "unknown": "状態不明",
+}
+FINAL_STATES = ("delivered", "failed", "unknown")
+SOURCE_LABELS = {"ivr": "IVR", "api": "API", "bulk": "一括配信", "ui": "管理画面"}
+
+
+class StorageBox(BaseModel):
+    """蓄積BOX: number and name are fixed at creation (004); text and URL may change."""
+
+    class Meta:
+        table_name = "sms_box"
+
+    id = AutoField()
+    number = IntegerField(unique=True)
+    name = CharField(max_length=100)
+    body = TextField(default="")
+    url = CharField(max_length=1000, default="")
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
+    updated_by = CharField(max_length=64, default="")
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}: {self.name}"
+
+
+class Message(BaseModel):
+    """One SMS to one number: a row first (the outbox), then its delivery record (the log)."""
+
+    class Meta:
+        table_name = "sms_message"
+
+    id = AutoField()
+    created_at = DateTimeField(default=clock.now, index=True)
+    to_number = CharField(max_length=20, index=True)          # E.164
+    box_number = IntegerField(null=True, index=True)           # null for free text
+    body = TextField()                                         # exactly what is (or was) sent
+    parts = IntegerField(default=1)
+    status = IntegerField(default=STATUS_SENDING, index=True)  # API 0-3
+    state = CharField(max_length=16, default="queued", index=True)
+    error_code = IntegerField(null=True)
+    error_message = CharField(max_length=200, default="")
+    resend_count = IntegerField(default=0)
+    provider = CharField(max_length=16, default="")
+    provider_sid = CharField(max_length=64, null=True, index=True)
+    source = CharField(max_length=8, default="ui")
+    call_sid = CharField(max_length=64, null=True, index=True)
+    bulk_send_id = IntegerField(null=True, index=True)
+    clicks = IntegerField(default=0)
+    created_by = CharField(max_length=100, default="")
+    idempotency_key = CharField(max_length=200, null=True, unique=True)
+    optout_token = CharField(max_length=32, null=True, unique=True)
+    # Dispatch bookkeeping: when the next send is due (null: nothing to send), who holds it.
+    due_at = DateTimeField(null=True, index=True)
+    claimed_at = DateTimeField(null=True)
+    claimed_by = CharField(max_length=64, default="")
+    send_failures = IntegerField(default=0)                    # transient provider errors in a row
+    sent_at = DateTimeField(null=True)                         # last accepted by the provider
+    final_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=clock.now)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, str(self.status))
+
+
+class SendAttempt(BaseModel):
+    """One hand-over to the provider: the first send (seq 0) or a system resend (seq n).
+
+    Written when the row is claimed, before the provider is called, so a crash in between leaves an
+    attempt with no provider id: the next claim asks the provider before sending again.
+    """
+
+    class Meta:
+        table_name = "sms_attempt"
+
+    id = AutoField()
+    message = ForeignKeyField(Message, backref="attempts", on_delete="CASCADE", index=True)
+    seq = IntegerField(default=0)
+    claimed_at = DateTimeField(default=clock.now)
+    claimed_by = CharField(max_length=64, default="")
+    outcome = CharField(max_length=12, default="claimed")  # claimed, sent, error, lost
+    provider_sid = CharField(max_length=64, null=True, unique=True)
+    provider_status = CharField(max_length=20, default="")
+    error_code = IntegerField(null=True)
+    sent_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    # The simulator's receipt for this attempt, played back when due.
+    sim_receipt_at = DateTimeField(null=True, index=True)
+    sim_receipt_status = CharField(max_length=20, default="")
+    sim_receipt_error = IntegerField(null=True)
+
+
+class Receipt(BaseModel):
+    """Every delivery receipt as it came (duplicates and late ones included), for the message's history."""
+
+    class Meta:
+        table_name = "sms_receipt"
+
+    id = AutoField()
+    received_at = DateTimeField(default=clock.now)
+    provider_sid = CharField(max_length=64, index=True)
+    provider_status = CharField(max_length=20)
+    error_code = IntegerField(null=True)
+    message = ForeignKeyField(Message, backref="receipts", null=True, on_delete="CASCADE")
+    applied = BooleanField(default=False)
+    note = CharField(max_length=200, default="")
+
+
+class ShortLink(BaseModel):
+    """/s/<code>: the box URL as sent to one message, clicks counted (R-25)."""
+
+    class Meta:
+        table_name = "sms_short_link"
+
+    id = AutoField()
+    code = CharField(max_length=16, unique=True)
+    message = ForeignKeyField(Message, backref="links", null=True, on_delete="CASCADE")
+    target_url = CharField(max_length=1000)
+    clicks = IntegerField(default=0)
+    created_at = DateTimeField(default=clock.now)
+    last_clicked_at = DateTimeField(null=True)
+
+
+class OptOut(BaseModel):
+    """A number that asked not to receive SMS any more (R-24): never sent to again."""
+
+    class Meta:
+        table_name = "sms_optout"
+
+    id = AutoField()
+    number = CharField(max_length=20, unique=True)  # E.164
+    created_at = DateTimeField(default=clock.now)
+    via = CharField(max_length=8, default="link")   # link, admin
+    message_id = IntegerField(null=True)
+    note = CharField(max_length=200, default="")
+
+
+class TicketAccount(BaseModel):
+    """The ticket balance, one row; consumed with a conditional UPDATE so two senders never overdraw it."""
+
+    class Meta:
+        table_name = "sms_ticket_account"
+
+    id = IntegerField(primary_key=True)
+    balance = IntegerField(default=0)
+
+
+class TicketEntry(BaseModel):
+    """The ticket ledger: every top-up (+) and use (−)."""
+
+    class Meta:
+        table_name = "sms_ticket_entry"
+
+    id = AutoField()
+    at = DateTimeField(default=clock.now, index=True)
+    delta = IntegerField()
+    balance_after = IntegerField()
+    reason = CharField(max_length=200, default="")
+    message_id = IntegerField(null=True)
+    bulk_send_id = IntegerField(null=True, index=True)
+    actor = CharField(max_length=100, default="")
+
+
+SMS_MODELS = [StorageBox, Message, SendAttempt, Receipt, ShortLink, OptOut, TicketAccount, TicketEntry]

@@ -1,0 +1,23 @@
+"""What other packages may use from sms (docs/ARCHITECTURE.md): ivr, sms.bulk and reports import only this."""
+from __future__ import annotations
+
+from sms.models import StorageBox
+from sms.rules import NumberCheck, check_mobile
+from sms.sending import SendResult, queue_box
+
+__all__ = ["NumberCheck", "SendResult", "check_mobile", "send_box_to_caller", "box_choices"]
+
+
+def send_box_to_caller(box_number, to_number, *, call_sid, idempotency_key, source="ivr") -> SendResult:
+    """Queue storage box `box_number` to the caller; no provider call inline (the dispatcher sends it).
+
+    Idempotent per `idempotency_key`: a repeated webhook gets the first result. Refusal codes:
+    not_mobile, withheld, opted_out, no_ticket, no_box (and invalid_text if the box text became unsendable).
+    """
+    return queue_box(box_number, to_number, source=source, call_sid=call_sid, idempotency_key=idempotency_key,
+                     created_by=source)
+
+
+def box_choices() -> list[tuple[int, str]]:
+    """(box number, label) of every storage box, for editor dropdowns."""
+    return [(box.number, box.label) for box in StorageBox.select().order_by(StorageBox.number)]

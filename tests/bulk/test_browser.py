@@ -1,0 +1,68 @@
+"""A real browser: upload a CSV, add a second message, confirm, and watch the progress bar reach the end."""
+from __future__ import annotations
+
+import pytest
+
+from tests.bulk.conftest import numbers
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "bulk.poll_seconds": 1, "sms.dispatch_interval_seconds": 1, "sms.mps_limit": 0}
+
+
+@pytest.fixture
+def scheduler(live_server):
+    """The SMS dispatcher and the bulk job, run by the real scheduler service against the live server's database."""
+    import sms
+    import sms.bulk
+    from core.scheduler import JobRegistry, SchedulerService
+
+    registry = JobRegistry()
+    sms.register_jobs(registry, live_server.app)
+    sms.bulk.register_jobs(registry, live_server.app)
+    service = SchedulerService(live_server.app, registry, holder="browser-test")
+    service.start()
+    yield service
+    service.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.sqlite_only
+def test_upload_csv_two_messages_confirm_and_watch_the_progress_bar(page, live_server, browser_login, scheduler,
+                                                                    clock):
+    people = numbers(5)
+    csv = ("名前,携帯電話番号\r\n" + "".join(f"顧客{i},{n}\r\n" for i, n in enumerate(people)) + "重複,09010000000\r\n")
+    browser_login(page, "manager")
+    page.goto(live_server.url + "/bulk/")
+    page.click("text=SMSメッセージ作成（一括配信）")
+    page.set_input_files("input[name=csv_file]", files=[{"name": "顧客.csv", "mimeType": "text/csv",
+                                                           "buffer": csv.encode("cp932")}])
+    page.click("button:has-text('⇒以下の電話番号に配信するメッセージを作成')")
+
+    page.wait_for_selector("text=配信先 5 件、重複 1 件。")
+    page.fill(".message-field >> nth=0 >> textarea", "本日はご来店ありがとうございました。")
+    counter = page.locator(".message-field >> nth=0 >> .counter")
+    assert counter.inner_text() == "18 / 660 文字・1 通分"
+    page.click("button:has-text('+入力欄を追加（最大2つまで）')")
+    assert page.locator("#add-message").is_disabled()  # two is the maximum
+    page.fill(".message-field >> nth=1 >> textarea", "次回使えるクーポンをお送りします。")
+    page.click("button:has-text('⇒確認する')")
+
+    page.wait_for_selector("text=メッセージの作成確認")
+    assert page.locator("#confirm-numbers li").all_inner_texts() == people
+    assert page.locator("#confirm-time").inner_text().startswith("即時配信")
+    assert page.locator(".confirm-message pre").all_inner_texts() == [
+        "本日はご来店ありがとうございました。", "次回使えるクーポンをお送りします。"]
+    page.click("button:has-text('⇒配信する')")
+
+    page.wait_for_selector("text=の配信を開始しました（5 件）")
+    bar = page.locator(".bulk-bar")
+    page.wait_for_function("document.querySelector('.bulk-bar').getAttribute('aria-valuenow') === '100'",
+                           timeout=20000)
+    assert page.locator("[data-field=remaining]").inner_text() == "0"
+    assert page.locator("[data-field=total]").inner_text() == "10"
+    clock.advance(seconds=10)  # the simulated carrier's receipts come due
+    page.wait_for_function("document.querySelector('[data-field=delivered]').textContent === '10'", timeout=20000)
+    assert page.locator("#bulk-status").inner_text() == "配信完了"
+    assert bar.locator(".seg-delivered").evaluate("el => el.style.width") == "100%"

@@ -1,0 +1,55 @@
+"""Real browser (Debian chromium): log in, see the menu, lock an account by wrong passwords, unlock it as admin."""
+import pytest
+
+from core.db import database
+from core.models import User
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
+
+
+def test_admin_sees_menu_and_unlocks_an_account_locked_by_wrong_passwords(live_server, page, browser_login, browser):
+    browser_login(page, "admin", "chief")
+    menu = page.locator("nav.sidemenu")
+    assert menu.get_by_text("アカウント", exact=True).is_visible()
+    assert menu.get_by_text("管理").is_visible()
+
+    page.click("text=アカウント")
+    page.click("text=新規作成")
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=display_name]", "オペレーター")
+    page.select_option("select[name=role]", "staff")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("button:has-text('保存')")
+    assert page.get_by_text("アカウント「operator」を作成しました。").is_visible()
+
+    other = browser.new_context(locale="ja-JP").new_page()
+    for attempt in range(5):
+        other.goto(live_server.url + "/login")
+        other.fill("input[name=username]", "operator")
+        other.fill("input[name=password]", f"wrong-{attempt}")
+        other.click("button[type=submit]")
+    assert other.get_by_text("アカウントをロックしました").is_visible()
+    other.fill("input[name=username]", "operator")
+    other.fill("input[name=password]", PASSWORD)
+    other.click("button[type=submit]")
+    assert other.get_by_text("ロックされています").is_visible()
+
+    page.goto(live_server.url + "/admin/users")
+    row = page.locator("tr", has_text="operator")
+    assert row.get_by_text("ロック中").is_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="ロック解除").click()
+    assert page.get_by_text("アカウント「operator」のロックを解除しました。").is_visible()
+    with live_server.app.app_context(), database.connection_context():
+        assert User.get(User.username == "operator").locked_at is None
+
+    other.goto(live_server.url + "/login")
+    other.fill("input[name=username]", "operator")
+    other.fill("input[name=password]", PASSWORD)
+    other.click("button[type=submit]")
+    other.wait_for_url(live_server.url + "/")
+    assert other.locator("nav.sidemenu").is_visible()
+    assert other.locator("nav.sidemenu").get_by_text("アカウント", exact=True).count() == 0  # staff see no admin menu
+    other.context.close()

@@ -1,0 +1,50 @@
+import shutil
+
+import pytest
+from peewee import IntegerField
+from playhouse.migrations import Runner
+
+from core.db import bind_database, database
+from core.migrate import MIGRATIONS_DIR, pending_migrations, upgrade_schema
+from core.models import User
+
+EXTRA_MIGRATION = '''
+from peewee import IntegerField
+
+
+def up(migrator, db):
+    migrator.migrate(migrator.add_column("user", "shoe_size", IntegerField(default=24)))
+'''
+
+
+@pytest.mark.sqlite_only
+def test_a_database_of_the_first_schema_is_upgraded_with_its_rows_kept(tmp_path):
+    bind_database(f"sqlite:///{tmp_path}/old.db")
+    with database.connection_context():
+        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0001_core")
+        User.create(username="veteran", password_hash="x", role="admin")
+        later = pending_migrations()
+        applied = upgrade_schema()
+        assert applied == later
+        assert pending_migrations() == []
+        assert User.get(User.username == "veteran").role == "admin"
+        assert upgrade_schema() == []  # running again is harmless
+
+
+@pytest.mark.sqlite_only
+def test_a_column_added_by_a_later_migration_keeps_existing_rows(tmp_path):
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    bind_database(f"sqlite:///{tmp_path}/grow.db")
+    with database.connection_context():
+        Runner(database.obj, directory=str(directory)).up()
+        User.create(username="before", password_hash="x")
+        (directory / "9999_shoe_size.py").write_text(EXTRA_MIGRATION)
+        assert Runner(database.obj, directory=str(directory)).up() == ["9999_shoe_size"]
+        row = database.execute_sql('SELECT username, shoe_size FROM "user"').fetchall()
+        assert row == [("before", 24)]
+
+
+def test_schema_is_current_on_every_backend(db):
+    assert pending_migrations() == []
+    assert {"user", "api_token", "audit_log", "company_holiday", "scheduler_lease"} <= set(db.get_tables())

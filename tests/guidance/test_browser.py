@@ -1,0 +1,65 @@
+"""Real browser (Debian's chromium): make voice files from Japanese text, hear-check the <audio> source, build a
+guidance from two files with the row editor, see it listed and previewed."""
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
+
+
+def create_voice_file(page, base, name, text):
+    page.goto(base + "/guidance/voice-files/new")
+    page.fill("input[name=name]", name)
+    page.fill("textarea[name=text]", text)
+    assert page.inner_text("[data-counter]") == f"{len(text)} / 500 文字"
+    page.click("button[type=submit].primary")
+    page.wait_for_url(lambda url: "/new" not in url)
+    assert f"音声ファイル「{name}」を保存しました" in page.inner_text(".flash-success")
+    return page.get_attribute("#current-audio", "src")
+
+
+def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_login):
+    base = live_server.url
+    browser_login(page, "staff")
+    first_src = create_voice_file(page, base, "挨拶", "お電話ありがとうございます。")
+    response = page.request.get(base + first_src)
+    assert response.status == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.body()[:4] == b"RIFF"
+    # The browser itself decodes the file: it knows its duration.
+    page.wait_for_function("document.querySelector('#current-audio').readyState >= 1")
+    assert 1.0 < page.evaluate("document.querySelector('#current-audio').duration") < 4.0
+    second_src = create_voice_file(page, base, "メニュー", "ご用件の番号を押してください。")
+
+    page.goto(base + "/guidance/guidances/new")
+    page.select_option("select[name=kind]", label="振り分けガイダンス【PB】")
+    page.fill("input[name=name]", "代表番号の振り分け")
+    page.check("input[name=synthesized]")
+    page.select_option("[data-row] select >> nth=0", label="挨拶")
+    page.click("[data-add-row]")
+    page.select_option("[data-row] select >> nth=1", label="メニュー")
+    page.click("[data-row] >> nth=1 >> [data-move=up]")  # メニュー first, then 挨拶
+    page.click("[data-preview]")
+    page.wait_for_function(f"document.getElementById('preview-player').src.endsWith('{second_src}')")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(base + "/guidance/guidances")
+
+    row = page.locator("table.guidances tbody tr", has_text="代表番号の振り分け")
+    assert row.locator("td").first.inner_text() == "振り分けガイダンス【PB】"
+    assert row.locator("ol.sequence li").all_inner_texts() == ["メニュー", "挨拶"]
+    row.locator("[data-play-sequence]").click()
+    page.wait_for_function(f"document.getElementById('preview-player').src.endsWith('{second_src}')")
+    assert first_src != second_src
+
+
+def test_bad_input_shows_japanese_errors_in_the_browser(page, live_server, browser_login):
+    base = live_server.url
+    browser_login(page, "staff")
+    page.goto(base + "/guidance/voice-files/new")
+    page.fill("input[name=name]", "長すぎる案内")
+    page.fill("textarea[name=text]", "あ" * 501)
+    assert "over" in page.get_attribute("[data-counter]", "class")
+    page.click("button[type=submit].primary")
+    assert "ガイダンス内容は 500 文字以内にしてください（現在 501 文字）。" in page.inner_text(".flash-error")
+    assert page.input_value("input[name=name]") == "長すぎる案内"
+    assert page.input_value("textarea[name=text]") == "あ" * 501
+    page.check("input[name=source][value=upload]")
+    assert page.is_visible("input[name=upload]") and not page.is_visible("select[name=engine]")

@@ -1,0 +1,125 @@
+"""R-51 on the clock: the 13:00 job publishes what the rule allows; before 13:00 the previous state stands;
+a refresh missed while the process was down runs at start-up; the page says what is shown."""
+import datetime as dt
+
+import pytest
+
+from core.models import CompanyHoliday
+from core.scheduler import JobRegistry, SchedulerService
+from reports import register_jobs
+from reports.jobs import PURGE_JOB, REFRESH_JOB, latest_refresh, refresh_reports
+from reports.models import DailyStat, ReportRefresh
+
+D = dt.date.fromisoformat
+
+
+def published_days() -> list[str]:
+    return sorted({row.day.isoformat() for row in DailyStat.select()})
+
+
+def calls_each_day(make_call, first: str, last: str) -> None:
+    day = D(first)
+    while day <= D(last):
+        make_call(dt.datetime.combine(day, dt.time(10, 0)))
+        day += dt.timedelta(days=1)
+
+
+def test_normal_week_before_and_after_13(clock, make_call):
+    calls_each_day(make_call, "2026-01-26", "2026-02-06")
+    clock.set("2026-02-04 12:59:59")  # Wednesday morning: Tuesday's refresh (through Sunday) stands
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-02-01")
+    assert "2026-02-02" not in published_days()
+    clock.set("2026-02-04 13:00")
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-02-02")  # Monday's data on Wednesday
+    assert published_days()[-1] == "2026-02-02"
+    clock.set("2026-02-09 13:00")
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-02-05")  # Thursday's on Monday
+    clock.set("2026-02-10 13:00")
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-02-08")  # Friday's and the weekend's on Tuesday
+    assert published_days()[-1] == "2026-02-06"  # no calls at the weekend: nothing to store, but covered
+
+
+def test_seed_004_example_through_the_job(clock, make_call):
+    calls_each_day(make_call, "2021-07-19", "2021-07-28")
+    clock.set("2021-07-27 13:00")
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2021-07-24")
+    assert "2021-07-24" in published_days() and "2021-07-25" not in published_days()
+    clock.set("2021-07-28 13:00")
+    refresh_reports()
+    assert "2021-07-25" in published_days()
+
+
+def test_three_day_weekend_with_a_company_holiday(clock, make_call):
+    # Friday 2026-03-06 is a company holiday: Fri..Sun is three days off, Sunday waits one more business day.
+    CompanyHoliday.create(day=D("2026-03-06"), name="創立記念日")
+    calls_each_day(make_call, "2026-03-02", "2026-03-11")
+    clock.set("2026-03-10 13:00")  # Tuesday: Thursday (-> Mon, Tue), Friday and Saturday shown; Sunday held back
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-03-07")
+    clock.set("2026-03-11 13:00")
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-03-09")
+    assert published_days()[-3:] == ["2026-03-07", "2026-03-08", "2026-03-09"]
+
+
+def test_refresh_is_idempotent_and_never_goes_back(clock, make_call):
+    calls_each_day(make_call, "2026-02-02", "2026-02-03")
+    clock.set("2026-02-05 13:00")
+    refresh_reports()
+    refresh_reports()
+    assert ReportRefresh.select().count() == 1
+    assert DailyStat.select().count() == 2
+    clock.set("2026-02-05 09:00")  # a clock set back does not unpublish anything
+    assert refresh_reports().startswith("up to date")
+    assert latest_refresh().cutoff == D("2026-02-03")
+
+
+def test_a_refresh_missed_while_down_runs_at_start_up(app, clock, make_call):
+    calls_each_day(make_call, "2026-02-02", "2026-02-06")
+    clock.set("2026-02-04 13:00")
+    refresh_reports()
+    # The process was down from Wednesday evening until Friday 09:00: Thursday's 13:00 run never happened.
+    clock.set("2026-02-06 09:00")
+    registry = JobRegistry()
+    register_jobs(registry, app)
+    assert {REFRESH_JOB, PURGE_JOB} <= set(registry.jobs)
+    job = registry.jobs[REFRESH_JOB]
+    assert job.run_at_start and str(job.trigger.fields[5]) == "13" and str(job.trigger.fields[6]) == "0"
+    service = SchedulerService(app, registry, holder="restarted")
+    assert service.heartbeat() is True  # takes the lease and runs the catch-up jobs
+    assert latest_refresh().cutoff == D("2026-02-03")  # what Thursday's refresh would have shown
+    assert latest_refresh().scheduled_at == dt.datetime(2026, 2, 5, 13, 0)
+    assert latest_refresh().run_at == dt.datetime(2026, 2, 6, 9, 0)
+
+
+@pytest.fixture
+def refreshed(clock, make_call):
+    calls_each_day(make_call, "2026-02-02", "2026-02-05")
+    clock.set("2026-02-05 13:05")
+    refresh_reports()
+    return clock
+
+
+def test_page_shows_last_refresh_and_the_day_it_covers(refreshed, manager_client):
+    html = manager_client.get("/reports/").get_data(as_text=True)
+    assert "最終更新: <strong>2026-02-05 13:05</strong>" in html
+    assert "<strong>2026-02-03</strong> 分までを反映" in html
+    assert "次回更新: 2026-02-06 13:00" in html
+    assert 'name="to" value="2026-02-03"' in html  # the default range ends at the published day
+    asked_further = manager_client.get("/reports/?from=2026-02-01&to=2026-02-05").get_data(as_text=True)
+    assert "2026-02-04 以降は未公開" in asked_further
+
+
+def test_managers_see_published_days_only_admins_may_look_live(refreshed, manager_client, admin_client):
+    asked = "/reports/?from=2026-02-02&to=2026-02-05"
+    manager_html = manager_client.get(asked + "&mode=live").get_data(as_text=True)
+    assert "管理者のみ利用できます" in manager_html
+    assert 'data-counter="calls">2<' in manager_html  # Mon and Tue
+    admin_html = admin_client.get(asked + "&mode=live").get_data(as_text=True)
+    assert 'data-counter="calls">4<' in admin_html
+    assert "リアルタイム表示" in admin_html

@@ -1,0 +1,264 @@
+"""A local Twilio-compatible HTTP server: the subset of the Messages API the twilio client uses.
+
+It stands at the edge of Twilio's cloud so the real twilio library, the real HTTP stack and the app's
+real webhook are all exercised. It implements create (form To/From/Body/StatusCallback, HTTP Basic
+auth), list (To, DateSent filters, paging) and fetch; keeps a log of every accepted message; fails on
+request (HTTP status and Twilio error code, per number or for everyone, a number of times); and posts
+status callbacks signed like Twilio (RequestValidator.compute_signature with the account's auth token),
+in any order and as often as asked.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import json
+import re
+import secrets
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+from twilio.request_validator import RequestValidator
+
+API = "/2010-04-01/Accounts/{sid}"
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages\.json$")
+MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages/(?P<sid>SM[0-9a-f]{32})\.json$")
+
+
+@dataclass
+class Failure:
+    http_status: int
+    code: int | None
+    message: str = "failure injected by the local Twilio server"
+    times: int | None = 1  # None: every time
+
+
+@dataclass
+class FakeMessage:
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str
+    date_created: dt.datetime  # aware UTC
+    status: str = "queued"
+    error_code: int | None = None
+    callbacks: list = field(default_factory=list)  # (status, http status of the app's answer)
+
+    def resource(self) -> dict:
+        stamp = email.utils.format_datetime(self.date_created, usegmt=True)
+        return {
+            "sid": self.sid, "account_sid": self.account_sid, "to": self.to, "from": self.from_, "body": self.body,
+            "status": self.status, "direction": "outbound-api", "num_segments": "1", "num_media": "0",
+            "date_created": stamp, "date_updated": stamp, "date_sent": stamp, "error_code": self.error_code,
+            "error_message": None, "price": None, "price_unit": "JPY", "api_version": "2010-04-01",
+            "messaging_service_sid": None, "subresource_uris": {},
+            "uri": f"{API.format(sid=self.account_sid)}/Messages/{self.sid}.json",
+        }
+
+
+class FakeTwilio:
+    def __init__(self, account_sid: str, auth_token: str, now: Callable[[], dt.datetime] | None = None,
+                 host: str = "127.0.0.1"):
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.host = host
+        self.lock = threading.Lock()
+        self.log: list[FakeMessage] = []          # every accepted message, in order
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.failures: dict[str, list[Failure]] = {}  # per To number; "*" for everyone
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    def start(self) -> "FakeTwilio":
+        fake = self
+
+        class Handler(_Handler):
+            server_state = fake
+
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    # --- configuration and inspection ---------------------------------------------------------------------
+    def fail(self, to: str = "*", http_status: int = 500, code: int | None = None, times: int | None = 1,
+             message: str = "failure injected by the local Twilio server") -> None:
+        """The next `times` creates to `to` (or anyone: "*") fail with this HTTP status and error code."""
+        with self.lock:
+            self.failures.setdefault(to, []).append(Failure(http_status, code, message, times))
+
+    def sent_to(self, to: str) -> list[FakeMessage]:
+        with self.lock:
+            return [m for m in self.log if m.to == to]
+
+    def message(self, sid: str) -> FakeMessage:
+        with self.lock:
+            return next(m for m in self.log if m.sid == sid)
+
+    # --- status callbacks -----------------------------------------------------------------------------------
+    def callback_params(self, sid: str, status: str, error_code: int | None = None) -> dict[str, str]:
+        """The form Twilio posts to a message's StatusCallback."""
+        message = self.message(sid)
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.account_sid, "From": message.from_,
+                  "To": message.to, "MessageStatus": status, "SmsStatus": status, "ApiVersion": "2010-04-01"}
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        if status in ("delivered", "undelivered"):
+            params["RawDlrDoneDate"] = self.now().strftime("%y%m%d%H%M")
+        return params
+
+    def signature(self, url: str, params: dict[str, str]) -> str:
+        return RequestValidator(self.auth_token).compute_signature(url, params)
+
+    def post_status(self, sid: str, status: str, error_code: int | None = None) -> int:
+        """POST one signed status callback to the message's StatusCallback; returns the app's HTTP status."""
+        message = self.message(sid)
+        params = self.callback_params(sid, status, error_code)
+        request = urllib.request.Request(
+            message.status_callback, data=urllib.parse.urlencode(params).encode(), method="POST",
+            headers={"X-Twilio-Signature": self.signature(message.status_callback, params),
+                     "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answer = response.status
+        except urllib.error.HTTPError as exc:
+            answer = exc.code
+        with self.lock:
+            message.status = status
+            message.error_code = error_code
+            message.callbacks.append((status, answer))
+        return answer
+
+    def post_statuses(self, sid: str, sequence: list[tuple[str, int | None]]) -> list[int]:
+        """Several callbacks in exactly this order (duplicates and out-of-order ones included)."""
+        return [self.post_status(sid, status, code) for status, code in sequence]
+
+    # --- request handling -------------------------------------------------------------------------------------
+    def _authorised(self, header: str, account: str) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return header == f"Basic {expected}" and account == self.account_sid
+
+    def _take_failure(self, to: str) -> Failure | None:
+        with self.lock:
+            for key in (to, "*"):
+                queue = self.failures.get(key) or []
+                if queue:
+                    failure = queue[0]
+                    if failure.times is not None:
+                        failure.times -= 1
+                        if failure.times <= 0:
+                            queue.pop(0)
+                    return failure
+        return None
+
+    def _create(self, account: str, form: dict[str, str]) -> tuple[int, dict]:
+        for name, code in (("To", 21604), ("From", 21603), ("Body", 21602)):
+            if not form.get(name):
+                return 400, _error(400, code, f"A '{name}' is required.")
+        failure = self._take_failure(form["To"])
+        if failure is not None:
+            return failure.http_status, _error(failure.http_status, failure.code, failure.message)
+        message = FakeMessage(sid="SM" + secrets.token_hex(16), account_sid=account, to=form["To"],
+                              from_=form["From"], body=form["Body"], status_callback=form.get("StatusCallback", ""),
+                              date_created=self.now())
+        with self.lock:
+            self.log.append(message)
+        return 201, message.resource()
+
+    def _list(self, account: str, query: dict[str, str]) -> tuple[int, dict]:
+        with self.lock:
+            found = [m for m in self.log if m.account_sid == account]
+        if query.get("To"):
+            found = [m for m in found if m.to == query["To"]]
+        for key, keep in (("DateSent", lambda d, v: d.date() == v.date()), ("DateSent>", lambda d, v: d >= v),
+                          ("DateSent<", lambda d, v: d <= v)):
+            if query.get(key):
+                bound = _parse_when(query[key])
+                found = [m for m in found if keep(m.date_created, bound)]
+        found.sort(key=lambda m: m.date_created, reverse=True)
+        size = max(1, min(1000, int(query.get("PageSize", "50"))))
+        number = max(0, int(query.get("Page", "0")))
+        chunk = found[number * size:(number + 1) * size]
+        base = f"{API.format(sid=account)}/Messages.json"
+        more = (number + 1) * size < len(found)
+        rest = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+        next_query = urllib.parse.urlencode({**rest, "PageSize": size, "Page": number + 1})
+        return 200, {"messages": [m.resource() for m in chunk], "page": number, "page_size": size,
+                     "first_page_uri": f"{base}?PageSize={size}&Page=0", "previous_page_uri": None,
+                     "next_page_uri": f"{base}?{next_query}" if more else None, "start": number * size,
+                     "end": number * size + len(chunk), "uri": f"{base}?PageSize={size}&Page={number}"}
+
+
+def _error(status: int, code: int | None, message: str) -> dict:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+
+
+def _parse_when(text: str) -> dt.datetime:
+    text = text.strip().replace("Z", "+00:00")
+    value = dt.datetime.fromisoformat(text) if "T" in text else dt.datetime.fromisoformat(text + "T00:00:00+00:00")
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_state: FakeTwilio
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet: the test output stays readable
+        pass
+
+    def _answer(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _route(self, method: str):
+        fake = self.server_state
+        parts = urllib.parse.urlsplit(self.path)
+        with fake.lock:
+            fake.requests.append((method, parts.path))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode() if length else ""
+        collection, single = MESSAGES_PATH.match(parts.path), MESSAGE_PATH.match(parts.path)
+        match = collection or single
+        if match is None:
+            return self._answer(404, _error(404, 20404, "The requested resource was not found"))
+        if not fake._authorised(self.headers.get("Authorization", ""), match["account"]):
+            return self._answer(401, _error(401, 20003, "Authenticate"))
+        if collection and method == "POST":
+            form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
+            return self._answer(*fake._create(match["account"], form))
+        if collection and method == "GET":
+            query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
+            return self._answer(*fake._list(match["account"], query))
+        if single and method == "GET":
+            try:
+                return self._answer(200, fake.message(single["sid"]).resource())
+            except StopIteration:
+                return self._answer(404, _error(404, 20404, "The requested resource was not found"))
+        return self._answer(405, _error(405, 20004, "Method not allowed"))
+
+    def do_GET(self):
+        self._route("GET")
+
+    def do_POST(self):
+        self._route("POST")

@@ -1,0 +1,149 @@
+"""The web application: app factory, login, accounts and admin pages, layout, API document."""
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, g, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.config import ROOT, Settings, load_settings
+from core.db import bind_database, database
+from core.extensions import NO_LOGIN_PREFIXES, csrf, login_manager
+from core.migrate import upgrade_schema
+
+# Feature packages, in dependency order. Each has init_app(app); optionally register_jobs(registry)
+# and seed_defaults(app) (idempotent first-start data such as the demo flow).
+# A package not yet present in the checkout is skipped; one that is present must import cleanly.
+FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
+
+
+def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app. `config` holds dotted setting overrides (tests); nothing here starts threads."""
+    settings = settings or load_settings(overrides=config)
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    configure(app, settings)
+    bind_database(settings["database.url"])
+    with database.connection_context():
+        upgrade_schema()
+    install_request_hooks(app)
+    register_blueprints(app)
+    for module in feature_modules():
+        module.init_app(app)
+    return app
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    public = settings["web.public_base_url"] or f"http://127.0.0.1:{settings['web.port']}"
+    secure = {"always": True, "never": False}.get(settings["web.secure_cookies"], public.startswith("https://"))
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings["web.secret_key"] or persistent_secret("secret_key"),
+        PUBLIC_BASE_URL=public,
+        TWILIO_AUTH_TOKEN=twilio_auth_token(settings),
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=settings["web.session_minutes"] * 60,
+        MAX_CONTENT_LENGTH=(settings["guidance.max_upload_mb"] + 60) * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    if settings["web.trusted_proxies"]:
+        n = settings["web.trusted_proxies"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run drowns the log
+
+
+def twilio_auth_token(settings: Settings) -> str:
+    from core.config import ConfigError
+
+    if settings["twilio.auth_token"]:
+        return settings["twilio.auth_token"]
+    if settings["telephony.provider"] == "twilio":
+        raise ConfigError("twilio.auth_token", "TELEPHONY_PROVIDER=twilio では TWILIO_AUTH_TOKEN が必要です")
+    return persistent_secret("simulator_auth_token")
+
+
+def persistent_secret(name: str) -> str:
+    """A random secret made once and kept under var/, so every process and restart agrees on it."""
+    path = Path(ROOT / "var" / name)
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value)
+    tmp.chmod(0o600)
+    try:
+        tmp.rename(path) if not path.exists() else tmp.unlink()
+    except OSError:
+        pass
+    return path.read_text().strip()
+
+
+def feature_modules():
+    present = [name for name in FEATURES if (ROOT / name.replace(".", "/") / "__init__.py").exists()]
+    return [importlib.import_module(name) for name in present]
+
+
+def install_request_hooks(app: Flask) -> None:
+    from web.ipallow import enforce_ip_allowlist
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    @app.before_request
+    def forget_previous_request():
+        # Requests made while an app context is already pushed (scripts, tests, the call simulator's
+        # internal webhook calls) share `g`; the logged-in user and CSRF token must not leak between them.
+        for key in list(g):
+            g.pop(key, None)
+
+    @app.before_request
+    def open_database():
+        database.connect(reuse_if_open=True)
+
+    @app.before_request
+    def note_actor():
+        g.audit_actor = current_user.username if current_user.is_authenticated else ""
+
+    app.before_request(enforce_ip_allowlist)
+
+    @app.before_request
+    def require_login():
+        # Every page is behind login except the public prefixes; roles are checked per view.
+        if request.path.startswith(NO_LOGIN_PREFIXES) or request.endpoint in (None, "static"):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @app.teardown_request
+    def close_database(exc):
+        if not database.is_closed():
+            database.close()
+
+    @app.context_processor
+    def layout_globals():
+        from web.menu import visible_menu
+
+        return {"menu": visible_menu(app, current_user), "settings": app.config["SETTINGS"]}
+
+
+def register_blueprints(app: Flask) -> None:
+    from web import admin, api_docs, auth, errors, home
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api_docs.bp)
+    errors.register(app)
+    csrf.exempt(api_docs.bp)

@@ -1,0 +1,252 @@
+"""Admin pages: accounts and unlock, API tokens, IP allowlists, company holidays, audit log, settings."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from core import audit, clock
+from core.calendar import public_holiday_name, weekday_label
+from core.config import SCHEMA, setting
+from core.models import ROLE_LABELS, ROLES, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, User
+from core.pagination import paginate
+from core.security import issue_api_token, role_required
+from web.auth import hash_password, password_problem
+from web.ipallow import SCOPES, allowed, parse_network, rules
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+SECRET_SETTINGS = {"web.secret_key", "twilio.auth_token", "twilio.account_sid"}
+
+
+@bp.before_request
+@role_required("admin")
+def admins_only():
+    return None
+
+
+# --- accounts ----------------------------------------------------------------------------------------
+@bp.route("/users")
+def users():
+    query = User.select().order_by(User.username)
+    q = request.args.get("q", "").strip()
+    if q:
+        query = query.where(User.username.contains(q) | User.display_name.contains(q))
+    page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
+    return render_template("admin/users.html", page=page, q=q, admin_count=User.admins().count(),
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = request.form
+    if request.method == "POST":
+        errors = user_form_errors(form, creating=True)
+        if not errors:
+            user = User.create(
+                username=form["username"].strip(), display_name=form.get("display_name", "").strip(),
+                role=form["role"], password_hash=hash_password(form["password"]),
+            )
+            audit.record("account.created", user.username, {"role": user.role})
+            flash(f"アカウント「{user.username}」を作成しました。", "success")
+            return redirect(url_for("admin.users"))
+        for e in errors:
+            flash(e, "error")
+        return render_template("admin/user_form.html", user=None, form=form, roles=ROLES, role_labels=ROLE_LABELS), 400
+    return render_template("admin/user_form.html", user=None, form=form, roles=ROLES, role_labels=ROLE_LABELS)
+
+
+def user_form_errors(form, creating: bool, user: User | None = None) -> list[str]:
+    errors = []
+    if creating:
+        name = form.get("username", "").strip()
+        if not name:
+            errors.append("ユーザー名を入力してください。")
+        elif len(name) > 64:
+            errors.append("ユーザー名は 64 文字以内にしてください。")
+        elif User.select().where(User.username == name).exists():
+            errors.append(f"ユーザー名「{name}」は既に使われています。")
+    if form.get("role") not in ROLES:
+        errors.append("権限を選択してください。")
+    password = form.get("password", "")
+    if creating or password:
+        problem = password_problem(password, form.get("confirm", ""))
+        if problem:
+            errors.append(problem)
+    if user is not None and user.role == "admin" and form.get("role") != "admin" and _last_admin(user):
+        errors.append("最後の管理者の権限は変更できません。先に別の管理者を作成してください。")
+    if user is not None and user.role == "admin" and not form.get("active") and _last_admin(user):
+        errors.append("最後の管理者は無効にできません。")
+    return errors
+
+
+def _last_admin(user: User) -> bool:
+    return not User.admins().where(User.id != user.id).exists()
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = User.get_or_none(User.id == user_id) or abort(404)
+    form = request.form
+    if request.method == "POST":
+        errors = user_form_errors(form, creating=False, user=user)
+        if not errors:
+            changes = {"display_name": form.get("display_name", "").strip(), "role": form["role"],
+                       "active": bool(form.get("active"))}
+            if form.get("password"):
+                changes["password_hash"] = hash_password(form["password"])
+            User.update(**changes).where(User.id == user.id).execute()
+            audit.record("account.updated", user.username,
+                         {k: v for k, v in changes.items() if k != "password_hash"} |
+                         ({"password": "reset"} if form.get("password") else {}))
+            flash(f"アカウント「{user.username}」を保存しました。", "success")
+            return redirect(url_for("admin.users"))
+        for e in errors:
+            flash(e, "error")
+        return render_template("admin/user_form.html", user=user, form=form, roles=ROLES, role_labels=ROLE_LABELS), 400
+    return render_template("admin/user_form.html", user=user, form=None, roles=ROLES, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def unlock_user(user_id: int):
+    user = User.get_or_none(User.id == user_id) or abort(404)
+    User.update(locked_at=None, failed_logins=0).where(User.id == user.id).execute()
+    audit.record("account.unlocked", user.username)
+    flash(f"アカウント「{user.username}」のロックを解除しました。", "success")
+    return redirect(url_for("admin.users"))
+
+
+# --- API tokens -----------------------------------------------------------------------------------------
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens():
+    new_token = None
+    if request.method == "POST":
+        label = request.form.get("label", "").strip()
+        if not label or len(label) > 100:
+            flash("トークンの名前を 1〜100 文字で入力してください。", "error")
+        else:
+            token, new_token = issue_api_token(label, created_by=current_user.username)
+            audit.record("api_token.created", label, {"prefix": token.prefix})
+            flash("API トークンを発行しました。この画面を離れると二度と表示されません。", "success")
+    rows = ApiToken.select().order_by(ApiToken.created_at.desc())
+    return render_template("admin/tokens.html", tokens=rows, new_token=new_token)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int):
+    token = ApiToken.get_or_none(ApiToken.id == token_id) or abort(404)
+    if token.revoked_at is None:
+        ApiToken.update(revoked_at=clock.now()).where(ApiToken.id == token.id).execute()
+        audit.record("api_token.revoked", token.label, {"prefix": token.prefix})
+        flash(f"API トークン「{token.label}」を失効させました。", "success")
+    return redirect(url_for("admin.tokens"))
+
+
+# --- IP allowlists --------------------------------------------------------------------------------------
+@bp.route("/ip", methods=["GET", "POST"])
+def ip_allowlist():
+    if request.method == "POST":
+        scope, cidr = request.form.get("scope", ""), request.form.get("cidr", "").strip()
+        problem = ip_rule_problem(scope, cidr, request.remote_addr or "")
+        if problem:
+            flash(problem, "error")
+        else:
+            net = str(parse_network(cidr))
+            IpAllowRule.create(scope=scope, cidr=net, note=request.form.get("note", "").strip()[:200])
+            audit.record("ip_allowlist.added", f"{scope}:{net}")
+            flash(f"{SCOPES[scope]}に {net} を追加しました。", "success")
+            return redirect(url_for("admin.ip_allowlist"))
+    lists = {scope: IpAllowRule.select().where(IpAllowRule.scope == scope).order_by(IpAllowRule.id) for scope in SCOPES}
+    return render_template("admin/ip.html", lists=lists, scopes=SCOPES, my_ip=request.remote_addr,
+                           form=request.form)
+
+
+def ip_rule_problem(scope: str, cidr: str, my_ip: str) -> str | None:
+    """Refuse a first rule that would lock out the admin adding it (the seed's FAQ shows how that ends)."""
+    if scope not in SCOPES:
+        return "種別を選択してください。"
+    try:
+        net = str(parse_network(cidr))
+    except ValueError as exc:
+        return str(exc)
+    if not allowed(my_ip, rules(scope) + [net]):
+        return (f"現在お使いの IP アドレス ({my_ip}) が含まれていないため、追加するとこの画面に入れなくなります。"
+                "先に現在の IP アドレスを追加してください。")
+    return None
+
+
+@bp.route("/ip/<int:rule_id>/delete", methods=["POST"])
+def delete_ip_rule(rule_id: int):
+    rule = IpAllowRule.get_or_none(IpAllowRule.id == rule_id) or abort(404)
+    remaining = [r for r in rules(rule.scope) if r != rule.cidr]
+    if remaining and not allowed(request.remote_addr or "", remaining):
+        flash("削除すると現在の IP アドレスが許可されなくなるため、削除できません。", "error")
+        return redirect(url_for("admin.ip_allowlist"))
+    rule.delete_instance()
+    audit.record("ip_allowlist.removed", f"{rule.scope}:{rule.cidr}")
+    flash(f"{SCOPES[rule.scope]}から {rule.cidr} を削除しました。", "success")
+    return redirect(url_for("admin.ip_allowlist"))
+
+
+# --- company holidays -----------------------------------------------------------------------------------
+@bp.route("/holidays", methods=["GET", "POST"])
+def holidays():
+    year = _int(request.args.get("year"), clock.today().year)
+    if request.method == "POST":
+        try:
+            day = dt.date.fromisoformat(request.form.get("day", ""))
+        except ValueError:
+            flash("日付を YYYY-MM-DD の形式で入力してください。", "error")
+        else:
+            name = request.form.get("name", "").strip()[:100] or "会社休業日"
+            CompanyHoliday.insert(day=day, name=name).on_conflict_replace().execute()
+            audit.record("holiday.added", day.isoformat(), {"name": name})
+            flash(f"{day:%Y年%m月%d日} を会社休業日にしました。", "success")
+            return redirect(url_for("admin.holidays", year=day.year))
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    company = CompanyHoliday.select().where(CompanyHoliday.day.between(start, end)).order_by(CompanyHoliday.day)
+    public = [(d, public_holiday_name(d)) for d in _days(start, end) if public_holiday_name(d)]
+    return render_template("admin/holidays.html", year=year, company=company, public=public,
+                           weekday_label=weekday_label)
+
+
+@bp.route("/holidays/<day>/delete", methods=["POST"])
+def delete_holiday(day: str):
+    row = CompanyHoliday.get_or_none(CompanyHoliday.day == day) or abort(404)
+    row.delete_instance()
+    audit.record("holiday.removed", day)
+    flash(f"{day} を会社休業日から外しました。", "success")
+    return redirect(url_for("admin.holidays", year=day[:4]))
+
+
+def _days(start: dt.date, end: dt.date):
+    while start <= end:
+        yield start
+        start += dt.timedelta(days=1)
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# --- audit log and settings ------------------------------------------------------------------------------
+@bp.route("/audit")
+def audit_log():
+    query = AuditLog.select().order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    q = request.args.get("q", "").strip()
+    if q:
+        query = query.where(AuditLog.actor.contains(q) | AuditLog.action.contains(q) | AuditLog.target.contains(q))
+    page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
+    return render_template("admin/audit.html", page=page, q=q)
+
+
+@bp.route("/settings")
+def settings_page():
+    from flask import current_app
+
+    values = current_app.config["SETTINGS"]
+    shown = [(key, "********" if key in SECRET_SETTINGS and values[key] else values[key]) for key in SCHEMA]
+    return render_template("admin/settings.html", rows=shown)
