@@ -67,6 +67,25 @@ def test_three_day_weekend_with_a_company_holiday(clock, make_call):
     assert published_days()[-3:] == ["2026-03-07", "2026-03-08", "2026-03-09"]
 
 
+def test_the_13_00_run_on_a_day_off_publishes_nothing(clock, make_call):
+    # The job fires every day at 13:00; only business days' runs publish (the weekend, 建国記念の日 2026-02-11).
+    calls_each_day(make_call, "2026-02-02", "2026-02-12")
+    clock.set("2026-02-06 13:00")
+    refresh_reports()
+    for day_off in ("2026-02-07 13:00", "2026-02-08 13:00"):
+        clock.set(day_off)
+        assert refresh_reports() == "up to date through 2026-02-04"
+    clock.set("2026-02-10 13:00")
+    refresh_reports()
+    clock.set("2026-02-11 13:00")
+    assert refresh_reports() == "up to date through 2026-02-08"
+    assert [r.cutoff for r in ReportRefresh.select().order_by(ReportRefresh.id)] == [D("2026-02-04"), D("2026-02-08")]
+    clock.set("2026-02-12 13:00")  # Monday the 9th: Tuesday (1), then Thursday (2) over the holiday
+    refresh_reports()
+    assert latest_refresh().cutoff == D("2026-02-09")
+    assert published_days()[-1] == "2026-02-09"
+
+
 def test_refresh_is_idempotent_and_never_goes_back(clock, make_call):
     calls_each_day(make_call, "2026-02-02", "2026-02-03")
     clock.set("2026-02-05 13:00")
