@@ -184,6 +184,18 @@ def voice_file_users(vf: VoiceFile) -> list[str]:
     return [g.name for g in rows]
 
 
+def voice_file_usage(voice_file_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """For a page of voice files: id → [(guidance name, kind label)] of the guidance playing it (one query)."""
+    usage: dict[int, list[tuple[str, str]]] = {i: [] for i in voice_file_ids}
+    if not voice_file_ids:
+        return usage
+    rows = (GuidanceItem.select(GuidanceItem.voice_file, Guidance.name, Guidance.kind).join(Guidance)
+            .where(GuidanceItem.voice_file.in_(voice_file_ids)).distinct().order_by(Guidance.name).tuples())
+    for vf_id, name, kind in rows:
+        usage[vf_id].append((name, KINDS.get(kind, kind)))
+    return usage
+
+
 def delete_voice_file(vf: VoiceFile) -> None:
     users = voice_file_users(vf)
     if users:

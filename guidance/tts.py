@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import gc
 import io
+import logging
 import os
 import tempfile
 import threading
@@ -22,6 +23,7 @@ import numpy as np
 
 from guidance.text import is_japanese, normalize_for_speech, normalize_width
 
+log = logging.getLogger(__name__)
 OPENJTALK_PACKAGE = "open-jtalk-mecab-naist-jdic"
 ESPEAK_PACKAGE = "espeak-ng"
 HTS_VOICE_DIRS = (Path("/usr/share/hts-voice"),)
@@ -157,6 +159,7 @@ class Pyttsx3Engine:
     name = "pyttsx3"
     label = "pyttsx3 / espeak-ng（日本語以外）"
     NORMAL_RATE = 200  # words per minute espeak-ng uses at speed 1.0
+    ATTEMPTS = 3  # an empty result is pyttsx3's event race (see _save), not the text: try again
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -204,16 +207,28 @@ class Pyttsx3Engine:
             driver.setProperty("rate", round(self.NORMAL_RATE * float(speed)))
             driver.setProperty("volume", 1.0)
             path = Path(tmp) / "speech.wav"
-            # pyttsx3 prints "Audio saved to …" on stdout; keep server logs clean.
-            with contextlib.redirect_stdout(io.StringIO()):
-                driver.save_to_file(text, str(path))
-                driver.runAndWait()
-            if not path.exists() or path.stat().st_size <= 44:
+            for attempt in range(1, self.ATTEMPTS + 1):
+                self._save(driver, text, path)
+                if path.exists() and path.stat().st_size > 44:
+                    break
+                log.warning("espeak-ng gave no audio (attempt %s of %s)", attempt, self.ATTEMPTS)
+            else:
                 raise SynthesisError("espeak-ng が音声を作れませんでした。ガイダンス内容を確認してください。")
             samples, rate = soundfile.read(str(path), dtype="float64", always_2d=False)
         if samples.ndim > 1:
             samples = samples.mean(axis=1)
         return Speech(samples=samples, rate=int(rate))
+
+    @staticmethod
+    def _save(driver, text: str, path: Path) -> None:
+        # pyttsx3 runs espeak-ng asynchronously and ends an utterance at the first "message terminated"
+        # event it sees; a late one left over from the previous utterance makes it write an empty file.
+        # Waiting until espeak-ng is idle first drains it (seen under load: about 1 call in 150 without this).
+        _espeak_synchronize()
+        # pyttsx3 prints "Audio saved to …" on stdout; keep server logs clean.
+        with contextlib.redirect_stdout(io.StringIO()):
+            driver.save_to_file(text, str(path))
+            driver.runAndWait()
 
     def _driver(self):
         if self._engine is None:
@@ -238,6 +253,13 @@ class Pyttsx3Engine:
 
 ENGINES = {"openjtalk": OpenJTalkEngine(), "pyttsx3": Pyttsx3Engine()}
 ENGINE_LABELS = {name: engine.label for name, engine in ENGINES.items()}
+
+
+def _espeak_synchronize() -> None:
+    """Wait until espeak-ng has finished everything queued (pyttsx3 exposes no public call for it)."""
+    from pyttsx3.drivers import _espeak
+
+    _espeak.Synchronize()
 
 
 def get_engine(name: str):

@@ -59,7 +59,7 @@ def cache_control() -> str:
 def voice_files():
     q = request.args.get("q", "").strip()
     page = paginate(VoiceFile.search(q), request.args.get("page", 1), setting("web.page_size"))
-    users = {vf.id: service.voice_file_users(vf) for vf in page.items}
+    users = service.voice_file_usage([vf.id for vf in page.items])
     return render_template("guidance/voice_files.html", page=page, q=q, users=users, audio_path=audio_path,
                            engine_labels=ENGINE_LABELS, engine_voices=service.engine_voices())
 

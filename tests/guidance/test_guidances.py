@@ -49,6 +49,8 @@ def test_editing_reorders_and_renames(staff_client, two_files):
     assert (edited.name, edited.kind) == ("時間外案内", "out_of_hours")
     assert [i.voice_file_id for i in edited.ordered_items()] == [second.id]
     assert GuidanceItem.select().count() == 1
+    entry = AuditLog.get(AuditLog.action == "guidance.updated")
+    assert entry.target == "時間外案内" and entry.actor == "staff1" and '"kind": "out_of_hours"' in entry.detail
 
 
 @pytest.mark.sqlite_only

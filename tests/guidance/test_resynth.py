@@ -34,6 +34,8 @@ def test_job_changes_speed_of_synthesized_files_and_reports_the_rest(files):
     assert VoiceFile.get_by_id(recorded.id).audio_hash == recorded.audio_hash
     entry = AuditLog.get(AuditLog.action == "voice_file.resynthesized")
     assert entry.actor == "manager1" and '"done": 2' in entry.detail
+    started = AuditLog.get(AuditLog.action == "voice_file.resynth_started")
+    assert '"files": 3' in started.detail and '"speed": 1.4' in started.detail
 
 
 def test_engine_that_cannot_read_the_text_leaves_the_file_as_it_was(files):

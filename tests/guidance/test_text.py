@@ -13,6 +13,9 @@ from guidance.text import is_japanese, normalize_for_speech, normalize_width, re
     ("携帯09012345678へSMSを送ります", "携帯ゼロキューゼロイチニーサンヨンゴーロクナナハチへSMSを送ります"),
     ("受付番号は123456です。", "受付番号はイチニーサンヨンゴーロクです。"),
     ("〒100-0001", "郵便番号イチゼロゼロのゼロゼロゼロイチ"),
+    ("ＦＡＸは０６－６１２３－４５６７です", "FAXはゼロロクのロクイチニーサンのヨンゴーロクナナです"),
+    ("０１２０‐１１１‐２２２", "ゼロイチニーゼロのイチイチイチのニーニーニー"),
+    ("お客様番号１２３４５６７８を入力してください。", "お客様番号イチニーサンヨンゴーロクナナハチを入力してください。"),
 ])
 def test_phone_numbers_and_codes_are_read_digit_by_digit(text, expected):
     assert normalize_for_speech(text) == expected
@@ -26,6 +29,10 @@ def test_phone_numbers_and_codes_are_read_digit_by_digit(text, expected):
     ("2026/1/5（月）は休業日です", "2026年1月5日 月曜日は休業日です"),
     ("2026-01-05から再開します", "2026年1月5日から再開します"),
     ("12/29(火)から1/3(日)まで", "12月29日 火曜日から1月3日 日曜日まで"),
+    ("営業時間は午前１０時から午後６時までです。", "営業時間は午前10時から午後6時までです。"),
+    ("ご予約は２０２６年１２月２４日（木）までにお願いします。", "ご予約は2026年12月24日 木曜日までにお願いします。"),
+    ("受付時間は平日の１０：３０〜１７：００です。", "受付時間は平日の10時30分から17時までです。"),
+    ("１月５日（月）午前9:05から", "1月5日 月曜日午前9時5分から"),
 ])
 def test_times_and_dates_are_read_naturally(text, expected):
     assert normalize_for_speech(text) == expected
@@ -36,6 +43,9 @@ def test_times_and_dates_are_read_naturally(text, expected):
     ("123456円のお支払い", "123456円のお支払い"),
     ("3件のメッセージがあります", "3件のメッセージがあります"),
     ("1を押してください", "1を押してください"),
+    ("料金は１，０００円です", "料金は1000円です"),
+    ("内線は１２３番です", "内線は123番です"),
+    ("最短で3日後にお届けします", "最短で3日後にお届けします"),
 ])
 def test_quantities_are_left_for_the_engine_to_read_as_numbers(text, expected):
     assert normalize_for_speech(text) == expected

@@ -1,10 +1,12 @@
 """Real speech: Open JTalk for Japanese, pyttsx3 (espeak-ng) for English, made telephone quality and checked."""
+import sys
+
 import numpy as np
 import pytest
 
 from guidance import audio
 from guidance.text import normalize_for_speech
-from guidance.tts import ENGINES, EngineUnavailable, SynthesisError, get_engine
+from guidance.tts import ENGINES, EngineUnavailable, Pyttsx3Engine, SynthesisError, get_engine
 
 DICT_DIR = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 TIMEOUT_TEXT = "入力が確認できません。案内をお聞きいただきもう一度入力してください。"
@@ -47,6 +49,16 @@ def test_normalised_phone_number_is_spoken_digit_by_digit():
     assert "ゼロサンノイチニーサンヨンノゴーロクナナハチ" in reading
 
 
+@pytest.mark.parametrize("text, spoken", [
+    ("2026/1/5（月）は休業日です", "ニセンニジューロクネンイチガツイツカ"),
+    ("受付時間は９：３０～１８：００です", "クジサンジュップンカラジューハチジマデ"),
+    ("お客様番号１２３４５６７８を入力してください", "イチニーサンヨンゴーロクナナハチヲニューリョク"),
+    ("＃を押してください", "シャープヲオシテクダサイ"),
+])
+def test_normalised_dates_times_and_codes_reach_the_engine_as_japanese_ivrs_say_them(text, spoken):
+    assert spoken in get_engine("openjtalk").reading(normalize_for_speech(text), DICT_DIR)
+
+
 def test_speed_and_volume_change_the_audio():
     engine = get_engine("openjtalk")
     normal = engine.synthesize("お電話ありがとうございます", "mei_normal", 1.0, DICT_DIR)
@@ -70,6 +82,27 @@ def test_missing_dictionary_names_the_debian_package(tmp_path):
     assert not any(tmp_path.iterdir())  # nothing downloaded or extracted
 
 
+def test_missing_pyopenjtalk_names_the_debian_package(monkeypatch):
+    # None in sys.modules makes `import pyopenjtalk` fail exactly as on a machine without it.
+    monkeypatch.setitem(sys.modules, "pyopenjtalk", None)
+    with pytest.raises(EngineUnavailable, match="pyopenjtalk.*open-jtalk-mecab-naist-jdic"):
+        get_engine("openjtalk").check(DICT_DIR)
+
+
+def test_missing_espeak_ng_names_the_debian_package(monkeypatch):
+    import pyttsx3
+
+    def no_library(driver_name=None, debug=False):
+        raise OSError("libespeak-ng.so.1: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(pyttsx3, "init", no_library)
+    engine = Pyttsx3Engine()  # a fresh one: the shared engine already holds a working driver
+    with pytest.raises(EngineUnavailable, match="Debian パッケージ espeak-ng"):
+        engine.check()
+    with pytest.raises(EngineUnavailable, match="apt-get install espeak-ng"):
+        engine.synthesize("Hello", "en", 1.0)
+
+
 def test_open_jtalk_offers_the_voice_shipped_with_pyopenjtalk():
     voices = ENGINES["openjtalk"].voices()
     assert "mei_normal" in voices and all(name != "LICENSE_mei_normal" for name in voices)
@@ -82,6 +115,15 @@ def test_pyttsx3_reads_an_english_sentence():
     assert (info.channels, info.rate, info.bits) == (1, 8000, 16)
     assert 1.5 < info.seconds < 8.0
     assert audio.rms(decoded.samples) > 0.02
+
+
+def test_pyttsx3_back_to_back_sentences_each_get_their_own_audio():
+    # pyttsx3 drives espeak-ng asynchronously; every call must still return its own, complete sentence.
+    engine = get_engine("pyttsx3")
+    long_text, short_text = "Thank you for calling. Please press one for sales.", "Hello."
+    lengths = [engine.synthesize(long_text if n % 2 == 0 else short_text, "en", 1.0).seconds for n in range(12)]
+    assert all(seconds > 1.5 for seconds in lengths[0::2])
+    assert all(0.2 < seconds < 1.2 for seconds in lengths[1::2])
 
 
 def test_pyttsx3_refuses_japanese_text_it_would_spell_out():

@@ -1,4 +1,6 @@
 """音声ファイル作成: create, edit (re-synthesizes), upload, search, delete; bad input loses nothing."""
+import io
+
 import pytest
 
 from core.models import AuditLog
@@ -42,6 +44,7 @@ def test_list_shows_player_and_search_finds_by_name_and_text(staff_client, make_
     make_voice_file("営業時間外", "本日の営業は終了しました。")
     page = staff_client.get("/guidance/voice-files").get_data(as_text=True)
     assert page.count("<audio controls") == 2
+    assert "&nbsp;秒</td>" in page and "nbsp;秒</td>nbsp" not in page
     found = staff_client.get("/guidance/voice-files?q=営業").get_data(as_text=True)
     assert "営業時間外" in found and ">挨拶<" not in found
     by_text = staff_client.get("/guidance/voice-files?q=ありがとう").get_data(as_text=True)
@@ -146,8 +149,8 @@ def test_missing_dictionary_is_explained_and_nothing_saved(app, staff_client):
 
 # --- uploads ------------------------------------------------------------------------------------------------
 def upload_form(data: bytes, filename: str, **overrides):
-    fields = form(source="upload", text="録音した挨拶", **overrides)
-    fields["upload"] = (__import__("io").BytesIO(data), filename)
+    fields = form(**{"source": "upload", "text": "録音した挨拶", **overrides})
+    fields["upload"] = (io.BytesIO(data), filename)
     return fields
 
 
@@ -190,6 +193,15 @@ def test_upload_that_is_not_audio_is_refused(staff_client, data, filename, messa
 
 
 @pytest.mark.sqlite_only
+def test_upload_with_too_long_text_is_refused_and_nothing_saved(staff_client, make_recording):
+    response = staff_client.post("/guidance/voice-files/new", content_type="multipart/form-data",
+                                 data=upload_form(make_recording(), "a.wav", text="あ" * 501))
+    assert response.status_code == 400
+    assert "ガイダンス内容は 500 文字以内にしてください（現在 501 文字）。" in response.get_data(as_text=True)
+    assert VoiceFile.select().count() == 0 and stored_files() == []
+
+
+@pytest.mark.sqlite_only
 def test_upload_without_a_file_is_refused(staff_client):
     response = staff_client.post("/guidance/voice-files/new", data=form(source="upload"),
                                  content_type="multipart/form-data")
@@ -216,6 +228,20 @@ def test_unused_voice_file_is_deleted(staff_client, make_voice_file):
     assert AuditLog.get(AuditLog.action == "voice_file.deleted").target == vf.name
 
 
+def test_list_names_the_guidance_using_each_file_with_its_kind(staff_client, make_voice_file):
+    from guidance.forms import GuidanceInput
+    from guidance.service import save_guidance
+
+    used = make_voice_file("入力ミス", "入力が間違っています。")
+    make_voice_file("未使用", "こんにちは。")
+    save_guidance(None, GuidanceInput(name="受付のミス", kind="mis_entry", synthesized=True, voice_file_ids=[used.id]))
+    page = staff_client.get("/guidance/voice-files").get_data(as_text=True)
+    row = next(r for r in page.split("<tr>") if ">入力ミス<" in r)
+    assert "受付のミス" in row and "入力ミス時ガイダンス" in row
+    unused = next(r for r in page.split("<tr>") if ">未使用<" in r)
+    assert "受付のミス" not in unused and "—" in unused
+
+
 def test_voice_file_used_by_a_guidance_is_not_deleted(staff_client, make_voice_file):
     from guidance.forms import GuidanceInput
     from guidance.service import save_guidance
@@ -226,6 +252,7 @@ def test_voice_file_used_by_a_guidance_is_not_deleted(staff_client, make_voice_f
     page = response.get_data(as_text=True)
     assert "音声ファイル「挨拶」はオリジナルガイダンス 「代表番号の振り分け」 で使われているため削除できません" in page
     assert VoiceFile.select().count() == 1
+    assert not AuditLog.select().where(AuditLog.action == "voice_file.deleted").exists()
 
 
 @pytest.mark.sqlite_only
