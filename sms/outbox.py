@@ -208,12 +208,15 @@ def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, p
         SendAttempt.update({SendAttempt.provider_sid: sid, SendAttempt.outcome: "sent",
                             SendAttempt.provider_status: status, SendAttempt.sent_at: now, **sim}).where(
             SendAttempt.id == attempt.id).execute()
-        Message.update(provider=provider.name, provider_sid=sid, sent_at=now, due_at=None, claimed_at=None,
-                       claimed_by="", send_failures=0, state="sending", status=1, updated_at=now).where(
-            Message.id == message.id).execute()
-        fresh = Message.get_by_id(message.id)
-        apply_status(fresh, status, None)
-        replay_early_receipts(SendAttempt.get_by_id(attempt.id))
+        sending = dict(provider=provider.name, provider_sid=sid, sent_at=now, due_at=None, claimed_at=None,
+                       claimed_by="", send_failures=0, state="sending", status=1, updated_at=now)
+        Message.update(**sending).where(Message.id == message.id).execute()
+        # The rows as just written (our claim keeps others off them): no need to read them back.
+        for name, value in sending.items():
+            setattr(message, name, value)
+        attempt.provider_sid = sid
+        apply_status(message, status, None)
+        replay_early_receipts(attempt)
 
 
 def _record_send_error(message: Message, attempt: SendAttempt, outcome, report: DispatchReport) -> None:
