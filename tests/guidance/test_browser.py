@@ -1,5 +1,6 @@
-"""Real browser (Debian's chromium): make voice files from Japanese text, hear-check the <audio> source, build a
-guidance from two files with the row editor, see it listed and previewed."""
+"""Real browser (Debian's chromium): make voice files from Japanese text, check the <audio> source, build a
+guidance from two files with the row editor, play the preview sequence, see it listed; deletion asks first and
+is refused while used; bulk re-synthesis shows its progress bar to the end."""
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -37,8 +38,13 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     page.click("[data-add-row]")
     page.select_option("[data-row] select >> nth=1", label="メニュー")
     page.click("[data-row] >> nth=1 >> [data-move=up]")  # メニュー first, then 挨拶
+    # The preview plays the whole sequence in order (sped up: each file still has to play to its end).
+    page.evaluate("document.getElementById('preview-player').defaultPlaybackRate = 4")
+    page.evaluate("""window.played = []; document.getElementById('preview-player')
+        .addEventListener('playing', e => window.played.push(new URL(e.target.src).pathname))""")
     page.click("[data-preview]")
-    page.wait_for_function(f"document.getElementById('preview-player').src.endsWith('{second_src}')")
+    page.wait_for_function("document.querySelector('[data-preview-status]').textContent === '再生が終わりました。'")
+    assert page.evaluate("window.played") == [second_src, first_src]
     page.click("button[type=submit].primary")
     page.wait_for_url(base + "/guidance/guidances")
 
@@ -48,6 +54,39 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     row.locator("[data-play-sequence]").click()
     page.wait_for_function(f"document.getElementById('preview-player').src.endsWith('{second_src}')")
     assert first_src != second_src
+
+    delete_used_voice_file_is_confirmed_then_refused(page, base)
+    bulk_resynthesis_shows_progress_to_the_end(page, base)
+
+
+def delete_used_voice_file_is_confirmed_then_refused(page, base):
+    page.goto(base + "/guidance/voice-files")
+    row = page.locator("table.voice-files tbody tr", has_text="ご用件の番号を押してください")
+    assert "代表番号の振り分け" in row.inner_text() and "振り分けガイダンス【PB】" in row.inner_text()
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    row.locator("button", has_text="削除").click()
+    assert dialogs == ["音声ファイル「メニュー」を削除しますか？"]
+    assert page.locator(".flash").count() == 0  # dismissed: nothing was posted
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="削除").click()
+    page.wait_for_load_state()
+    assert "オリジナルガイダンス 「代表番号の振り分け」 で使われているため削除できません" in page.inner_text(".flash-error")
+    assert page.locator("table.voice-files tbody tr").count() == 2
+
+
+def bulk_resynthesis_shows_progress_to_the_end(page, base):
+    page.goto(base + "/guidance/voice-files")
+    page.check("#check-all")
+    page.fill("#bulk-form input[name=speed]", "1.3")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_url("**/guidance/resynthesize/*")
+    assert page.is_visible("[role=progressbar]")
+    page.wait_for_function("document.querySelector('[data-status]').textContent === '完了しました。'", timeout=30000)
+    assert page.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
+    assert page.inner_text("[data-count]") == "2" and page.inner_text("[data-failed]") == "0"
+    page.goto(base + "/guidance/voice-files")
+    assert page.locator("table.voice-files tbody tr", has_text="速さ 1.3").count() == 2
 
 
 def test_bad_input_shows_japanese_errors_in_the_browser(page, live_server, browser_login):
