@@ -54,6 +54,16 @@ def test_editing_reorders_and_renames(staff_client, two_files):
 
 
 @pytest.mark.sqlite_only
+def test_form_offers_every_kind_by_its_japanese_label(staff_client):
+    from guidance.models import KINDS
+
+    page = staff_client.get("/guidance/guidances/new").get_data(as_text=True)
+    for value, label in KINDS.items():
+        assert f'<option value="{value}"' in page and f">{label}</option>" in page
+    assert 'name="synthesized" value="1"' in page and "音声合成ガイダンス" in page
+
+
+@pytest.mark.sqlite_only
 def test_edit_page_shows_the_chosen_files_in_order(staff_client, two_files):
     first, second = two_files
     staff_client.post("/guidance/guidances/new", data=guidance_form([second.id, first.id]))
