@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import logging
 import os
 import random
@@ -119,7 +120,7 @@ def mps_accuracy(app, twilio, count: int, limit: int = 10) -> None:
     wall = time.perf_counter() - started
     stamps = sorted(m.date_created for m in twilio.log[before:])
     span = (stamps[-1] - stamps[0]).total_seconds()
-    gaps = [(b - a).total_seconds() * 1000 for a, b in zip(stamps, stamps[1:])]
+    gaps = [(b - a).total_seconds() * 1000 for a, b in itertools.pairwise(stamps)]
     seen = (len(stamps) - 1) / span if span else float("inf")
     window = max(sum(1 for t in stamps[i:] if t - s < dt.timedelta(seconds=1)) for i, s in enumerate(stamps))
     print(f"  {'handled / received':<48} {handled:,} / {len(stamps):,}   ({wall:.2f} s wall)")

@@ -17,7 +17,14 @@ from core.pagination import paginate
 from core.security import role_required
 from sms import links
 from sms.models import (
-    SOURCE_LABELS, STATE_LABELS, Message, OptOut, Receipt, SendAttempt, ShortLink, StorageBox,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    Message,
+    OptOut,
+    Receipt,
+    SendAttempt,
+    ShortLink,
+    StorageBox,
 )
 from sms.providers import SIMULATOR_TEST_NUMBERS
 from sms.rules import check_mobile, display_number, national_digits
@@ -78,7 +85,7 @@ def filtered_messages(f: LogFilter):
         digits, _ = national_digits(f.number)
         digits = "".join(ch for ch in digits if ch.isdigit())
         if digits:
-            query = query.where(Message.to_number.contains(digits[1:] if digits.startswith("0") else digits))
+            query = query.where(Message.to_number.contains(digits.removeprefix("0")))
     if f.box is not None:
         query = query.where(Message.box_number == f.box)
     if f.state:

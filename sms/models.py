@@ -6,7 +6,13 @@ receipts, short links, opt-outs and the ticket ledger.
 from __future__ import annotations
 
 from peewee import (
-    AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField,
+    AutoField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
 )
 
 from core import clock

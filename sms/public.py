@@ -5,7 +5,7 @@ from sms.models import StorageBox
 from sms.rules import NumberCheck, check_mobile
 from sms.sending import SendResult, queue_box
 
-__all__ = ["NumberCheck", "SendResult", "check_mobile", "send_box_to_caller", "box_choices"]
+__all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "send_box_to_caller"]
 
 
 def send_box_to_caller(box_number, to_number, *, call_sid, idempotency_key, source="ivr") -> SendResult:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import phonenumbers
 from phonenumbers import PhoneNumberType

@@ -71,7 +71,7 @@ class ResendPolicy:
     window: tuple[dt.time, dt.time] | None  # no resends from [0] until [1] (may wrap midnight)
 
     @classmethod
-    def from_settings(cls, count: int, interval_minutes: int, window: str) -> "ResendPolicy":
+    def from_settings(cls, count: int, interval_minutes: int, window: str) -> ResendPolicy:
         return cls(count, dt.timedelta(minutes=interval_minutes), parse_window(window))
 
 

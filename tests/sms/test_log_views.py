@@ -70,8 +70,9 @@ def test_monthly_counts_per_box_follow_the_billing_setting(manager_client, app, 
     make_log(clock, box)
     page = manager_client.get("/sms/log/monthly?month=2026-01").get_data(as_text=True)
     assert "2026年01月" in page and "本文指定（蓄積BOXなし）" in page
-    from sms.log_views import monthly_counts
     import datetime as dt
+
+    from sms.log_views import monthly_counts
 
     delivered = {r["box_number"]: (r["total"], r["delivered"], r["failed"], r["billable"]) for r in
                  monthly_counts(dt.date(2026, 1, 1))}
@@ -105,3 +106,11 @@ def test_outbox_shows_simulated_sms_and_the_test_numbers(staff_client, clock, bo
 def test_log_is_for_managers(staff_client):
     assert staff_client.get("/sms/log").status_code == 403
     assert staff_client.get("/sms/log.csv").status_code == 403
+
+
+def test_outbox_with_twilio_lists_what_waits_to_be_sent(staff_client, app, clock, box):
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"telephony.provider": "twilio"})
+    queue_text("まだ送っていない本文", "080-3333-4444", source="api")
+    page = staff_client.get("/sms/outbox").get_data(as_text=True)
+    assert "送信待ちの SMS" in page and "まだ送っていない本文" in page and "080-3333-4444" in page
+    assert 'id="waiting-count">1<' in page and "テスト用番号" not in page

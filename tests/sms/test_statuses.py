@@ -5,8 +5,15 @@ import pytest
 
 from sms.outbox import Pacer
 from sms.statuses import (
-    ResendPolicy, api_status, decide_due_resend, decide_receipt, decide_send_error, error_message, in_window,
-    parse_window, timed_out,
+    ResendPolicy,
+    api_status,
+    decide_due_resend,
+    decide_receipt,
+    decide_send_error,
+    error_message,
+    in_window,
+    parse_window,
+    timed_out,
 )
 
 T = dt.datetime(2026, 1, 5, 12, 0)
