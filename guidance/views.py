@@ -68,10 +68,11 @@ def voice_file_form_page(voice_file: VoiceFile | None, form: dict | None, errors
     defaults = service.synthesis_defaults()
     if form is None:
         form = voice_file_values(voice_file, defaults)
+    used_by = service.voice_file_usage([voice_file.id])[voice_file.id] if voice_file else []
     return render_template("guidance/voice_file_form.html", voice_file=voice_file, form=form, errors=errors,
                            sources=SOURCES, engine_labels=ENGINE_LABELS, engine_voices=service.engine_voices(),
                            max_text_length=defaults.max_text_length, max_upload_mb=setting("guidance.max_upload_mb"),
-                           audio_path=audio_path), status
+                           audio_path=audio_path, used_by=used_by), status
 
 
 def voice_file_values(voice_file: VoiceFile | None, defaults) -> dict:

@@ -240,6 +240,8 @@ def test_list_names_the_guidance_using_each_file_with_its_kind(staff_client, mak
     assert "受付のミス" in row and "入力ミス時ガイダンス" in row
     unused = next(r for r in page.split("<tr>") if ">未使用<" in r)
     assert "受付のミス" not in unused and "—" in unused
+    edit = staff_client.get(f"/guidance/voice-files/{used.id}").get_data(as_text=True)
+    assert "使用中のオリジナルガイダンス: <span class=\"badge\">受付のミス</span>（入力ミス時ガイダンス）" in edit
 
 
 def test_voice_file_used_by_a_guidance_is_not_deleted(staff_client, make_voice_file):
