@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 
 from flask import current_app, url_for
 from peewee import IntegrityError
@@ -20,15 +22,21 @@ from core.calendar import calendar_for
 from core.db import database
 from core.twilio import external_url
 from guidance import public as guidance_public
+from ivr import callsql
 from ivr import flow as f
 from ivr import twiml
-from ivr.models import Call, CallerRule, CallEvent, Flow
+from ivr.models import Call, CallerRule, Flow
 from ivr.numbers import normalize_dialled, normalize_caller
 from sms import public as sms_public
 
 log = logging.getLogger("ivr.calls")
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 WITHHELD = "withheld"
+# How long rendered TwiML is reused: a guidance re-recorded or re-synthesized by staff is heard on calls
+# at most this much later, and a key press does not pay for reading the same playlists again.
+TWIML_SECONDS = 3.0
+TWIML_CACHE_SIZE = 2000
+ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached TwiML
 
 
 class Replayed(Exception):
@@ -54,8 +62,26 @@ def flow_spec(flow_id: int, revision: str) -> f.FlowSpec:
     return spec
 
 
+def rendered(verbs: list, action: str) -> str:
+    """The TwiML of the engine's verbs (twiml.render), reused for TWIML_SECONDS within this process."""
+    cache = current_app.extensions.setdefault("ivr_twiml_cache", {})
+    key = tuple(verbs)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is None or now - hit[0] >= TWIML_SECONDS:
+        if len(cache) >= TWIML_CACHE_SIZE:  # read-back numbers make new keys: keep memory flat
+            cache.clear()
+        hit = cache[key] = (now, str(twiml.render(verbs, ACTION_MARK, guidance_public.playlist)))
+    return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"}))
+
+
 def action_url(step: int) -> str:
-    return external_url(url_for("twilio_voice.step", step=step))
+    """The absolute URL of a step's webhook; built once per app, as it runs on every key press."""
+    template = current_app.extensions.get("ivr_action_url")
+    if template is None:
+        template = external_url(url_for("twilio_voice.step", step=0))
+        template = current_app.extensions["ivr_action_url"] = template[:template.rindex("/0")] + "/{}"
+    return template.format(step)
 
 
 def ports_for(call_sid: str, step: int) -> f.Ports:
@@ -115,7 +141,7 @@ def caller_rule(caller: str, flow: Flow) -> CallerRule | None:
 def proceed(step: int, params: dict) -> Answer:
     """POST /twilio/voice/step/<step>: the caller pressed keys, timed out, a transfer or a recording ended."""
     sid = params.get("CallSid", "")
-    call = Call.get_or_none(Call.call_sid == sid)
+    call = callsql.fetch_call(sid)
     if call is None:
         log.warning("step %s for unknown call %s", step, sid)
         return Answer(str(twiml.system_error()), sid)
@@ -125,21 +151,20 @@ def proceed(step: int, params: dict) -> Answer:
         return Answer(call.last_response, sid)
     try:
         with database.atomic():
-            claimed = Call.update(step=step + 1).where((Call.id == call.id) & (Call.step == step)).execute()
-            if not claimed:
+            if not callsql.claim_step(call.id, step):
                 raise Replayed()
             return Answer(_proceed_claimed(call, step, params), sid)
     except Replayed:
         return Answer(Call.get_by_id(call.id).last_response, sid)
 
 
-def _proceed_claimed(call: Call, step: int, params: dict) -> str:
-    state = call.state_map()
+def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
+    state = json.loads(call.state or "{}")
     wait = state.get("wait")
     if call.flow_id is None or not wait:
         return call.last_response
     try:
-        spec = flow_spec(call.flow_id, call.flow.revision)
+        spec = flow_spec(call.flow_id, call.revision)
         given = f.input_from_params(wait["mode"], params)
         result = f.resume(spec, state, given, ports_for(call.call_sid, step))
     except (f.FlowError, Flow.DoesNotExist) as exc:
@@ -147,13 +172,13 @@ def _proceed_claimed(call: Call, step: int, params: dict) -> str:
     return _store(call, result, step + 1)
 
 
-def _store(call: Call, result: f.Step, next_step: int) -> str:
-    xml = str(twiml.render(result.verbs, action_url(next_step), guidance_public.playlist))
-    fields = dict(step=next_step, state=json.dumps(result.state, ensure_ascii=False), last_response=xml,
-                  outcome=result.outcome)
-    if result.last_node is not None:
-        fields.update(last_node_key=result.last_node.key, last_node_name=result.last_node.label[:100])
-    Call.update(**fields).where(Call.id == call.id).execute()
+def _store(call, result: f.Step, next_step: int) -> str:
+    """Keep the step's answer and state on the call (`call` is a Call or a LiveCall) and add its events."""
+    xml = rendered(result.verbs, action_url(next_step))
+    last = result.last_node
+    callsql.store_step(call.id, step=next_step, state=json.dumps(result.state, ensure_ascii=False),
+                       last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
+                       last_node_name=last.label[:100] if last else None)
     _add_events(call, result.events)
     return xml
 
@@ -170,14 +195,8 @@ def _fail(call: Call, exc: Exception) -> str:
     return _end_at_once(call, twiml.system_error(), "error", "error", f"フローエラー: {exc}")
 
 
-def _add_events(call: Call, events: list[f.Event]) -> None:
-    if not events:
-        return
-    now = clock.now()
-    CallEvent.insert_many([
-        dict(call=call.id, at=now, kind=e.kind, node_key=e.node_key[:40], node_name=e.node_name[:100],
-             digits=e.digits[:32], detail=e.detail) for e in events
-    ]).execute()
+def _add_events(call, events: list[f.Event]) -> None:
+    callsql.insert_events(call.id, clock.now(), events)
 
 
 # --- the end of a call ------------------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""The few statements every Gather webhook runs, as plain SQL made once per database.
+
+Building a peewee query costs several times what SQLite or PostgreSQL take to run it, and the voice
+webhook runs the same four statements on every key press (R-07: answer fast). Their SQL is written
+here once, with the bound database's placeholder; only the values change. Everything else in ivr
+uses the models.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.db import database
+from ivr.models import Call, CallEvent, Flow
+
+EVENT_COLUMNS = '"call_id", "at", "kind", "node_key", "node_name", "digits", "detail"'
+EVENT_VALUES = "(" + ", ".join(["?"] * 7) + ")"
+_STATEMENTS: dict[type, dict[str, str]] = {}  # database class → template → SQL with its placeholder
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    """What the webhook needs of a call row (and of its flow: the revision the cached spec must match)."""
+
+    id: int
+    call_sid: str
+    step: int
+    state: str
+    flow_id: int | None
+    last_response: str
+    revision: str | None
+
+
+def _table(model) -> str:
+    return f'"{model._meta.table_name}"'
+
+
+def _sql(template: str) -> str:
+    """`template` with `?` replaced by the bound database's placeholder (SQLite `?`, psycopg2 `%s`)."""
+    cache = _STATEMENTS.setdefault(type(database.obj), {})
+    sql = cache.get(template)
+    if sql is None:
+        sql = cache[template] = template.replace("?", database.obj.param)
+    return sql
+
+
+SELECT_CALL = (f'SELECT c."id", c."call_sid", c."step", c."state", c."flow_id", c."last_response", f."revision" '
+               f'FROM {_table(Call)} AS c LEFT OUTER JOIN {_table(Flow)} AS f ON f."id" = c."flow_id" '
+               f'WHERE c."call_sid" = ?')
+CLAIM_STEP = f'UPDATE {_table(Call)} SET "step" = ? WHERE "id" = ? AND "step" = ?'
+STORE_STEP = (f'UPDATE {_table(Call)} SET "step" = ?, "state" = ?, "last_response" = ?, "outcome" = ?, '
+              f'"last_node_key" = COALESCE(?, "last_node_key"), "last_node_name" = COALESCE(?, "last_node_name") '
+              f'WHERE "id" = ?')
+
+
+def fetch_call(call_sid: str) -> LiveCall | None:
+    row = database.execute_sql(_sql(SELECT_CALL), (call_sid,)).fetchone()
+    return LiveCall(*row) if row else None
+
+
+def claim_step(call_id: int, step: int) -> bool:
+    """Move the call past `step`; False when another copy of the request got there first."""
+    return database.execute_sql(_sql(CLAIM_STEP), (step + 1, call_id, step)).rowcount == 1
+
+
+def store_step(call_id: int, *, step: int, state: str, last_response: str, outcome: str | None,
+               last_node_key: str | None, last_node_name: str | None) -> None:
+    """The call's next step, state and answer; the last node stays as it was when None is given."""
+    database.execute_sql(_sql(STORE_STEP), (step, state, last_response, outcome, last_node_key, last_node_name,
+                                            call_id))
+
+
+def insert_events(call_id: int, at: dt.datetime, events: list) -> None:
+    """CallEvent rows, one statement for all of them."""
+    if not events:
+        return
+    template = f'INSERT INTO {_table(CallEvent)} ({EVENT_COLUMNS}) VALUES {", ".join([EVENT_VALUES] * len(events))}'
+    when = CallEvent.at.db_value(at)
+    values = []
+    for e in events:
+        values += [call_id, when, e.kind, e.node_key[:40], e.node_name[:100], e.digits[:32], e.detail]
+    database.execute_sql(_sql(template), values)
