@@ -34,7 +34,12 @@ def open_database(url: str):
         path = ROOT / url[len("sqlite:///"):]
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        # Pooled: closing the last connection to a WAL database checkpoints it (tens of ms of fsync on every
+        # request that closes its connection), and a reused connection skips the pragmas and schema parse.
+        db = connect("sqlite+pool" + url[len("sqlite"):], pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                     max_connections=None, stale_timeout=600)
+    elif url.startswith("sqlite"):
         db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     else:
         db = connect(url)

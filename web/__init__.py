@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -94,9 +95,19 @@ def feature_modules():
     return [importlib.import_module(name) for name in present]
 
 
+class CookieSessionsExceptWebhooks(SecureCookieSessionInterface):
+    """Twilio's webhooks carry no session cookie: a null session spares each of them the cookie machinery."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/twilio/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def install_request_hooks(app: Flask) -> None:
     from web.ipallow import enforce_ip_allowlist
 
+    app.session_interface = CookieSessionsExceptWebhooks()
     login_manager.init_app(app)
     csrf.init_app(app)
 
@@ -113,6 +124,9 @@ def install_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def note_actor():
+        if request.path.startswith("/twilio/"):  # no login there; loading the session user costs each webhook
+            g.audit_actor = ""
+            return
         g.audit_actor = current_user.username if current_user.is_authenticated else ""
 
     app.before_request(enforce_ip_allowlist)
