@@ -11,6 +11,7 @@ from peewee import JOIN, Case, fn
 
 from core.db import database
 from ivr.models import Call, CallEvent, Node
+from reports.call_rows import store_paths
 from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyStat
 from reports.queries import day_bounds
 from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
@@ -120,7 +121,7 @@ def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> 
 
 
 def publish(start: dt.date, end: dt.date) -> int:
-    """Store the aggregates of start..end, replacing what was there, one short transaction per day."""
+    """Store the aggregates and call paths of start..end, replacing what was there, one short transaction per day."""
     if end < start:
         return 0
     aggregates = compute_live(start, end)
@@ -129,6 +130,7 @@ def publish(start: dt.date, end: dt.date) -> int:
             for model in AGGREGATE_MODELS:
                 model.delete().where(model.day == day).execute()
             _insert_day(aggregates, day)
+            store_paths(*day_bounds(day, day))
     return (end - start).days + 1
 
 

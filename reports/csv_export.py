@@ -67,7 +67,8 @@ def safe_text(value: str | None) -> str:
 
 
 def _is_number_like(value: str) -> bool:
-    return value[0] in "+-" and value[1:].replace(".", "", 1).isdigit()
+    """+81312345678 or -12.5: a sign then ASCII digits and dots only (the same test as call_rows' SQL)."""
+    return value[0] in "+-" and len(value) > 1 and not value[1:].lstrip("0123456789.")
 
 
 def format_datetime(value: dt.datetime | str | None) -> str:

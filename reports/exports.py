@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from reports.csv_export import format_datetime, safe_text
-from reports.queries import CallFilter, iter_call_rows
-from reports.summary import COUNTER_LABELS, COUNTERS, Row, dialled_label, outcome_label, path_text
+from reports.call_rows import iter_csv_rows
+from reports.queries import CallFilter
+from reports.summary import COUNTER_LABELS, COUNTERS, Row, dialled_label
 
 DAILY_HEADER = ["日付", "着信番号", *(COUNTER_LABELS[name] for name in COUNTERS)]
 CALL_HEADER = ["開始日時", "終了日時", "発信者番号", "着信番号", "通話秒数", "結果", "最終メニュー", "途中放棄メニュー",
@@ -17,8 +17,6 @@ def daily_csv_rows(rows: Iterable[Row]) -> Iterator[list]:
         yield [row.day.isoformat(), dialled_label(row.dialled), *(row.counts[name] for name in COUNTERS)]
 
 
-def call_csv_rows(criteria: CallFilter) -> Iterator[list]:
-    for (_id, started, ended, caller, dialled, seconds, outcome, last_node, abandoned_node, sid), events in (
-            iter_call_rows(criteria)):
-        yield [format_datetime(started), format_datetime(ended), caller, dialled, seconds, outcome_label(outcome),
-               safe_text(last_node), safe_text(abandoned_node), safe_text(path_text(events)), sid]
+def call_csv_rows(criteria: CallFilter) -> Iterator[tuple]:
+    """The call detail, a row per call (see reports.call_rows)."""
+    return iter_csv_rows(criteria)

@@ -1,10 +1,11 @@
 """Published report aggregates (what the 13:00 refresh made visible) and the refresh history."""
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DateField, DateTimeField, IntegerField
+from peewee import AutoField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from core import clock
 from core.db import BaseModel
+from ivr.models import Call
 
 # The dialled-number bucket of SMS that did not come from a call (API, bulk sends, the UI).
 NO_CALL = ""
@@ -74,5 +75,17 @@ class ReportRefresh(BaseModel):
     days_published = IntegerField(default=0)
 
 
+class CallPath(BaseModel):
+    """A finished call's path as the call-detail CSV writes it, stored when the call's day is published.
+
+    Reading one short text per call is what lets a million-row export keep up with csv.writer; calls
+    not published yet have no row and get their path from their events at export time. It goes with
+    its call (retention follows this foreign key).
+    """
+
+    call = ForeignKeyField(Call, primary_key=True, backref="report_path", on_delete="CASCADE")
+    path = TextField(default="")
+
+
 AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice]
-REPORT_MODELS = [*AGGREGATE_MODELS, ReportRefresh]
+REPORT_MODELS = [*AGGREGATE_MODELS, ReportRefresh, CallPath]

@@ -1,12 +1,11 @@
 """Reads of the records the report summarises: ivr's calls and call events, sms's messages.
 
-Only the fields fixed in docs/ARCHITECTURE.md are used. Large reads go by keyset chunks
-(`WHERE (started_at, id) > last ... LIMIT n`), so memory stays flat on SQLite and PostgreSQL alike.
+Only the fields fixed in docs/ARCHITECTURE.md are used. Large reads go by keyset chunks of CHUNK_ROWS
+(`WHERE (started_at, id) > last ... LIMIT n`, see call_rows), so memory stays flat on SQLite and PostgreSQL alike.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ivr.models import Call, CallEvent
@@ -63,29 +62,6 @@ def events_by_call(call_ids: list[int]) -> dict[int, list[tuple]]:
     for call_id, *event in query:
         out[call_id].append(tuple(event))
     return out
-
-
-CALL_COLUMNS = (Call.id, Call.started_at, Call.ended_at, Call.from_number, Call.to_number, Call.duration_seconds,
-                Call.outcome, Call.last_node_name, Call.abandoned_node_name, Call.call_sid)
-
-
-def iter_call_rows(criteria: CallFilter, chunk: int | None = None) -> Iterator[tuple[tuple, list[tuple]]]:
-    """Every call in the range in time order with its events, read `chunk` calls at a time."""
-    chunk = chunk or CHUNK_ROWS
-    last: tuple | None = None
-    while True:
-        query = Call.select(*CALL_COLUMNS).where(criteria.where())
-        if last is not None:
-            query = query.where((Call.started_at > last[0]) | ((Call.started_at == last[0]) & (Call.id > last[1])))
-        rows = list(query.order_by(Call.started_at, Call.id).limit(chunk).tuples())
-        if not rows:
-            return
-        events = events_by_call([row[0] for row in rows])
-        for row in rows:
-            yield row, events[row[0]]
-        if len(rows) < chunk:
-            return
-        last = (rows[-1][1], rows[-1][0])
 
 
 def dialled_numbers() -> list[str]:

@@ -192,5 +192,8 @@ def path_steps(events: list[tuple]) -> list[str]:
     return steps
 
 
+PATH_SEPARATOR = " → "
+
+
 def path_text(events: list[tuple]) -> str:
-    return " → ".join(path_steps(events))
+    return PATH_SEPARATOR.join(path_steps(events))

@@ -170,7 +170,8 @@ def calls_csv():
     scope = read_scope(request.args)
     if scope.errors:
         return calls()
-    return csv_response(CALLS_CSV_NAME, scope, CALL_HEADER, call_csv_rows(call_filter(scope, request.args)))
+    rows = call_csv_rows(call_filter(scope, request.args))
+    return csv_response(CALLS_CSV_NAME, scope, CALL_HEADER, rows)
 
 
 def call_filter(scope: Scope, args) -> CallFilter:

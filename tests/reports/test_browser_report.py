@@ -2,6 +2,7 @@
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_report_chart_range_and_csv_download(live_server, page, browser_login, c
         page.click("#daily-download button[type=submit]")
     download = info.value
     assert download.suggested_filename == "着信・SMS送信レポート_20260111-20260115.csv"
-    data = open(download.path(), "rb").read()
+    data = Path(download.path()).read_bytes()
     assert data.startswith(UTF8_BOM)
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert [(row[0], row[2]) for row in rows[1:]] == [(f"2026-01-{d}", str(d)) for d in range(11, 16)]

@@ -8,7 +8,7 @@ from ivr.models import Call, CallEvent
 from reports import register_jobs
 from reports.aggregate import publish
 from reports.jobs import PURGE_JOB
-from reports.models import DailyStat
+from reports.models import CallPath, DailyStat
 from reports.retention import purge_expired
 from sms.models import Message, Receipt, SendAttempt, ShortLink
 
@@ -37,6 +37,7 @@ def test_day_91_is_deleted_and_day_90_kept(clock, make_call, make_message):
         SendAttempt.create(message=message, provider_sid=f"SM{message.id:032d}")
         Receipt.create(provider_sid=f"SM{message.id:032d}", provider_status="delivered", message=message)
     publish(DAY_91, DAY_90)
+    assert {path.call_id for path in CallPath.select()} == {old.id, kept.id}
 
     counts = purge_expired()
 
@@ -47,6 +48,7 @@ def test_day_91_is_deleted_and_day_90_kept(clock, make_call, make_message):
     assert [link.message_id for link in ShortLink.select()] == [kept_sms.id]
     assert SendAttempt.select().count() == Receipt.select().count() == 1
     assert {row.day for row in DailyStat.select()} == {DAY_90}
+    assert [path.call_id for path in CallPath.select()] == [kept.id]  # a stored path goes with its call
     assert counts["ivr_call"] == 1 and counts["sms_message"] == 1 and counts["daily_stat"] == 1
     assert purge_expired()["ivr_call"] == 0  # nothing left to do the second time
 

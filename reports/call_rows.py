@@ -1,0 +1,108 @@
+"""The call-detail CSV rows, formatted by the database and read in keyset chunks of raw tuples.
+
+Why SQL: for a million calls, formatting each row in Python and reading each call's events cost
+many times what csv.writer itself costs. Here the database gives the finished values (timestamps
+to the second, Japanese outcome labels, menu names guarded against Excel formulas) and each call's
+path, stored when its day was published (CallPath) or built from its events for newer calls, so
+the rows go to csv.writer untouched (bench/bench_reports.py). The page shows paths with
+`reports.summary.path_steps`; the tests hold the SQL twins below to the Python originals.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from operator import itemgetter
+
+from peewee import JOIN, Case, Select, Value, fn
+
+from core.db import database, is_postgres
+from ivr.models import Call, CallEvent
+from reports import queries
+from reports.csv_export import FORMULA_STARTS
+from reports.models import CallPath
+from reports.queries import CallFilter
+from reports.summary import EVENT_LABELS, OUTCOME_LABELS, PATH_SEPARATOR
+
+
+def text(expr):
+    return fn.COALESCE(expr, "")
+
+
+def formula_safe(expr):
+    """SQL twin of csv_export.safe_text: a leading ', unless the text is a plain signed number."""
+    first = fn.SUBSTR(expr, 1, 1)
+    number_like = first.in_(["+", "-"]) & (fn.LENGTH(expr) > 1) & (fn.LTRIM(fn.SUBSTR(expr, 2), "0123456789.") == "")
+    return Case(None, [(first.in_(list(FORMULA_STARTS)) & ~number_like, Value("'").concat(expr))], expr)
+
+
+def timestamp_text(field):
+    """YYYY-MM-DD HH:MM:SS (csv_export.format_datetime); SQLite keeps timestamps as text."""
+    if is_postgres():
+        return fn.TO_CHAR(field, "YYYY-MM-DD HH24:MI:SS")
+    return fn.SUBSTR(field, 1, 19)
+
+
+def outcome_text():
+    labelled = [(outcome, label) for outcome, label in OUTCOME_LABELS.items() if outcome]
+    return Case(Call.outcome, labelled, fn.COALESCE(Call.outcome, OUTCOME_LABELS[None]))
+
+
+def event_label(event=CallEvent):
+    """SQL twin of summary.path_steps for one event."""
+    digits = text(event.digits)
+    other = Case(event.kind, list(EVENT_LABELS.items()), event.kind)
+    return Case(None, [
+        (event.kind == "node", fn.COALESCE(fn.NULLIF(event.node_name, ""), fn.NULLIF(event.node_key, ""), "?")),
+        (event.kind == "digit", Case(None, [(digits != "", Value("[").concat(digits).concat("]"))], "[空]")),
+        ((event.kind == "mis_entry") & (digits != ""),
+         Value(EVENT_LABELS["mis_entry"] + "[").concat(digits).concat("]")),
+    ], other)
+
+
+def path_text_sql():
+    """A correlated subquery: the path of the outer query's call from its events in order, formula-safe."""
+    event = CallEvent.alias("path_event")
+    if is_postgres():
+        joined = fn.STRING_AGG(event_label(event), PATH_SEPARATOR).order_by(event.at, event.id)
+        return event.select(formula_safe(text(joined))).where(event.call == Call.id)
+    # SQLite (3.40) has no ORDER BY inside group_concat; it aggregates an ordered subquery in its order.
+    ordered = (event.select(event_label(event).alias("label")).where(event.call == Call.id)
+               .order_by(event.at, event.id))
+    return Select([ordered], [formula_safe(text(fn.GROUP_CONCAT(ordered.c.label, PATH_SEPARATOR)))])
+
+
+def csv_columns() -> list:
+    """CALL_HEADER's columns as SQL expressions; a published call's stored path, else one from its events."""
+    return [
+        timestamp_text(Call.started_at), timestamp_text(Call.ended_at), Call.from_number, Call.to_number,
+        Call.duration_seconds, outcome_text(), formula_safe(Call.last_node_name),
+        formula_safe(Call.abandoned_node_name), fn.COALESCE(CallPath.path, path_text_sql()), Call.call_sid,
+    ]
+
+
+def iter_csv_rows(criteria: CallFilter, chunk: int | None = None) -> Iterator[tuple]:
+    """The CSV row of every call in the range, in time order, `chunk` calls a query (keyset paging)."""
+    chunk = chunk or queries.CHUNK_ROWS
+    columns = csv_columns()
+    output = itemgetter(slice(0, len(columns)))
+    last = None
+    while True:
+        query = (Call.select(*columns, Call.started_at, Call.id)
+                 .join(CallPath, JOIN.LEFT_OUTER, on=(CallPath.call == Call.id))
+                 .where(criteria.where()))
+        if last is not None:
+            query = query.where((Call.started_at > last[0]) | ((Call.started_at == last[0]) & (Call.id > last[1])))
+        # Raw rows (no field conversion): the keyset timestamp goes back to the database exactly as it came.
+        rows = database.execute(query.order_by(Call.started_at, Call.id).limit(chunk)).fetchall()
+        yield from map(output, rows)
+        if len(rows) < chunk:
+            return
+        last = rows[-1][-2:]
+
+
+def store_paths(start_at, end_at) -> int:
+    """Store the path of every finished call started in [start_at, end_at), replacing what was there."""
+    calls = Call.select(Call.id).where((Call.started_at >= start_at) & (Call.started_at < end_at))
+    CallPath.delete().where(CallPath.call.in_(calls)).execute()
+    finished = (Call.select(Call.id, path_text_sql())
+                .where((Call.started_at >= start_at) & (Call.started_at < end_at) & Call.ended_at.is_null(False)))
+    return CallPath.insert_from(finished, [CallPath.call, CallPath.path]).as_rowcount().execute()

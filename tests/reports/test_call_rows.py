@@ -1,0 +1,94 @@
+"""The call-detail CSV rows made by the database hold to the Python originals the pages use:
+paths as summary.path_text writes them, menu names guarded like csv_export.safe_text; stored paths
+(published days) and paths built from events (newer calls) read the same."""
+import datetime as dt
+
+import pytest
+
+from ivr.models import Call
+from reports.call_rows import iter_csv_rows, store_paths
+from reports.csv_export import safe_text
+from reports.models import CallPath
+from reports.queries import CallFilter
+from reports.summary import OUTCOME_LABELS, path_text
+
+DAY = dt.date(2026, 2, 2)
+WHOLE_DAY = (dt.datetime(2026, 2, 2), dt.datetime(2026, 2, 3))
+
+EVENTS = [
+    ("node", "main", "受付メニュー", ""),
+    ("digit", "main", "受付メニュー", "3"),
+    ("digit", "main", "受付メニュー", ""),
+    ("node", "num", "", ""),
+    ("node", "", "", ""),
+    ("mis_entry", "num", "携帯番号入力", "0312"),
+    ("mis_entry", "num", "携帯番号入力", ""),
+    ("timeout", "num", "携帯番号入力", ""),
+    ("sms", "num", "携帯番号入力", ""),
+    ("transfer", "op", "転送", ""),
+    ("voicemail", "vm", "留守電", ""),
+    ("error", "", "", ""),
+    ("someday_new_kind", "", "", ""),
+    ("hangup", "", "", ""),
+]
+
+
+def csv_rows():
+    return list(iter_csv_rows(CallFilter(DAY, DAY)))
+
+
+def path_events(events):
+    return [(kind, key, name, digits, "") for kind, key, name, digits in events]
+
+
+def test_every_kind_of_event_reads_as_the_page_writes_it(make_call):
+    call = make_call("2026-02-02 10:00", events=EVENTS)
+    expected = path_text(path_events(EVENTS))
+    assert expected.startswith("受付メニュー → [3] → [空] → num → ? → 入力ミス[0312] → 入力ミス → タイムアウト → SMS送信")
+    built = csv_rows()
+    assert built[0][8] == expected
+    assert store_paths(*WHOLE_DAY) == 1
+    assert CallPath.get(CallPath.call == call.id).path == expected
+    assert csv_rows() == built  # stored or built from the events: the same row
+
+
+def test_events_in_time_order_and_calls_without_events(make_call):
+    from ivr.models import CallEvent
+
+    call = make_call("2026-02-02 10:00")
+    CallEvent.create(call=call, at=dt.datetime(2026, 2, 2, 10, 0, 9), kind="hangup")
+    CallEvent.create(call=call, at=dt.datetime(2026, 2, 2, 10, 0, 1), kind="node", node_key="main", node_name="受付")
+    make_call("2026-02-02 11:00")
+    assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
+    store_paths(*WHOLE_DAY)
+    assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
+
+
+@pytest.mark.parametrize("name", ["受付", "=HYPERLINK(\"x\")", "+SUM(A1)", "-メニュー", "@a", "\tタブ", "\r改行",
+                                  "+81312345678", "-12.5", "+", "+1a", ""])
+def test_menu_names_are_guarded_like_safe_text(make_call, name):
+    make_call("2026-02-02 10:00", outcome="abandoned", abandoned_in=("main", name),
+              events=[("node", "main", name, "")])
+    row = csv_rows()[0]
+    assert (row[6], row[7]) == (safe_text(name), safe_text(name))
+    assert row[8] == safe_text(name or "main")
+
+
+def test_values_of_every_column(make_call):
+    make_call("2026-02-02 10:00:00.250000", outcome=None, seconds=61, caller="", events=[])
+    for outcome in ("completed", "abandoned", "transferred", "voicemail", "error"):
+        make_call("2026-02-02 12:00", outcome=outcome)
+    Call.update(ended_at=None, duration_seconds=None).where(Call.outcome.is_null()).execute()
+    rows = csv_rows()
+    assert rows[0][:6] == ("2026-02-02 10:00:00", None, "", "+815000000000", None, "通話中")
+    assert [row[5] for row in rows[1:]] == [OUTCOME_LABELS[o] for o in
+                                            ("completed", "abandoned", "transferred", "voicemail", "error")]
+    assert rows[1][1] == "2026-02-02 12:00:30" and rows[1][4] == 30
+
+
+def test_unfinished_calls_are_not_stored(make_call):
+    live = make_call("2026-02-02 10:00", outcome=None, events=[("node", "main", "受付", "")])
+    Call.update(ended_at=None).where(Call.id == live.id).execute()
+    make_call("2026-02-02 11:00", events=[("node", "main", "受付", "")])
+    assert store_paths(*WHOLE_DAY) == 1
+    assert [row[8] for row in csv_rows()] == ["受付", "受付"]
