@@ -1,12 +1,13 @@
 """The outbox with the simulator provider: rows first, dispatch, simulated receipts, resends, timeout,
 opt-out at send time, tickets. The clock fixture drives every time-based step."""
 import datetime as dt
+import threading
 
 import pytest
 
 from sms import links, tickets
 from sms.models import Message, Receipt, SendAttempt
-from sms.outbox import dispatch_now, run_dispatch
+from sms.outbox import _claim_one, claim_due, claim_transaction, dispatch_now, run_dispatch
 from sms.receipts import expire_stale
 from sms.sending import queue_box, queue_text
 
@@ -178,3 +179,42 @@ def test_receipts_are_kept_even_when_ignored(app, clock):
     notes = [(r.provider_status, r.applied) for r in Receipt.select().order_by(Receipt.id)]
     assert notes == [("delivered", True), ("sent", False)]
     assert reload(message_id).state == "delivered"
+
+
+def test_two_dispatchers_at_once_claim_each_row_exactly_once(app, clock):
+    """SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite: concurrent claimers never share a row."""
+    from core.db import database
+
+    ids = [send(f"同時 {i}", f"090-1234-{i:04d}") for i in range(40)]
+    claimed: dict[str, list[int]] = {}
+    errors = []
+    start = threading.Barrier(2)
+
+    def dispatcher(name):
+        try:
+            with app.app_context(), database.connection_context():
+                start.wait()
+                mine = []
+                while batch := claim_due(3, worker=name):
+                    mine += [item.message_id for item in batch]
+                claimed[name] = mine
+        except Exception as exc:  # reported below: a thread's exception would otherwise vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(claimed["A"] + claimed["B"]) == ids
+    assert SendAttempt.select().count() == 40
+
+
+def test_a_row_claimed_meanwhile_is_not_claimed_again(app, clock):
+    message_id = send("一度だけ", "090-1234-5678")
+    seen_before = reload(message_id)
+    assert len(claim_due(10, worker="A")) == 1
+    with claim_transaction():
+        assert _claim_one(seen_before, clock.now(), "B") is None
+    assert (reload(message_id).claimed_by, SendAttempt.select().count()) == ("A", 1)
