@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
+from time import monotonic
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
@@ -66,7 +66,7 @@ def rendered(verbs: list, action: str) -> str:
     """The TwiML of the engine's verbs (twiml.render), reused for TWIML_SECONDS within this process."""
     cache = current_app.extensions.setdefault("ivr_twiml_cache", {})
     key = tuple(verbs)
-    now = time.monotonic()
+    now = monotonic()
     hit = cache.get(key)
     if hit is None or now - hit[0] >= TWIML_SECONDS:
         if len(cache) >= TWIML_CACHE_SIZE:  # read-back numbers make new keys: keep memory flat

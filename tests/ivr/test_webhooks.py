@@ -172,3 +172,18 @@ def test_guidance_without_audio_is_said_in_japanese(phone, guidance, box, save_f
     says = call.root.findall(".//Say[@language='ja-JP']")
     assert [s.text for s in says] == ["お電話ありがとうございます。", "ご用件の番号を押してください。"]
     assert call.plays() == []
+
+
+def test_changed_guidance_audio_is_played_once_the_twiml_reuse_window_ends(phone, menu_flow_saved, guidance,
+                                                                           monkeypatch):
+    from guidance.models import GuidanceItem, VoiceFile
+    from ivr import calls
+
+    seconds = [500.0]
+    monkeypatch.setattr(calls, "monotonic", lambda: seconds[0])
+    before = phone.dial(FLOW_NUMBER).plays()[0]
+    item = GuidanceItem.get(GuidanceItem.guidance == guidance["greeting"])
+    VoiceFile.update(audio_hash="e" * 64).where(VoiceFile.id == item.voice_file_id).execute()
+    assert phone.dial(FLOW_NUMBER).plays()[0] == before  # the same TwiML, reused within the window
+    seconds[0] += calls.TWIML_SECONDS
+    assert phone.dial(FLOW_NUMBER).plays()[0] == f"http://localhost/audio/{'e' * 64}.wav"

@@ -57,6 +57,17 @@
   nodes.addEventListener("input", function (event) {
     if (event.target.matches("[data-node-key], input[name$='-name']")) { refreshKeys(); }
   });
+  // Deleting nodes happens on save: ask first, naming them, so a stray tick does not remove a menu.
+  form.addEventListener("submit", function (event) {
+    var names = [];
+    Array.prototype.forEach.call(nodes.querySelectorAll("[data-node]"), function (card) {
+      var box = card.querySelector("input[name$='-delete']");
+      if (box && box.checked) { names.push("「" + card.querySelector("[data-node-title]").textContent + "」"); }
+    });
+    if (names.length && !window.confirm("ノード " + names.join("・") + " を削除して保存しますか？")) {
+      event.preventDefault();
+    }
+  });
   document.getElementById("add-node").addEventListener("click", addNode);
   Array.prototype.forEach.call(nodes.querySelectorAll("[data-node]"), showKindFields);
 })();
