@@ -1,0 +1,26 @@
+"""R-82: a database made before the stored call paths (0007) is upgraded with its report rows kept."""
+import datetime as dt
+
+import pytest
+from playhouse.migrations import Runner
+
+from core.db import bind_database, database
+from core.migrate import MIGRATIONS_DIR, upgrade_schema
+
+
+@pytest.mark.sqlite_only
+def test_report_tables_of_0006_survive_the_upgrade_to_stored_paths(tmp_path):
+    from ivr.models import Call
+    from reports.models import CallPath, DailyStat
+
+    bind_database(f"sqlite:///{tmp_path}/before-0007.db")
+    with database.connection_context():
+        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0006_reports")
+        assert "call_path" not in database.get_tables()
+        DailyStat.create(day=dt.date(2026, 2, 2), dialled="+815000000000", calls=7, abandoned=2)
+        call = Call.create(call_sid="CA" + "1" * 32, to_number="+815000000000", started_at=dt.datetime(2026, 2, 2, 9))
+        assert "0007_reports_call_path" in upgrade_schema()
+        stat = DailyStat.get()
+        assert (stat.calls, stat.abandoned) == (7, 2)
+        CallPath.create(call=call, path="受付メニュー → [1]")
+        assert CallPath.get(CallPath.call == call.id).path == "受付メニュー → [1]"
