@@ -35,7 +35,11 @@ FILTER_ERRORS = {
     "range": "期間の開始日が終了日より後になっています。",
     "box": "蓄積BOX番号は半角数字で入力してください（入力: {value}）。",
     "month": "対象月は YYYY-MM の形式で入力してください（入力: {value}）。",
+    "year": "{label}の年は {min}〜{max} の範囲で入力してください（入力: {value}）。",
 }
+# Dates a filter accepts: the day after the last one must still exist (date.max is 9999-12-31).
+MIN_YEAR, MAX_YEAR = 1900, 9998
+MAX_BOX_NUMBER = 2**31 - 1  # the database column is a 32-bit integer
 CSV_COLUMNS = ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス", "状態", "エラーコード",
                "エラーメッセージ", "再送回数", "クリック数", "送信元", "通話SID", "送信事業者ID"]
 
@@ -57,15 +61,15 @@ def parse_filter(args) -> LogFilter:
     for key, label in (("date_from", "開始日"), ("date_to", "終了日")):
         value = args.get(key, "").strip()
         if value:
-            try:
-                setattr(found, key, dt.date.fromisoformat(value))
-            except ValueError:
-                errors.append(FILTER_ERRORS["date"].format(label=label, value=value))
+            day, problem = parse_day(value)
+            setattr(found, key, day)
+            if problem:
+                errors.append(FILTER_ERRORS[problem].format(label=label, value=value, min=MIN_YEAR, max=MAX_YEAR))
     if found.date_from and found.date_to and found.date_from > found.date_to:
         errors.append(FILTER_ERRORS["range"])
     box = args.get("box", "").strip()
     if box:
-        if box.isdigit():
+        if box.isascii() and box.isdigit() and int(box) <= MAX_BOX_NUMBER:
             found.box = int(box)
         else:
             errors.append(FILTER_ERRORS["box"].format(value=box))
@@ -73,6 +77,15 @@ def parse_filter(args) -> LogFilter:
     found.state = state if state in STATE_LABELS else ""
     found.errors = tuple(errors)
     return found
+
+
+def parse_day(value: str) -> tuple[dt.date | None, str | None]:
+    """YYYY-MM-DD → (date, None), or (None, "date") when malformed, (None, "year") when out of range."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None, "date"
+    return (day, None) if MIN_YEAR <= day.year <= MAX_YEAR else (None, "year")
 
 
 def filtered_messages(f: LogFilter):
@@ -150,10 +163,11 @@ def monthly():
     errors = []
     month = clock.today().replace(day=1)
     if raw:
-        try:
-            month = dt.date.fromisoformat(raw + "-01")
-        except ValueError:
-            errors.append(FILTER_ERRORS["month"].format(value=raw))
+        day, problem = parse_day(raw + "-01")
+        month = day or month
+        if problem:
+            key = "month" if problem == "date" else "year"
+            errors.append(FILTER_ERRORS[key].format(label="対象月", value=raw, min=MIN_YEAR, max=MAX_YEAR))
     rows = monthly_counts(month)
     return render_template("sms/monthly.html", rows=rows, month=month, raw=raw, errors=errors,
                            billing=setting("sms.billing"), names=box_names())

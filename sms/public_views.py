@@ -56,6 +56,6 @@ def twilio_status():
     if not sid or not status:
         abort(400)
     raw_code = request.form.get("ErrorCode", "").strip()
-    code = int(raw_code) if raw_code.isdigit() else None
+    code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() and len(raw_code) <= 9 else None
     record_receipt(sid[:64], status, code)
     return "", 204

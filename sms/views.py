@@ -44,7 +44,7 @@ def boxes():
     q = request.args.get("q", "").strip()
     if q:
         condition = StorageBox.name.contains(q) | StorageBox.body.contains(q)
-        if q.isdigit():
+        if q.isascii() and q.isdigit() and int(q) <= 9999:  # box numbers are 1-9999
             condition |= StorageBox.number == int(q)
         query = query.where(condition)
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
@@ -147,7 +147,7 @@ def new_box_errors(form) -> list[str]:
     raw = form.get("number", "").strip()
     if not raw:
         errors.append(MESSAGES["number_required"])
-    elif not raw.isdigit() or not 1 <= int(raw) <= 9999:
+    elif not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 9999:
         errors.append(MESSAGES["number_format"])
     elif StorageBox.select().where(StorageBox.number == int(raw)).exists():
         errors.append(MESSAGES["number_taken"].format(number=int(raw)))

@@ -106,3 +106,11 @@ def test_test_send_to_a_landline_is_refused_with_the_reason(staff_client, box):
 
 def test_box_pages_need_a_login(client, box):
     assert client.get("/sms/boxes").status_code == 302
+
+
+def test_odd_digits_in_box_numbers_are_refused_not_crashed(staff_client, box):
+    assert staff_client.get("/sms/boxes?q=²").status_code == 200
+    assert "来店予約" in staff_client.get("/sms/boxes?q=00007").get_data(as_text=True)
+    response = staff_client.post("/sms/boxes/new", data={"number": "²", "name": "上付き", "body": "本文"})
+    assert response.status_code == 400
+    assert "蓄積BOX番号は 1〜9999 の半角数字で入力してください。" in response.get_data(as_text=True)

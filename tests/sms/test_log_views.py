@@ -114,3 +114,15 @@ def test_outbox_with_twilio_lists_what_waits_to_be_sent(staff_client, app, clock
     page = staff_client.get("/sms/outbox").get_data(as_text=True)
     assert "送信待ちの SMS" in page and "まだ送っていない本文" in page and "080-3333-4444" in page
     assert 'id="waiting-count">1<' in page and "テスト用番号" not in page
+
+
+def test_out_of_range_dates_months_and_boxes_are_reported_not_crashed(manager_client, clock, box):
+    make_log(clock, box)
+    page = manager_client.get("/sms/log?date_to=9999-12-31&box=99999999999999999999").get_data(as_text=True)
+    assert "終了日の年は 1900〜9998 の範囲で入力してください（入力: 9999-12-31）。" in page
+    assert "蓄積BOX番号は半角数字で入力してください（入力: 99999999999999999999）。" in page
+    assert "090-1111-2222" in page  # the bad filters are left out, the rest still apply
+    assert manager_client.get("/sms/log.csv?date_from=0001-01-01&box=²").status_code == 200
+    monthly = manager_client.get("/sms/log/monthly?month=9999-12")
+    assert monthly.status_code == 200
+    assert "対象月の年は 1900〜9998 の範囲で入力してください（入力: 9999-12）。" in monthly.get_data(as_text=True)

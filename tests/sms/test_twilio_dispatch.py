@@ -170,3 +170,15 @@ def test_callback_arriving_before_the_sid_is_recorded_is_replayed(app, client, c
     clock.advance(minutes=3)
     run_dispatch(worker="restarted")
     assert Message.get_by_id(message_id).status == 2
+
+
+def test_a_malformed_error_code_in_a_signed_callback_is_kept_as_unknown(app, client, twilio_server):
+    message_id = queue()
+    run_dispatch()
+    sid = Message.get_by_id(message_id).provider_sid
+    params = {**twilio_server.callback_params(sid, "failed"), "ErrorCode": "99999999999999"}
+    signature = twilio_server.signature("http://localhost/twilio/sms/status", params)
+    response = client.post("/twilio/sms/status", data=params, headers={"X-Twilio-Signature": signature}, csrf=False)
+    assert response.status_code == 204
+    failed = Message.get_by_id(message_id)
+    assert (failed.state, failed.error_code, failed.error_message) == ("resend_wait", None, "")
