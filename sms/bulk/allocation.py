@@ -6,8 +6,8 @@ two get nothing ("チケット不足").
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 NO_TICKET_REASON = "チケット不足"
 SHORT_TICKETS_MESSAGE = ("チケットが不足しているため配信できません（必要 {needed} 枚、残り {balance} 枚）。"

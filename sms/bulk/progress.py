@@ -1,8 +1,8 @@
 """The progress bar's figures (R-47): sent / delivered / failed / remaining of a bulk send. Pure."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # Outbox states (sms.models.Message.state) by bar segment.
 REMAINING_STATES = ("queued",)

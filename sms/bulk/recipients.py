@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Container, Iterable
 
 # Excel on a Japanese PC saves "CSV (コンマ区切り)" as cp932; newer versions offer "CSV UTF-8" (with a BOM).
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -21,6 +21,8 @@ PHONE_HEADERS = ("電話番号", "携帯電話番号", "携帯番号", "携帯�
 PHONE_HEADER_WORDS = ("電話", "携帯", "tel", "phone", "mobile")
 # A quoted field may span lines; a quote still open after this many lines is a broken row, not the rest of the file.
 MAX_LINES_PER_ROW = 10
+# Characters that make a line more than "fields split by the delimiter" for the csv module.
+UNPLAIN = ('"', "\r", "\0")
 PASTE_SEPARATORS = re.compile(r"[,、，;；\t]+")
 
 SKIP_EMPTY = "電話番号が空です"
@@ -165,6 +167,11 @@ def split_rows(lines: list[tuple[int, str | None]], delimiter: str) -> tuple[lis
         if not text.strip():
             index += 1
             continue
+        if not any(ch in text for ch in UNPLAIN):
+            # Most rows have no quotes: splitting is what the csv module would do, without a reader per row.
+            rows.append((number, text.split(delimiter)))
+            index += 1
+            continue
         group = [text]
         while sum(part.count('"') for part in group) % 2 and len(group) < MAX_LINES_PER_ROW \
                 and index + len(group) < len(lines) and lines[index + len(group)][1] is not None:
@@ -235,7 +242,7 @@ def read_csv(data: bytes, column: str | int | None = None) -> CsvTable:
     rows, broken = split_rows(lines, guess_delimiter(lines))
     if not rows:
         raise CsvError("CSV ファイルに読み取れる行がありません。")
-    first_line, first_row = rows[0]
+    _, first_row = rows[0]
     has_header = not any(looks_like_number(cell) for cell in first_row)
     header = [cell.strip() for cell in first_row] if has_header else None
     data_rows = rows[1:] if has_header else rows

@@ -23,7 +23,14 @@ from core.db import database, for_update_skip_locked, is_sqlite
 from sms import tickets
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
 from sms.bulk.models import (
-    SLOT_ERROR, SLOT_NO_TICKET, SLOT_OPTED_OUT, SLOT_PENDING, SLOT_QUEUED, BulkRecipient, BulkSend, bulk_key,
+    SLOT_ERROR,
+    SLOT_NO_TICKET,
+    SLOT_OPTED_OUT,
+    SLOT_PENDING,
+    SLOT_QUEUED,
+    BulkRecipient,
+    BulkSend,
+    bulk_key,
 )
 from sms.bulk.sends import purge_old_drafts
 from sms.models import StorageBox
@@ -133,7 +140,7 @@ def mark_no_ticket(recipient_ids: list[int], first_denied: tuple[int, int]) -> N
 
 def settle(send_id: int) -> None:
     BulkRecipient.update(settled=True).where(
-        (BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False)  # noqa: E712
+        (BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False)
         & (BulkRecipient.state1 != SLOT_PENDING) & (BulkRecipient.state2 != SLOT_PENDING)).execute()
 
 
@@ -146,7 +153,7 @@ def dispatch_batch(send_id: int, limit: int | None = None) -> int:
         if send is None:
             return 0
         claim = (BulkRecipient.select()
-                 .where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False))  # noqa: E712
+                 .where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False))
                  .order_by(BulkRecipient.position).limit(limit))
         rows = list(for_update_skip_locked(claim))
         if not rows:
@@ -192,7 +199,7 @@ def finish_if_done(send_id: int) -> bool:
     now = clock.now()
     with read_then_write():
         open_rows = BulkRecipient.select().where(
-            (BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False)).exists()  # noqa: E712
+            (BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False)).exists()
         if open_rows:
             return False
         done = BulkSend.update(status="completed", finished_at=now, updated_at=now).where(

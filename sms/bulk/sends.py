@@ -6,18 +6,24 @@ Views and the API stay thin: they read the request, call these, and show the res
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from peewee import JOIN, fn
 
 from core import audit, clock
 from core.config import setting
-from core.db import database
+from core.db import database, is_sqlite
 from sms import tickets
 from sms.bulk.allocation import shortage_message, tickets_needed
 from sms.bulk.models import (
-    MAX_MESSAGES, SLOT_NO_TICKET, SLOT_NONE, SLOT_PENDING, BulkRecipient, BulkSend, BulkSkipped,
+    MAX_MESSAGES,
+    SLOT_NO_TICKET,
+    SLOT_NONE,
+    SLOT_PENDING,
+    BulkRecipient,
+    BulkSend,
+    BulkSkipped,
 )
 from sms.bulk.recipients import BrokenRow, Candidate, Recipient, RecipientList, Skipped, collect
 from sms.models import Message, OptOut, StorageBox
@@ -148,6 +154,19 @@ def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[Brok
 
 
 def insert_chunks(model, fields, rows) -> None:
+    """Many rows at once. On SQLite one prepared INSERT run by the driver's executemany (C code, no SQL built per
+    row; 100,000 recipients in a fraction of the time); elsewhere multi-row INSERTs, one round trip per chunk."""
+    if is_sqlite():
+        # What insert_many would fill in: the defaults of the columns not given.
+        given = {field.name for field in fields}
+        defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+        extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
+        fields, rows = list(fields) + defaults, [tuple(row) + extra for row in rows] if extra else rows
+        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        marks = ", ".join([database.param] * len(fields))
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+        database.cursor().executemany(sql, rows)
+        return
     for start in range(0, len(rows), INSERT_CHUNK):
         model.insert_many(rows[start:start + INSERT_CHUNK], fields=fields).execute()
 

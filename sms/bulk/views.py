@@ -21,7 +21,7 @@ from sms import tickets
 from sms.bulk import history, sends
 from sms.bulk.models import MAX_MESSAGES, SKIP_KINDS, BulkSend
 from sms.bulk.recipients import CsvError, parse_pasted, read_csv
-from sms.public import box_choices
+from sms.rules import display_number
 from sms.sending import placeholder_expansions
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates", static_folder="static",
@@ -72,9 +72,12 @@ def edit_recipients(send_id: int):
 def recipients_step(send: BulkSend | None):
     since, until = parse_day(request.values.get("since")), parse_day(request.values.get("until"))
     callers = sends.caller_numbers(since, until)
-    context = dict(send=send, callers=callers[:MAX_CALLERS_SHOWN], callers_total=len(callers), since=since,
-                   until=until, source=request.form.get("source", "csv"), pasted=request.form.get("pasted", ""),
-                   columns=[], column="", upload_token="", upload_name="", errors=[])
+    shown = [(number, display_number(number)) for number in callers[:MAX_CALLERS_SHOWN]]
+    context = {"send": send, "callers": shown, "callers_total": len(callers), "since": since, "until": until,
+               "source": request.values.get("source", "csv"), "pasted": request.form.get("pasted", ""),
+               "columns": [], "column": "", "upload_token": "", "upload_name": "", "errors": [],
+               # the ticks the user left, kept when the page comes back with an error (None: first view, all ticked)
+               "chosen": request.form.getlist("caller") if request.form.get("source") == "callers" else None}
     if request.method == "GET":
         return render_template("bulk/recipients.html", **context)
     try:
@@ -329,8 +332,6 @@ def skipped(send_id: int):
 @role_required("manager")
 def failed_numbers(send_id: int):
     get_send(send_id)
-    from sms.rules import display_number
-
     body = "\n".join(display_number(n) for n in sends.failed_numbers(send_id))
     return Response(body + ("\n" if body else ""), mimetype="text/plain; charset=utf-8")
 

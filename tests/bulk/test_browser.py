@@ -66,3 +66,44 @@ def test_upload_csv_two_messages_confirm_and_watch_the_progress_bar(page, live_s
     page.wait_for_function("document.querySelector('[data-field=delivered]').textContent === '10'", timeout=20000)
     assert page.locator("#bulk-status").inner_text() == "配信完了"
     assert bar.locator(".seg-delivered").evaluate("el => el.style.width") == "100%"
+
+
+@pytest.mark.browser
+@pytest.mark.sqlite_only
+def test_cancelling_a_scheduled_send_asks_first(page, live_server, browser_login, clock):
+    from core.db import database
+    from sms.bulk import sends
+    from sms.bulk.models import BulkSend
+    from sms.bulk.recipients import parse_pasted
+
+    with live_server.app.app_context(), database.connection_context():
+        draft = sends.create_draft(sends.build_recipients(parse_pasted("\n".join(numbers(2)))), source="paste",
+                                   actor="tester")
+        form, _ = sends.read_message_form(["夕方のお知らせ"], [None], schedule=True, scheduled_text="2026-01-05T18:00")
+        send = sends.confirm(draft.id, form, "tester")
+
+    def status():
+        with live_server.app.app_context(), database.connection_context():
+            return BulkSend.get_by_id(send.id).status
+
+    browser_login(page, "manager")
+    page.goto(f"{live_server.url}/bulk/{send.id}")
+    asked = []
+
+    def answer(accept):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handle
+
+    page.once("dialog", answer(False))
+    page.click("button:has-text('配信を取り消す')")
+    assert asked == [f"{send.label} を取り消しますか？（元に戻せません）"]
+    assert page.url.endswith(f"/bulk/{send.id}") and status() == "scheduled"  # 「キャンセル」: nothing happens
+
+    page.once("dialog", answer(True))
+    page.click("button:has-text('配信を取り消す')")
+    page.wait_for_selector(f"text={send.label} を取り消しました。")
+    assert len(asked) == 2 and status() == "cancelled"
+    assert page.locator("#bulk-status").inner_text() == "取消"
+    assert page.locator("button:has-text('配信を取り消す')").count() == 0

@@ -2,7 +2,14 @@
 import pytest
 
 from sms.bulk.recipients import (
-    SKIP_EMPTY, SKIP_OPTED_OUT, Candidate, CsvError, collect, decode_lines, parse_pasted, read_csv,
+    SKIP_EMPTY,
+    SKIP_OPTED_OUT,
+    Candidate,
+    CsvError,
+    collect,
+    decode_lines,
+    parse_pasted,
+    read_csv,
 )
 
 SJIS_WITH_HEADER = "氏名,電話番号,メモ\r\n山田太郎,090-1234-5678,常連\r\n鈴木花子,080-2222-3333,髙橋様の紹介\r\n".encode("cp932")
@@ -27,7 +34,7 @@ def test_utf8_bom_csv_keeps_the_first_header_clean():
 
 
 def test_utf8_without_bom_and_no_header_finds_the_column_by_its_content():
-    table = read_csv("田中,090-3333-4444\n高橋,070-5555-6666\n".encode("utf-8"))
+    table = read_csv("田中,090-3333-4444\n高橋,070-5555-6666\n".encode())
     assert table.encoding == "utf-8" and table.header is None and table.column == 1
     assert [(c.raw, c.line) for c in table.candidates] == [("090-3333-4444", 1), ("070-5555-6666", 2)]
 
@@ -39,7 +46,7 @@ def test_broken_rows_are_reported_with_line_numbers_and_the_rest_kept():
             "C,09011110003\n"
             "D\n"                    # line 5: no phone column
             "E,\n"                   # line 6: empty phone
-            "F,09011110006\n").encode("utf-8")
+            "F,09011110006\n").encode()
     table = read_csv(data)
     assert [c.raw for c in table.candidates] == ["09011110001", "09011110003", "09011110006"]
     assert [(b.line, b.reason) for b in table.broken] == [
@@ -48,8 +55,8 @@ def test_broken_rows_are_reported_with_line_numbers_and_the_rest_kept():
 
 
 def test_a_line_in_another_encoding_is_reported_and_the_rest_read():
-    data = "電話番号,名前\n09011110001,山田\n".encode("utf-8") + "09011110002,髙橋\n".encode("cp932") \
-        + "09011110003,佐藤\n".encode("utf-8")
+    data = "電話番号,名前\n09011110001,山田\n".encode() + "09011110002,髙橋\n".encode("cp932") \
+        + "09011110003,佐藤\n".encode()
     encoding, lines = decode_lines(data)
     assert encoding == "utf-8" and lines[2] == (3, None)
     table = read_csv(data)
@@ -58,18 +65,18 @@ def test_a_line_in_another_encoding_is_reported_and_the_rest_read():
 
 
 def test_quoted_field_with_a_newline_is_one_row_and_line_numbers_stay_true():
-    data = '電話番号,住所\n09011110001,"東京都\n千代田区"\n09011110002,大阪\n'.encode("utf-8")
+    data = '電話番号,住所\n09011110001,"東京都\n千代田区"\n09011110002,大阪\n'.encode()
     table = read_csv(data)
     assert [(c.raw, c.line) for c in table.candidates] == [("09011110001", 2), ("09011110002", 4)]
 
 
 def test_tab_separated_file():
-    table = read_csv("名前\t電話\n山田\t09011110001\n".encode("utf-8"))
+    table = read_csv("名前\t電話\n山田\t09011110001\n".encode())
     assert [c.raw for c in table.candidates] == ["09011110001"]
 
 
 def test_chosen_column_by_title_or_number():
-    data = "自宅,携帯\n0312345678,09011110001\n".encode("utf-8")
+    data = "自宅,携帯\n0312345678,09011110001\n".encode()
     assert [c.raw for c in read_csv(data, column="携帯").candidates] == ["09011110001"]
     assert [c.raw for c in read_csv(data, column="1").candidates] == ["0312345678"]
     with pytest.raises(CsvError) as error:
@@ -79,7 +86,7 @@ def test_chosen_column_by_title_or_number():
 
 def test_no_phone_column_asks_the_user_to_choose():
     with pytest.raises(CsvError) as error:
-        read_csv("名前,メモ\n山田,常連\n".encode("utf-8"))
+        read_csv("名前,メモ\n山田,常連\n".encode())
     assert error.value.message == "電話番号の列が見つかりません。電話番号の列を選んでください。"
     assert error.value.columns == ["名前", "メモ"]
 

@@ -29,8 +29,8 @@ def test_creating_a_send_with_too_few_tickets_is_refused_and_nothing_changes(tic
     with pytest.raises(sends.BulkError) as refused:
         sends.confirm(draft.id, form("1通目", "2通目"), "tester")
     assert refused.value.code == "insufficient_tickets"
-    assert refused.value.errors == ["チケットが不足しているため配信できません（必要 20 枚、残り 19 枚）。"
-                                    "チケットを追加してから、もう一度お試しください。"]
+    assert refused.value.errors == [("チケットが不足しているため配信できません（必要 20 枚、残り 19 枚）。"
+                                     "チケットを追加してから、もう一度お試しください。")]
     assert BulkSend.get_by_id(draft.id).status == "draft"
     with pytest.raises(sends.BulkError, match="必要 20 枚"):
         sends.confirm(draft.id, form("1通目", "2通目", scheduled="2026-01-06T09:00"), "tester")  # 配信予約 too
@@ -115,7 +115,7 @@ def test_a_scheduled_send_can_be_edited_or_cancelled_until_it_starts(app, clock)
         sends.confirm(draft.id, form("遅すぎる変更"), "tester")
     with pytest.raises(sends.BulkError, match="変更できません"):
         sends.cancel(draft.id, "tester")
-    assert set(body for _, body in outbox_counts(draft.id)) == {"直した本文", "追加の本文"}
+    assert {body for _, body in outbox_counts(draft.id)} == {"直した本文", "追加の本文"}
 
     other = draft_of(numbers(2, start=50))
     sends.confirm(other.id, form("本文", scheduled="2026-01-05T18:00"), "tester")

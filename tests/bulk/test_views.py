@@ -1,6 +1,7 @@
 """The bulk pages in the seed's order: recipients (CSV / paste / callers) → messages → confirm → detail."""
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
@@ -50,7 +51,7 @@ def test_utf8_bom_csv(manager_client):
 
 
 def test_broken_rows_are_listed_by_line_and_the_rest_kept(manager_client):
-    data = '電話番号,名前\n09011110001,A\n"09011110002,B\n09011110003,C\n'.encode("utf-8")
+    data = '電話番号,名前\n09011110001,A\n"09011110002,B\n09011110003,C\n'.encode()
     assert upload(manager_client, data).status_code == 302
     send = BulkSend.get()
     assert send.recipient_count == 2 and send.broken_count == 1
@@ -59,7 +60,7 @@ def test_broken_rows_are_listed_by_line_and_the_rest_kept(manager_client):
 
 
 def test_csv_without_a_phone_title_asks_for_the_column_and_keeps_the_file(manager_client):
-    data = "名前,連絡先\n山田,090-1234-5678\n".encode("utf-8")
+    data = "名前,連絡先\n山田,090-1234-5678\n".encode()
     response = upload(manager_client, data, name="renraku.csv")
     page = text_of(response)
     assert response.status_code == 400
@@ -193,3 +194,95 @@ def test_ticket_page_admin_adds_with_a_reason(admin_client, manager_client):
     ledger = text_of(admin_client.get("/bulk/tickets"))
     assert "4月分購入" in ledger and "admin1" in ledger and "+100" in ledger
     assert tickets.balance() == 100
+
+
+def small_pages(app):
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"web.page_size": 5})
+
+
+def test_callers_seen_by_the_ivr_are_offered_and_become_recipients(app, manager_client, clock):
+    from ivr.models import Call
+
+    seen = [("+819011110001", "2026-01-02 09:00"), ("+819011110002", "2026-01-03 09:00"),
+            ("+819011110001", "2026-01-04 09:00"),  # the same caller twice: offered once
+            ("+81312345678", "2026-01-04 10:00"),   # landline: cannot receive SMS, not offered
+            ("anonymous", "2026-01-04 11:00")]      # withheld
+    for index, (number, at) in enumerate(seen):
+        Call.create(call_sid=f"CA{index:032d}", from_number=number, to_number="+815000000000",
+                    started_at=dt.datetime.fromisoformat(at))
+    page = text_of(manager_client.get("/bulk/new"))
+    assert "着信履歴から選ぶ（2 件）" in page
+    offered = re.findall(r'name="caller" value="([^"]+)"', page)
+    assert offered == ["+819011110001", "+819011110002"]  # newest call first
+    assert "090-1111-0001" in page  # shown as people write numbers
+    filtered = text_of(manager_client.get("/bulk/new?source=callers&since=2026-01-04"))
+    assert re.findall(r'name="caller" value="([^"]+)"', filtered) == ["+819011110001"]
+    assert 'value="callers" checked' in filtered and 'value="2026-01-04"' in filtered  # the period form keeps both
+
+    nothing = manager_client.post("/bulk/new", data={"source": "callers"})
+    assert nothing.status_code == 400 and "着信履歴から配信する電話番号を 1 件以上選んでください。" in text_of(nothing)
+    kept = text_of(nothing)
+    assert 'value="callers" checked' in kept  # the chosen source is kept, and the user's unticking too
+    assert re.findall(r'name="caller" value="([^"]+)" checked', kept) == []
+
+    response = manager_client.post("/bulk/new", data={"source": "callers", "caller": ["+819011110002"]})
+    assert response.status_code == 302
+    send = BulkSend.get()
+    assert send.source == "callers" and send.source_detail == "着信履歴から 1 件を選択"
+    assert [r.to_number for r in BulkRecipient.select().where(BulkRecipient.bulk_send == send.id)] == ["+819011110002"]
+
+
+def test_recipients_of_a_send_are_paginated_and_the_failed_filter_kept(app, manager_client, tickets_on, clock):
+    small_pages(app)
+    tickets.add(9, reason="購入", actor="admin1")
+    send = make_draft(manager_client, count=9)
+    manager_client.post(f"/bulk/{send.id}/confirm", data={"message": ["本文"], "box": [""], "schedule": "1",
+                                                          "scheduled_at": "2026-01-05T11:00"})
+    tickets.consume(6, reason="他の送信")
+    clock.set("2026-01-05 11:00")
+    runner.poll()  # 3 tickets left for 9 recipients: the last 6 fail with チケット不足
+    first = text_of(manager_client.get(f"/bulk/{send.id}"))
+    assert "9 件中 1〜5 件" in first and "1 / 2 ページ" in first
+    assert "090-1000-0004" in first and "090-1000-0005" not in first
+    second = text_of(manager_client.get(f"/bulk/{send.id}?page=2"))
+    assert "9 件中 6〜9 件" in second and "090-1000-0008" in second and "090-1000-0000" not in second
+
+    failed = text_of(manager_client.get(f"/bulk/{send.id}?failed=1"))
+    assert "6 件中 1〜5 件" in failed and failed.count(">チケット不足<") == 5 and "090-1000-0002" not in failed
+    next_page = re.search(r'<a href="([^"]+)">次へ', failed).group(1)
+    assert "failed=1" in next_page and "page=2" in next_page
+    last = text_of(manager_client.get(next_page))
+    assert "6 件中 6〜6 件" in last and "090-1000-0008" in last and "090-1000-0007" not in last
+
+
+def test_history_is_paginated_newest_first_and_the_status_filter_kept(app, manager_client, clock):
+    small_pages(app)
+    made = []
+    for index in range(7):
+        made.append(make_draft(manager_client, count=1).id)
+        clock.advance(minutes=1)
+    manager_client.post(f"/bulk/{made[0]}/confirm", data={"message": ["本文"], "box": [""], "schedule": "1",
+                                                          "scheduled_at": "2026-01-06T09:00"})
+    first = text_of(manager_client.get("/bulk/"))
+    assert "7 件中 1〜5 件" in first
+    assert re.findall(r"<td>(\d+)</td>\s*<td>一括配信 #", first) == [str(i) for i in reversed(made[2:])]
+    assert 'href="/bulk/?page=2"' in first
+    second = text_of(manager_client.get("/bulk/?page=2"))
+    assert re.findall(r"<td>(\d+)</td>\s*<td>一括配信 #", second) == [str(made[1]), str(made[0])]
+
+    drafts = text_of(manager_client.get("/bulk/?status=draft"))
+    assert "6 件中 1〜5 件" in drafts and "status=draft" in re.search(r'href="([^"]*page=2[^"]*)"', drafts).group(1)
+    assert re.findall(r"<td>(\d+)</td>\s*<td>一括配信 #", text_of(manager_client.get("/bulk/?status=scheduled"))) \
+        == [str(made[0])]
+
+
+def test_cancel_is_a_confirmed_post_and_a_get_changes_nothing(manager_client, clock):
+    send = make_draft(manager_client)
+    manager_client.post(f"/bulk/{send.id}/confirm", data={"message": ["本文"], "box": [""], "schedule": "1",
+                                                          "scheduled_at": "2026-01-05T18:30"})
+    page = text_of(manager_client.get(f"/bulk/{send.id}"))
+    form = re.search(rf'<form method="post" action="/bulk/{send.id}/cancel"[^>]*data-confirm="([^"]+)"', page)
+    assert form and "を取り消しますか？（元に戻せません）" in form.group(1)
+    assert manager_client.get(f"/bulk/{send.id}/cancel").status_code == 405
+    assert manager_client.post(f"/bulk/{send.id}/cancel", csrf=False).status_code == 400
+    assert BulkSend.get_by_id(send.id).status == "scheduled"
