@@ -114,3 +114,12 @@ def test_odd_digits_in_box_numbers_are_refused_not_crashed(staff_client, box):
     response = staff_client.post("/sms/boxes/new", data={"number": "²", "name": "上付き", "body": "本文"})
     assert response.status_code == 400
     assert "蓄積BOX番号は 1〜9999 の半角数字で入力してください。" in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_before_the_database_sees_them(staff_client, manager_client, client, box):
+    for response in (staff_client.get("/sms/boxes?q=%00"), manager_client.get("/sms/optouts?q=a%00"),
+                     staff_client.post("/sms/boxes/new", data={"number": "5", "name": "a\x00", "body": "本文"}),
+                     client.get("/s/%00"), client.get("/optout/ab%00")):
+        assert response.status_code == 400
+        assert "NUL 文字" in response.get_data(as_text=True)
+    assert StorageBox.select().count() == 1

@@ -198,7 +198,7 @@ def test_two_dispatchers_at_once_claim_each_row_exactly_once(app, clock):
                 while batch := claim_due(3, worker=name):
                     mine += [item.message_id for item in batch]
                 claimed[name] = mine
-        except Exception as exc:  # reported below: a thread's exception would otherwise vanish
+        except Exception as exc:  # noqa: BLE001  (reported below: a thread's exception would otherwise vanish)
             errors.append(exc)
 
     threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("A", "B")]
