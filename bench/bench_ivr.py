@@ -180,7 +180,7 @@ def main() -> int:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth 1" under the concurrent pass
         seed_flow(app)
         database.close()
-        server, port = serve(app)
+        _server, port = serve(app)
         _, warm = plan_calls(app, 0, WARMUP_CALLS)
         starts, gathers = plan_calls(app, WARMUP_CALLS, CALLS)
         warm_starts, _ = plan_calls(app, 0, WARMUP_CALLS)
@@ -191,7 +191,7 @@ def main() -> int:
         path, body, headers = signed(app, "/twilio/voice", call_params("CA" + "f" * 32, CallStatus="ringing"))
         sample.request("POST", path, body=body, headers=headers)
         constant = sample.getresponse().read()  # a real answer of the same size for the bare endpoint
-        bare_server, bare_port = serve(bare_app(constant))
+        _bare_server, bare_port = serve(bare_app(constant))
         send_all(bare_port, warm)
 
         print(f"Gather webhook, {len(gathers)} requests over one keep-alive connection (waitress, SQLite WAL), "
@@ -204,7 +204,7 @@ def main() -> int:
         starts2, gathers2 = plan_calls(app, WARMUP_CALLS + CALLS, CALLS)
         send_all(port, starts2, b"<Gather")
         per_call = [gathers2[i:i + GATHERS_PER_CALL] for i in range(0, len(gathers2), GATHERS_PER_CALL)]
-        batches = [sum(per_call[i::CONCURRENT_CLIENTS], []) for i in range(CONCURRENT_CLIENTS)]
+        batches = [[r for call in per_call[i::CONCURRENT_CLIENTS] for r in call] for i in range(CONCURRENT_CLIENTS)]
         print(f"Same, {CONCURRENT_CLIENTS} concurrent connections ({len(gathers2)} requests):")
         seconds, latencies = concurrent(port, batches, b"<Gather")
         full_c = report("full webhook", len(latencies) / seconds, latencies)

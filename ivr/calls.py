@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from time import monotonic
 from dataclasses import dataclass
+from time import monotonic
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import current_app, url_for
@@ -22,11 +22,10 @@ from core.calendar import calendar_for
 from core.db import database
 from core.twilio import external_url
 from guidance import public as guidance_public
-from ivr import callsql
+from ivr import callsql, twiml
 from ivr import flow as f
-from ivr import twiml
 from ivr.models import Call, CallerRule, Flow
-from ivr.numbers import normalize_dialled, normalize_caller
+from ivr.numbers import normalize_caller, normalize_dialled
 from sms import public as sms_public
 
 log = logging.getLogger("ivr.calls")
