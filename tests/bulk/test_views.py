@@ -191,6 +191,7 @@ def test_ticket_page_admin_adds_with_a_reason(admin_client, manager_client):
     assert admin_client.post("/bulk/tickets", data={"count": "100", "reason": "4月分購入"}).status_code == 302
     too_many = admin_client.post("/bulk/tickets", data={"count": "-101", "reason": "訂正"})
     assert "残り枚数（100 枚）より多くは減らせません。" in text_of(too_many)
+    assert 'name="count" value="-101"' in text_of(too_many) and 'name="reason" value="訂正"' in text_of(too_many)
     ledger = text_of(admin_client.get("/bulk/tickets"))
     assert "4月分購入" in ledger and "admin1" in ledger and "+100" in ledger
     assert tickets.balance() == 100
