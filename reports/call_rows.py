@@ -86,14 +86,12 @@ def iter_csv_rows(criteria: CallFilter, chunk: int | None = None) -> Iterator[tu
     output = itemgetter(slice(0, len(columns)))
     last = None
     while True:
+        # Each chunk starts the index range at the last row's time rather than re-reading the range.
         query = (Call.select(*columns, Call.started_at, Call.id)
                  .join(CallPath, JOIN.LEFT_OUTER, on=(CallPath.call == Call.id))
-                 .where(criteria.where()))
+                 .where(criteria.where(resume_at=last[0] if last else None)))
         if last is not None:
-            # The plain `>=` lets the database start the index range at the last row instead of
-            # re-reading the range from its beginning for every chunk.
-            query = query.where((Call.started_at >= last[0])
-                                & ((Call.started_at > last[0]) | (Call.id > last[1])))
+            query = query.where((Call.started_at > last[0]) | (Call.id > last[1]))
         # Raw rows (no field conversion): the keyset timestamp goes back to the database exactly as it came.
         rows = database.execute(query.order_by(Call.started_at, Call.id).limit(chunk)).fetchall()
         yield from map(output, rows)

@@ -33,9 +33,11 @@ class CallFilter:
     caller: str = ""      # part of the caller's number
     dialled: str | None = None  # exact dialled number; None: all
 
-    def where(self):
+    def where(self, resume_at=None):
+        """The calls asked for; from `resume_at` on (a keyset page) instead of the first day's start."""
         low, high = day_bounds(self.start, self.end)
-        clause = (Call.started_at >= low) & (Call.started_at < high)
+        # One lower bound only: given two, SQLite may start the index range at the looser one.
+        clause = (Call.started_at >= (low if resume_at is None else resume_at)) & (Call.started_at < high)
         if self.caller:
             clause &= Call.from_number.contains(self.caller)
         if self.dialled is not None:
