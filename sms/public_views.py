@@ -9,17 +9,9 @@ from core.twilio import twilio_signature_required
 from sms import links
 from sms.receipts import record_receipt
 from sms.rules import display_number
-from sms.views import NUL_REFUSED, has_nul_byte
 
 bp = Blueprint("sms_public", __name__, template_folder="templates")
 webhooks = Blueprint("sms_webhooks", __name__)
-
-
-@bp.before_request
-def refuse_nul_bytes():
-    if has_nul_byte():
-        return render_template("sms/public_message.html", title="入力エラー", text=NUL_REFUSED), 400
-    return None
 
 
 @bp.route("/s/<code>")

@@ -35,20 +35,6 @@ MESSAGES = {
     "test_refused": "テスト送信できません: {reason}",
 }
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\S*$")
-NUL_REFUSED = "入力に使用できない文字（NUL 文字）が含まれています。入力内容を確認してください。"
-
-
-def has_nul_byte() -> bool:
-    """A NUL anywhere in the path, query or form: PostgreSQL cannot store or even compare such text."""
-    values = [*request.args.values(), *request.form.values(), *(str(v) for v in (request.view_args or {}).values())]
-    return any("\x00" in value for value in values)
-
-
-@bp.before_request
-def refuse_nul_bytes():
-    if has_nul_byte():
-        return render_template("error.html", status=400, message=NUL_REFUSED, detail=""), 400
-    return None
 
 
 @bp.route("/boxes")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import importlib
 import logging
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -105,6 +106,7 @@ class CookieSessionsExceptWebhooks(SecureCookieSessionInterface):
 
 
 def install_request_hooks(app: Flask) -> None:
+    from web.inputs import refuse_nul_characters
     from web.ipallow import enforce_ip_allowlist
 
     app.session_interface = CookieSessionsExceptWebhooks()
@@ -117,6 +119,8 @@ def install_request_hooks(app: Flask) -> None:
         # internal webhook calls) share `g`; the logged-in user and CSRF token must not leak between them.
         for key in list(g):
             g.pop(key, None)
+
+    app.before_request(refuse_nul_characters)
 
     @app.before_request
     def open_database():
