@@ -96,13 +96,32 @@ def feature_modules():
     return [importlib.import_module(name) for name in present]
 
 
+WEBHOOK_PREFIX = "/twilio/"
+
+
 class CookieSessionsExceptWebhooks(SecureCookieSessionInterface):
     """Twilio's webhooks carry no session cookie: a null session spares each of them the cookie machinery."""
 
     def open_session(self, app, request):
-        if request.path.startswith("/twilio/"):
+        if request.path.startswith(WEBHOOK_PREFIX):
             return self.make_null_session(app)
         return super().open_session(app, request)
+
+
+def forget_previous_request() -> None:
+    # Requests made while an app context is already pushed (scripts, tests, the call simulator's
+    # internal webhook calls) share `g`; the logged-in user and CSRF token must not leak between them.
+    for key in list(g):
+        g.pop(key, None)
+
+
+def require_login():
+    # Every page is behind login except the public prefixes; roles are checked per view.
+    if request.path.startswith(NO_LOGIN_PREFIXES) or request.endpoint in (None, "static"):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 def install_request_hooks(app: Flask) -> None:
@@ -114,35 +133,17 @@ def install_request_hooks(app: Flask) -> None:
     csrf.init_app(app)
 
     @app.before_request
-    def forget_previous_request():
-        # Requests made while an app context is already pushed (scripts, tests, the call simulator's
-        # internal webhook calls) share `g`; the logged-in user and CSRF token must not leak between them.
-        for key in list(g):
-            g.pop(key, None)
-
-    app.before_request(refuse_nul_characters)
-
-    @app.before_request
-    def open_database():
+    def prepare_request():
+        # One hook rather than several: Twilio's webhooks pass through here on every key press.
+        forget_previous_request()
+        refuse_nul_characters()
         database.connect(reuse_if_open=True)
-
-    @app.before_request
-    def note_actor():
-        if request.path.startswith("/twilio/"):  # no login there; loading the session user costs each webhook
+        if request.path.startswith(WEBHOOK_PREFIX):  # signed instead of logged in; no session, no allowlist
             g.audit_actor = ""
-            return
-        g.audit_actor = current_user.username if current_user.is_authenticated else ""
-
-    app.before_request(enforce_ip_allowlist)
-
-    @app.before_request
-    def require_login():
-        # Every page is behind login except the public prefixes; roles are checked per view.
-        if request.path.startswith(NO_LOGIN_PREFIXES) or request.endpoint in (None, "static"):
             return None
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return None
+        g.audit_actor = current_user.username if current_user.is_authenticated else ""
+        enforce_ip_allowlist()
+        return require_login()
 
     @app.teardown_request
     def close_database(exc):
