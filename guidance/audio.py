@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from core.config import ROOT
 from guidance.tts import Speech
@@ -52,6 +51,10 @@ def to_telephone(speech: Speech, volume: float = 1.0) -> np.ndarray:
     if samples.ndim > 1:
         samples = samples.mean(axis=1)
     if speech.rate != TELEPHONE_RATE:
+        # Imported here: scipy.signal adds about 80 MB to a process, and web processes that never
+        # synthesize (webhooks, reports, CSV exports) should not carry it.
+        from scipy.signal import resample_poly
+
         common = math.gcd(TELEPHONE_RATE, int(speech.rate))
         samples = resample_poly(samples, TELEPHONE_RATE // common, int(speech.rate) // common)
     samples = np.clip(samples * float(volume), -1.0, 32767 / 32768)
