@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 UTF8_BOM = b"\xef\xbb\xbf"
+LINE_END = "\r\n"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], encoding: CsvEnc
     if isinstance(encoding, str):
         encoding = encoding_for(encoding)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator=LINE_END)
     writer.writerow(header)
     yield encoding.bom + encode_text(_drain(buffer), encoding)
     iterator = iter(rows)
@@ -96,6 +97,29 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], encoding: CsvEnc
             return
         writer.writerows(batch)
         yield encode_text(_drain(buffer), encoding)
+
+
+class LineWriter:
+    """csv.writer's text for one row at a time, without its line end (stored per call at publication)."""
+
+    def __init__(self):
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator=LINE_END)
+
+    def line(self, row: Sequence) -> str:
+        self._writer.writerow(row)
+        return _drain(self._buffer)[:-len(LINE_END)]
+
+
+def line_chunks(header: Sequence[str], batches: Iterable[list[str]],
+                encoding: CsvEncoding | str = DEFAULT_ENCODING) -> Iterator[bytes]:
+    """csv_chunks for rows already written as CSV lines (LineWriter), a batch of lines a chunk."""
+    if isinstance(encoding, str):
+        encoding = encoding_for(encoding)
+    yield encoding.bom + encode_text(LineWriter().line(header) + LINE_END, encoding)
+    for lines in batches:
+        if lines:
+            yield encode_text(LINE_END.join(lines) + LINE_END, encoding)
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from reports.call_rows import iter_csv_rows
+from reports.call_rows import iter_csv_lines, iter_csv_rows
 from reports.queries import CallFilter
 from reports.summary import COUNTER_LABELS, COUNTERS, Row, dialled_label
 
@@ -20,3 +20,8 @@ def daily_csv_rows(rows: Iterable[Row]) -> Iterator[list]:
 def call_csv_rows(criteria: CallFilter) -> Iterator[tuple]:
     """The call detail, a row per call (see reports.call_rows)."""
     return iter_csv_rows(criteria)
+
+
+def call_csv_lines(criteria: CallFilter) -> Iterator[list[str]]:
+    """The same rows as CSV lines, in chunks (what the download streams)."""
+    return iter_csv_lines(criteria)

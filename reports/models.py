@@ -78,13 +78,15 @@ class ReportRefresh(BaseModel):
 class CallPath(BaseModel):
     """A finished call's path as the call-detail CSV writes it, stored when the call's day is published.
 
-    Reading one short text per call is what lets a million-row export keep up with csv.writer; calls
-    not published yet have no row and get their path from their events at export time. It goes with
+    Reading one short text per call (the finished CSV line) is what lets a million-row export keep up
+    with csv.writer; calls not published yet have no row and get their path from their events at export time. It goes with
     its call (retention follows this foreign key).
     """
 
     call = ForeignKeyField(Call, primary_key=True, backref="report_path", on_delete="CASCADE")
     path = TextField(default="")
+    # The call's call-detail CSV line as csv.writer writes it (no line end); migration 0008.
+    csv_line = TextField(null=True)
 
 
 AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice]

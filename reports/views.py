@@ -16,8 +16,15 @@ from core.config import setting
 from core.pagination import Page, paginate
 from core.security import role_required
 from reports.aggregate import compute_live, load_published
-from reports.csv_export import ENCODINGS, content_disposition, csv_chunks, download_name, encoding_for
-from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_rows, daily_csv_rows
+from reports.csv_export import (
+    ENCODINGS,
+    content_disposition,
+    csv_chunks,
+    download_name,
+    encoding_for,
+    line_chunks,
+)
+from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows
 from reports.jobs import RefreshStatus, refresh_status
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
@@ -147,7 +154,7 @@ def daily_csv():
     if scope.errors:
         return render_index(scope)
     rows = daily_csv_rows(report_for(scope).rows)
-    return csv_response(DAILY_CSV_NAME, scope, DAILY_HEADER, rows)
+    return csv_response(DAILY_CSV_NAME, scope, lambda encoding: csv_chunks(DAILY_HEADER, rows, encoding))
 
 
 @bp.route("/calls")
@@ -170,8 +177,8 @@ def calls_csv():
     scope = read_scope(request.args)
     if scope.errors:
         return calls()
-    rows = call_csv_rows(call_filter(scope, request.args))
-    return csv_response(CALLS_CSV_NAME, scope, CALL_HEADER, rows)
+    batches = call_csv_lines(call_filter(scope, request.args))
+    return csv_response(CALLS_CSV_NAME, scope, lambda encoding: line_chunks(CALL_HEADER, batches, encoding))
 
 
 def call_filter(scope: Scope, args) -> CallFilter:
@@ -179,11 +186,12 @@ def call_filter(scope: Scope, args) -> CallFilter:
                       dialled=scope.dialled)
 
 
-def csv_response(kind: str, scope: Scope, header, rows) -> Response:
+def csv_response(kind: str, scope: Scope, chunks_in) -> Response:
+    """Stream `chunks_in(encoding)`, the encoded CSV, as a download."""
     encoding = encoding_for(request.args.get("encoding"))
     name = download_name(kind, scope.range.start, scope.range.end)
     charset = "Shift_JIS" if encoding.key == "sjis" else "utf-8"
-    response = Response(stream_with_context(csv_chunks(header, rows, encoding)),
+    response = Response(stream_with_context(chunks_in(encoding)),
                         content_type=f"text/csv; charset={charset}")
     response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["Cache-Control"] = "no-store"

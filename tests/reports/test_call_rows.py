@@ -92,3 +92,48 @@ def test_unfinished_calls_are_not_stored(make_call):
     make_call("2026-02-02 11:00", events=[("node", "main", "受付", "")])
     assert store_paths(*WHOLE_DAY) == 1
     assert [row[8] for row in csv_rows()] == ["受付", "受付"]
+
+
+def csv_text(rows) -> list[str]:
+    """What csv.writer itself writes for each row (the export must be byte-for-byte the same)."""
+    import csv
+    import io
+
+    lines = []
+    for row in rows:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow(row)
+        lines.append(buffer.getvalue()[:-2])
+    return lines
+
+
+def all_lines(start=DAY, end=DAY, chunk=None):
+    from reports.call_rows import iter_csv_lines
+
+    return [line for batch in iter_csv_lines(CallFilter(start, end), chunk=chunk) for line in batch]
+
+
+def test_stored_lines_are_what_csv_writer_writes_for_the_row(make_call):
+    tricky = "お問い合わせ, \"至急\"\n2行目"
+    make_call("2026-02-02 10:00", outcome="abandoned", abandoned_in=("main", tricky),
+              events=[("node", "main", tricky, ""), ("digit", "main", tricky, "1")])
+    make_call("2026-02-02 11:00", events=[("node", "main", "=受付", "")])
+    expected = csv_text(csv_rows())
+    assert all_lines() == expected  # built now from the rows
+    store_paths(*WHOLE_DAY)
+    assert [p.csv_line for p in CallPath.select().order_by(CallPath.call)] == expected
+    assert all_lines() == expected  # read back as stored
+
+
+def test_published_and_newer_calls_mix_in_time_order_across_chunks(make_call):
+    for day in (2, 3):
+        for hour in range(9, 16):
+            make_call(f"2026-02-0{day} {hour:02d}:00", events=[("node", "main", f"受付{day}-{hour}", "")])
+    store_paths(*WHOLE_DAY)  # 2 February published, 3 February not yet
+    unfinished = make_call("2026-02-03 16:00", outcome=None)
+    Call.update(ended_at=None).where(Call.id == unfinished.id).execute()
+    store_paths(dt.datetime(2026, 2, 3), dt.datetime(2026, 2, 3, 12))  # part of the 3rd, the rest not
+    rows = list(iter_csv_rows(CallFilter(DAY, dt.date(2026, 2, 3))))
+    assert len(rows) == 15
+    assert all_lines(DAY, dt.date(2026, 2, 3), chunk=4) == csv_text(rows)
+    assert CallPath.select().where(CallPath.csv_line.is_null()).count() == 0

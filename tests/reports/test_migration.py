@@ -19,8 +19,10 @@ def test_report_tables_of_0006_survive_the_upgrade_to_stored_paths(tmp_path):
         assert "call_path" not in database.get_tables()
         DailyStat.create(day=dt.date(2026, 2, 2), dialled="+815000000000", calls=7, abandoned=2)
         call = Call.create(call_sid="CA" + "1" * 32, to_number="+815000000000", started_at=dt.datetime(2026, 2, 2, 9))
-        assert "0007_reports_call_path" in upgrade_schema()
+        applied = upgrade_schema()
+        assert "0007_reports_call_path" in applied and "0008_reports_csv_line" in applied
         stat = DailyStat.get()
         assert (stat.calls, stat.abandoned) == (7, 2)
-        CallPath.create(call=call, path="受付メニュー → [1]")
-        assert CallPath.get(CallPath.call == call.id).path == "受付メニュー → [1]"
+        CallPath.create(call=call, path="受付メニュー → [1]", csv_line="2026-02-02 09:00:00,…")
+        stored = CallPath.get(CallPath.call == call.id)
+        assert (stored.path, stored.csv_line) == ("受付メニュー → [1]", "2026-02-02 09:00:00,…")
