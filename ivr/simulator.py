@@ -141,7 +141,7 @@ def simulator_call(call_sid: str):
 
 def call_json(call_sid: str):
     """The call's record as the simulator shows it: outcome, events, and the SMS it queued."""
-    from sms.models import Message  # read-only: the outbox rows this call queued
+    from sms.public import messages_for_call
 
     call = Call.get_or_none(Call.call_sid == call_sid)
     if call is None:
@@ -149,9 +149,8 @@ def call_json(call_sid: str):
     events = [{"at": e.at.strftime("%H:%M:%S"), "kind": e.kind, "kind_label": EVENT_LABELS.get(e.kind, e.kind),
                "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
               for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]
-    messages = [{"id": m.id, "to": display(m.to_number), "body": m.body, "state": m.state, "parts": m.parts,
-                 "box_number": m.box_number}
-                for m in Message.select().where(Message.call_sid == call_sid).order_by(Message.id)]
+    messages = [{"id": m["id"], "to": display(m["to_number"]), "body": m["body"], "state": m["state"],
+                 "parts": m["parts"], "box_number": m["box_number"]} for m in messages_for_call(call_sid)]
     return jsonify({"call_sid": call.call_sid, "outcome": call.outcome,
                     "outcome_label": OUTCOME_LABELS.get(call.outcome or "", "通話中"),
                     "abandoned_node": call.abandoned_node_name, "events": events, "sms": messages})

@@ -1,11 +1,11 @@
 """What other packages may use from sms (docs/ARCHITECTURE.md): ivr, sms.bulk and reports import only this."""
 from __future__ import annotations
 
-from sms.models import StorageBox
+from sms.models import Message, StorageBox
 from sms.rules import NumberCheck, check_mobile
 from sms.sending import SendResult, queue_box
 
-__all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "send_box_to_caller"]
+__all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "messages_for_call", "send_box_to_caller"]
 
 
 def send_box_to_caller(box_number, to_number, *, call_sid, idempotency_key, source="ivr") -> SendResult:
@@ -21,3 +21,11 @@ def send_box_to_caller(box_number, to_number, *, call_sid, idempotency_key, sour
 def box_choices() -> list[tuple[int, str]]:
     """(box number, label) of every storage box, for editor dropdowns."""
     return [(box.number, box.label) for box in StorageBox.select().order_by(StorageBox.number)]
+
+
+def messages_for_call(call_sid: str) -> list[dict]:
+    """The SMS a call queued, oldest first: id, to_number (E.164), body, state, parts, box_number."""
+    query = (Message.select(Message.id, Message.to_number, Message.body, Message.state, Message.parts,
+                            Message.box_number)
+             .where(Message.call_sid == call_sid).order_by(Message.id))
+    return list(query.dicts())
