@@ -4,22 +4,26 @@ All timestamps are naive Tokyo wall-clock times (see core.clock).
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, Model, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
 
 from core.config import ROOT
 
 database = DatabaseProxy()
 
+# Set on every new connection, the busy timeout first so the others wait for locks instead of failing.
+# WAL is not among them: it is kept in the file, and asking for it needs a lock that SQLite may refuse at
+# once, without waiting, while another process recovers the file (two workers starting, one killed).
 SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
-    "foreign_keys": 1,
     "busy_timeout": 10000,
+    "foreign_keys": 1,
     "synchronous": "normal",
     "cache_size": -16000,
 }
+WAL_ATTEMPTS = 100  # x 0.1 s
 
 
 class BaseModel(Model):
@@ -40,10 +44,26 @@ def open_database(url: str):
         db = connect("sqlite+pool" + url[len("sqlite"):], pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                      max_connections=None, stale_timeout=600)
     elif url.startswith("sqlite"):
-        db = connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     else:
-        db = connect(url)
+        return connect(url)
+    use_wal(db)
     return db
+
+
+def use_wal(db) -> None:
+    """Switch the SQLite file to WAL once (readers never wait for the writer); it stays so for every connection."""
+    for _ in range(WAL_ATTEMPTS):
+        try:
+            with db.connection_context():
+                if db.execute_sql("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    db.execute_sql("PRAGMA journal_mode = wal")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.1)
+    raise OperationalError(f"database is locked: could not switch {db.database} to WAL")
 
 
 def bind_database(url: str):
