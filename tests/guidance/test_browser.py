@@ -40,8 +40,10 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     page.click("[data-row] >> nth=1 >> [data-move=up]")  # メニュー first, then 挨拶
     # The preview plays the whole sequence in order (sped up: each file still has to play to its end).
     page.evaluate("document.getElementById('preview-player').defaultPlaybackRate = 4")
+    # Each file's 'ended' (headless chromium may skip 'playing' for a short file); this listener runs before
+    # the page's own onended, which moves on to the next file.
     page.evaluate("""window.played = []; document.getElementById('preview-player')
-        .addEventListener('playing', e => window.played.push(new URL(e.target.src).pathname))""")
+        .addEventListener('ended', e => window.played.push(new URL(e.target.src).pathname))""")
     page.click("[data-preview]")
     page.wait_for_function("document.querySelector('[data-preview-status]').textContent === '再生が終わりました。'")
     assert page.evaluate("window.played") == [second_src, first_src]
