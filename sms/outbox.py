@@ -60,11 +60,16 @@ class Claimed:
     reconcile: bool  # the attempt was claimed by a process that died: ask the provider first
 
 
+# Sends leave 1% further apart than the limit: requests reach Twilio with a few ms of network jitter, and
+# exactly 1/MPS apart an 11th send could land inside the same second as the first ten.
+PACER_HEADROOM = 1.01
+
+
 class Pacer:
-    """Spaces sends evenly at `per_second` (0 = no limit); real monotonic time, it only throttles."""
+    """Spaces sends evenly at just under `per_second` (0 = no limit); real monotonic time, it only throttles."""
 
     def __init__(self, per_second: float, monotonic=time.monotonic, sleep=time.sleep):
-        self.interval = 1.0 / per_second if per_second and per_second > 0 else 0.0
+        self.interval = PACER_HEADROOM / per_second if per_second and per_second > 0 else 0.0
         self.monotonic, self.sleep = monotonic, sleep
         self.next_slot: float | None = None
 
