@@ -85,6 +85,13 @@ def sqlite_path() -> Path | None:
     return Path(database.obj.database) if is_sqlite() else None
 
 
+def read_then_write():
+    """A transaction that reads, then writes (claims). On SQLite it takes the write lock up front (BEGIN
+    IMMEDIATE): a deferred one fails at once with "database is locked" when another connection wrote since its
+    read, instead of waiting its turn. PostgreSQL needs nothing of the kind (rows are claimed with SKIP LOCKED)."""
+    return database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
+
+
 def for_update_skip_locked(query):
     """Row claiming for several workers: SKIP LOCKED on PostgreSQL; SQLite has one writer anyway."""
     if is_postgres():

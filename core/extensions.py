@@ -9,8 +9,10 @@ login_manager.login_message = "ログインしてください。"
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
 
+# Twilio's webhooks: signed instead of logged in, no session cookie, no allowlist (Twilio calls from anywhere).
+WEBHOOK_PREFIX = "/twilio/"
 # Paths anyone may reach without a login session. Webhooks check Twilio's signature instead, the
 # API a bearer token; opt-out pages, short links, audio for Twilio and static assets are public.
-NO_LOGIN_PREFIXES = ("/twilio/", "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz", "/login")
+NO_LOGIN_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz", "/login")
 # Of those, the ones the IP allowlists do not apply to (callers, carriers and Twilio come from anywhere).
-NO_ALLOWLIST_PREFIXES = ("/twilio/", "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz")
+NO_ALLOWLIST_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz")

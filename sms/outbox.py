@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 from core import clock
 from core.config import setting
-from core.db import database, for_update_skip_locked, is_sqlite
+from core.db import database, for_update_skip_locked, read_then_write
 from sms import links
 from sms.models import Message, SendAttempt
 from sms.providers import SimulatorProvider, current_provider
@@ -109,19 +109,13 @@ def run_dispatch(provider=None, pacer: Pacer | None = None, limit: int | None = 
 def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
     """Claim up to `count` due rows in one transaction (committed before anything is sent)."""
     now = clock.now()
-    with claim_transaction():
+    with read_then_write():
         query = (Message.select()
                  .where((Message.due_at <= now)
                         & (Message.claimed_at.is_null() | (Message.claimed_at < now - STALE_CLAIM)))
                  .order_by(Message.due_at, Message.id).limit(count))
         rows = list(for_update_skip_locked(query))
         return [item for item in (_claim_one(m, now, worker) for m in rows) if item is not None]
-
-
-def claim_transaction():
-    """Read-then-write claims. On SQLite the write lock is taken up front (BEGIN IMMEDIATE), so a second claimer
-    (the web's test send beside the scheduler) waits its turn instead of failing on a stale read."""
-    return database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
 
 
 def _claim_one(message: Message, now: dt.datetime, worker: str) -> Claimed | None:
@@ -267,7 +261,7 @@ def play_simulated_receipts() -> int:
 def dispatch_now(message_id: int) -> None:
     """Send one queued message at once (a staff test send), through the same claim as the job."""
     now = clock.now()
-    with claim_transaction():
+    with read_then_write():
         query = Message.select().where((Message.id == message_id) & (Message.due_at <= now)
                                        & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))

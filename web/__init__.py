@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_database, database
-from core.extensions import NO_LOGIN_PREFIXES, csrf, login_manager
+from core.extensions import NO_LOGIN_PREFIXES, WEBHOOK_PREFIX, csrf, login_manager
 from core.migrate import upgrade_schema
 
 # Feature packages, in dependency order. Each has init_app(app); optionally register_jobs(registry)
@@ -94,9 +94,6 @@ def persistent_secret(name: str) -> str:
 def feature_modules():
     present = [name for name in FEATURES if (ROOT / name.replace(".", "/") / "__init__.py").exists()]
     return [importlib.import_module(name) for name in present]
-
-
-WEBHOOK_PREFIX = "/twilio/"
 
 
 class CookieSessionsExceptWebhooks(SecureCookieSessionInterface):

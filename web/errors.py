@@ -2,6 +2,7 @@
 from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
+from core.extensions import WEBHOOK_PREFIX
 from core.security import api_error
 
 MESSAGES = {
@@ -26,7 +27,7 @@ def register(app):
         detail = exc.description if exc.description and _is_ours(exc.description) else ""
         if request.path.startswith("/api/"):
             return api_error(CODES.get(status, "error"), detail or message, status)
-        if request.path.startswith("/twilio/"):
+        if request.path.startswith(WEBHOOK_PREFIX):
             return message, status
         return render_template("error.html", status=status, message=message, detail=detail), status
 

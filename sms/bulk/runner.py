@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from core import audit, clock
 from core.config import setting
-from core.db import database, for_update_skip_locked, is_sqlite
+from core.db import database, for_update_skip_locked, read_then_write
 from sms import tickets
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
 from sms.bulk.models import (
@@ -76,13 +76,6 @@ def due_send_ids(now: dt.datetime | None = None) -> list[int]:
 
 def running_send_ids() -> list[int]:
     return [row.id for row in BulkSend.select(BulkSend.id).where(BulkSend.status == "running").order_by(BulkSend.id)]
-
-
-def read_then_write():
-    """A transaction that reads, then writes. On SQLite it takes the write lock up front (BEGIN IMMEDIATE): a
-    deferred one fails at once with "database is locked" when another connection wrote since its read, instead of
-    waiting its turn. PostgreSQL needs nothing of the kind (rows are claimed with SKIP LOCKED)."""
-    return database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
 
 
 # --- start ------------------------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ import threading
 
 import pytest
 
+from core.db import read_then_write
 from sms import links, tickets
 from sms.models import Message, Receipt, SendAttempt
-from sms.outbox import _claim_one, claim_due, claim_transaction, dispatch_now, run_dispatch
+from sms.outbox import _claim_one, claim_due, dispatch_now, run_dispatch
 from sms.receipts import expire_stale
 from sms.sending import queue_box, queue_text
 
@@ -215,6 +216,6 @@ def test_a_row_claimed_meanwhile_is_not_claimed_again(app, clock):
     message_id = send("一度だけ", "090-1234-5678")
     seen_before = reload(message_id)
     assert len(claim_due(10, worker="A")) == 1
-    with claim_transaction():
+    with read_then_write():
         assert _claim_one(seen_before, clock.now(), "B") is None
     assert (reload(message_id).claimed_by, SendAttempt.select().count()) == ("A", 1)
