@@ -69,9 +69,8 @@ def timed(label: str, func, *args, **kwargs):
 
 
 def baseline(data: bytes, rows: int) -> None:
-    from core.db import database
+    from core.db import database, insert_rows
     from sms.bulk.models import BulkRecipient, BulkSend
-    from sms.bulk.sends import insert_chunks
 
     print("baseline (same run)")
     timed("csv module alone (decode + parse)", lambda: sum(1 for _ in csv.reader(io.StringIO(data.decode("cp932")))))
@@ -79,7 +78,7 @@ def baseline(data: bytes, rows: int) -> None:
     fields = [BulkRecipient.bulk_send, BulkRecipient.position, BulkRecipient.to_number]
     payload = [(send.id, i, f"+8190{i:08d}") for i in range(rows)]
     with database.atomic():
-        timed(f"plain INSERT of {rows:,} rows", insert_chunks, BulkRecipient, fields, payload)
+        timed(f"plain INSERT of {rows:,} rows", insert_rows, BulkRecipient, fields, payload)
     with database.atomic():
         BulkRecipient.delete().where(BulkRecipient.bulk_send == send.id).execute()
         send.delete_instance()

@@ -24,6 +24,7 @@ SQLITE_PRAGMAS = {
     "cache_size": -16000,
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
+INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
 
 
 class BaseModel(Model):
@@ -90,6 +91,25 @@ def read_then_write():
     IMMEDIATE): a deferred one fails at once with "database is locked" when another connection wrote since its
     read, instead of waiting its turn. PostgreSQL needs nothing of the kind (rows are claimed with SKIP LOCKED)."""
     return database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
+
+
+def insert_rows(model, fields, rows) -> None:
+    """Many rows at once. On SQLite one prepared INSERT run by the driver's executemany (C code, no SQL built
+    per row: a bulk send's 100,000 recipients in a fraction of the time); elsewhere multi-row INSERTs, one round
+    trip per chunk."""
+    if is_sqlite():
+        # What insert_many would fill in: the defaults of the columns not given.
+        given = {field.name for field in fields}
+        defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+        extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
+        fields, rows = list(fields) + defaults, [tuple(row) + extra for row in rows] if extra else rows
+        columns = ", ".join(f'"{field.column_name}"' for field in fields)
+        marks = ", ".join([database.param] * len(fields))
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+        database.cursor().executemany(sql, rows)
+        return
+    for start in range(0, len(rows), INSERT_CHUNK):
+        model.insert_many(rows[start:start + INSERT_CHUNK], fields=fields).execute()
 
 
 def for_update_skip_locked(query):

@@ -14,7 +14,7 @@ from operator import itemgetter
 
 from peewee import JOIN, Case, Select, Value, fn
 
-from core.db import database, is_postgres
+from core.db import database, insert_rows, is_postgres
 from ivr.models import Call, CallEvent
 from reports import queries
 from reports.csv_export import FORMULA_STARTS, LineWriter
@@ -149,9 +149,5 @@ def store_paths(start_at, end_at) -> int:
     finished = Call.select(Call.id, *csv_columns(path=path_text_sql())).where(in_range & Call.ended_at.is_null(False))
     writer = LineWriter()
     rows = [(row[0], row[1 + PATH_COLUMN], writer.line(row[1:])) for row in database.execute(finished).fetchall()]
-    # executemany of one prepared INSERT: building peewee's multi-row INSERTs took longer than the reading.
-    param = database.param
-    database.cursor().executemany(
-        f'INSERT INTO "{CallPath._meta.table_name}" ("call_id", "path", "csv_line") VALUES ({param}, {param}, {param})',
-        rows)
+    insert_rows(CallPath, [CallPath.call, CallPath.path, CallPath.csv_line], rows)
     return len(rows)

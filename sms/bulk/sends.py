@@ -13,7 +13,7 @@ from peewee import JOIN, fn
 
 from core import audit, clock
 from core.config import setting
-from core.db import database, is_sqlite
+from core.db import database, insert_rows
 from sms import tickets
 from sms.bulk.allocation import shortage_message, tickets_needed
 from sms.bulk.models import (
@@ -30,7 +30,6 @@ from sms.models import Message, OptOut, StorageBox
 from sms.public import check_mobile
 from sms.sending import check_template
 
-INSERT_CHUNK = 500
 MAX_SCHEDULE_DAYS = 366
 
 
@@ -137,38 +136,20 @@ def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[Brok
     for position, (recipient, (want1, want2)) in enumerate(zip(found.recipients, wants)):
         rows.append((send.id, position, recipient.e164, recipient.raw[:40], recipient.line,
                      SLOT_PENDING if want1 else SLOT_NONE, SLOT_PENDING if want2 else SLOT_NONE))
-    insert_chunks(BulkRecipient, fields, rows)
+    insert_rows(BulkRecipient, fields, rows)
     skipped = [(send.id, "invalid", s.raw[:100], s.line, s.reason[:200]) for s in found.skipped]
     skipped += [(send.id, "empty", s.raw[:100], s.line, s.reason[:200]) for s in empty]
     skipped += [(send.id, "duplicate", c.raw[:100], c.line, "同じ電話番号が既にあります（1 回だけ送信します）")
                 for c in found.duplicates]
     skipped += [(send.id, "optout", s.raw[:100], s.line, s.reason[:200]) for s in found.opted_out]
     skipped += [(send.id, "broken", b.text[:100], b.line, b.reason[:200]) for b in broken]
-    insert_chunks(BulkSkipped, [BulkSkipped.bulk_send, BulkSkipped.kind, BulkSkipped.raw, BulkSkipped.line,
+    insert_rows(BulkSkipped, [BulkSkipped.bulk_send, BulkSkipped.kind, BulkSkipped.raw, BulkSkipped.line,
                                 BulkSkipped.reason], skipped)
     BulkSend.update(
         recipient_count=len(found.recipients), duplicate_count=len(found.duplicates),
         invalid_count=len(found.skipped) + len(empty), optout_count=len(found.opted_out), broken_count=len(broken),
         slot_count=tickets_needed(wants),
     ).where(BulkSend.id == send.id).execute()
-
-
-def insert_chunks(model, fields, rows) -> None:
-    """Many rows at once. On SQLite one prepared INSERT run by the driver's executemany (C code, no SQL built per
-    row; 100,000 recipients in a fraction of the time); elsewhere multi-row INSERTs, one round trip per chunk."""
-    if is_sqlite():
-        # What insert_many would fill in: the defaults of the columns not given.
-        given = {field.name for field in fields}
-        defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
-        extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
-        fields, rows = list(fields) + defaults, [tuple(row) + extra for row in rows] if extra else rows
-        columns = ", ".join(f'"{field.column_name}"' for field in fields)
-        marks = ", ".join([database.param] * len(fields))
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-        database.cursor().executemany(sql, rows)
-        return
-    for start in range(0, len(rows), INSERT_CHUNK):
-        model.insert_many(rows[start:start + INSERT_CHUNK], fields=fields).execute()
 
 
 # --- messages and schedule -------------------------------------------------------------------------------------
