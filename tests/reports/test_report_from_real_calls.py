@@ -9,31 +9,13 @@ from core.security import issue_api_token
 from ivr.models import Call, CallEvent
 from reports.jobs import refresh_reports
 from sms.models import Message
-from tests.ivr.conftest import made_once
+from tests.ivr import conftest as ivr_fixtures
 from tests.ivr.phone import Phone
 
 DEMO_NUMBER = "+815000000000"
-
-
-@pytest.fixture(scope="module")
-def audio_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("reports-demo-audio")
-
-
-@pytest.fixture
-def app_config(app_config, audio_dir):
-    # One audio directory for the module: the demo guidance is synthesized once (see made_once).
-    return {**app_config, "guidance.audio_dir": str(audio_dir)}
-
-
-@pytest.fixture
-def demo_guidance(app):
-    """The demo flow's guidance with real Open JTalk audio, synthesized once per session by ivr's helper."""
-    from guidance.public import ensure_guidance
-    from ivr.demo import DEMO_GUIDANCE
-
-    return made_once("demo", lambda: {key: ensure_guidance(name, kind, text)
-                                      for key, (kind, name, text) in DEMO_GUIDANCE.items()})
+# The IVR tests' fixtures: the session's audio directory and the demo flow's guidance (Open JTalk audio made once).
+app_config, shared_audio_dir = ivr_fixtures.app_config, ivr_fixtures.shared_audio_dir
+demo_guidance = ivr_fixtures.demo_guidance
 
 
 @pytest.fixture
