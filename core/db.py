@@ -4,7 +4,9 @@ All timestamps are naive Tokyo wall-clock times (see core.clock).
 """
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, Model, OperationalError, PostgresqlDatabase, SqliteDatabase
@@ -25,6 +27,9 @@ SQLITE_PRAGMAS = {
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
 INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
+# SQLite has one writer at a time. Threads of this process queue for it here, woken the moment it is free;
+# left to SQLite, a waiting connection sleeps in steps of up to 100 ms (tens of ms of p99 under 4 threads).
+_sqlite_writer = threading.RLock()
 
 
 class BaseModel(Model):
@@ -86,11 +91,28 @@ def sqlite_path() -> Path | None:
     return Path(database.obj.database) if is_sqlite() else None
 
 
-def read_then_write():
-    """A transaction that reads, then writes (claims). On SQLite it takes the write lock up front (BEGIN
-    IMMEDIATE): a deferred one fails at once with "database is locked" when another connection wrote since its
-    read, instead of waiting its turn. PostgreSQL needs nothing of the kind (rows are claimed with SKIP LOCKED)."""
-    return database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
+@contextmanager
+def write_transaction():
+    """A transaction that will write, often after reading (claims). On SQLite it takes the write lock up front
+    (BEGIN IMMEDIATE): a deferred one fails at once with "database is locked" when another connection wrote since
+    its read, instead of waiting its turn; and this process's threads take turns before asking SQLite.
+    PostgreSQL needs nothing of the kind (rows are claimed with SKIP LOCKED or FOR UPDATE)."""
+    if not is_sqlite():
+        with database.atomic():
+            yield
+        return
+    if database.in_transaction():  # a savepoint of a transaction this thread already has: no lock to take
+        with database.atomic():
+            yield
+        return
+    # Bounded like SQLite's own wait, so a queue of threads never waits longer than one busy timeout each.
+    if not _sqlite_writer.acquire(timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000):
+        raise OperationalError("database is locked: another thread of this process kept the write lock")
+    try:
+        with database.atomic("IMMEDIATE"):
+            yield
+    finally:
+        _sqlite_writer.release()
 
 
 def insert_rows(model, fields, rows) -> None:

@@ -9,6 +9,8 @@ login_manager.login_message = "ログインしてください。"
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
 
+SERVER_ERROR_MESSAGE = "サーバーでエラーが発生しました。時間をおいて再度お試しください。"
+
 # Twilio's webhooks: signed instead of logged in, no session cookie, no allowlist (Twilio calls from anywhere).
 WEBHOOK_PREFIX = "/twilio/"
 # Paths anyone may reach without a login session. Webhooks check Twilio's signature instead, the

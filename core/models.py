@@ -1,10 +1,8 @@
 """Models of the shared kernel: accounts, API tokens, audit log, calendar, allowlists, scheduler lease."""
 from __future__ import annotations
 
-import datetime as dt
-
 from peewee import (
-    AutoField, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField,
+    AutoField, BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField,
 )
 
 from core import clock

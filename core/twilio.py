@@ -46,6 +46,8 @@ def signature_for(url: str, params: dict, token: str | None = None) -> str:
 def signature_matches(url: str, params: dict, signature: str) -> bool:
     """RequestValidator.validate always signs the URL twice (with and without an explicit port); Twilio
     signs the URL as configured, so one HMAC settles nearly every request and the port variants are the fallback."""
+    if not signature.isascii():  # never one of Twilio's (base64); compare_digest would raise on it
+        return False
     validator = RequestValidator(auth_token())
     if hmac.compare_digest(validator.compute_signature(url, params), signature):
         return True

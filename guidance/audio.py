@@ -4,15 +4,14 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 import struct
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.config import ROOT
+from core.files import write_atomically
 from guidance.tts import Speech
 
 TELEPHONE_RATE = 8000
@@ -166,10 +165,7 @@ def store(directory: Path, data: bytes) -> str:
     audio_hash = content_hash(data)
     target = audio_file(directory, audio_hash)
     if not target.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        temporary = directory / f".{audio_hash}.{os.getpid()}.{threading.get_ident()}.tmp"
-        temporary.write_bytes(data)
-        os.replace(temporary, target)  # atomic: Twilio never fetches half a file
+        write_atomically(target, data)  # Twilio never fetches half a file
     return audio_hash
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 
 from core import clock
 from core.config import setting
-from core.db import database, for_update_skip_locked, read_then_write
+from core.db import database, for_update_skip_locked, write_transaction
 from sms import links
 from sms.models import Message, SendAttempt
 from sms.providers import SimulatorProvider, current_provider
@@ -109,7 +109,7 @@ def run_dispatch(provider=None, pacer: Pacer | None = None, limit: int | None = 
 def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
     """Claim up to `count` due rows in one transaction (committed before anything is sent)."""
     now = clock.now()
-    with read_then_write():
+    with write_transaction():
         query = (Message.select()
                  .where((Message.due_at <= now)
                         & (Message.claimed_at.is_null() | (Message.claimed_at < now - STALE_CLAIM)))
@@ -261,7 +261,7 @@ def play_simulated_receipts() -> int:
 def dispatch_now(message_id: int) -> None:
     """Send one queued message at once (a staff test send), through the same claim as the job."""
     now = clock.now()
-    with read_then_write():
+    with write_transaction():
         query = Message.select().where((Message.id == message_id) & (Message.due_at <= now)
                                        & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))

@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, g, jsonify, render_template
 from flask_login import login_required
 
-from core.openapi import add_api_paths, document
+from core.openapi import document
 from core.security import api_token_required
 
 bp = Blueprint("api_docs", __name__)

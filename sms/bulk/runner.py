@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from core import audit, clock
 from core.config import setting
-from core.db import database, for_update_skip_locked, read_then_write
+from core.db import database, for_update_skip_locked, write_transaction
 from sms import tickets
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
 from sms.bulk.models import (
@@ -141,7 +141,7 @@ def settle(send_id: int) -> None:
 def dispatch_batch(send_id: int, limit: int | None = None) -> int:
     """Move one batch of recipients into the outbox; returns how many recipients were settled."""
     limit = limit or setting("bulk.batch_size")
-    with read_then_write():
+    with write_transaction():
         send = BulkSend.get_or_none((BulkSend.id == send_id) & (BulkSend.status == "running"))
         if send is None:
             return 0
@@ -190,7 +190,7 @@ def queue_slot(send: BulkSend, row: BulkRecipient, index: int, text: str, url: s
 def finish_if_done(send_id: int) -> bool:
     """Complete a running send with nothing pending; give back tickets of paid slots that were not sent."""
     now = clock.now()
-    with read_then_write():
+    with write_transaction():
         open_rows = BulkRecipient.select().where(
             (BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False)).exists()
         if open_rows:

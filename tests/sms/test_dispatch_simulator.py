@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from core.db import read_then_write
+from core.db import write_transaction
 from sms import links, tickets
 from sms.models import Message, Receipt, SendAttempt
 from sms.outbox import _claim_one, claim_due, dispatch_now, run_dispatch
@@ -216,6 +216,6 @@ def test_a_row_claimed_meanwhile_is_not_claimed_again(app, clock):
     message_id = send("一度だけ", "090-1234-5678")
     seen_before = reload(message_id)
     assert len(claim_due(10, worker="A")) == 1
-    with read_then_write():
+    with write_transaction():
         assert _claim_one(seen_before, clock.now(), "B") is None
     assert (reload(message_id).claimed_by, SendAttempt.select().count()) == ("A", 1)
