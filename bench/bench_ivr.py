@@ -3,7 +3,7 @@
 The full webhook is what Twilio posts after a <Gather>: signature check (RequestValidator against
 PUBLIC_BASE_URL), the call read, the step claimed (conditional UPDATE), the engine, the guidance
 playlists read, the call state, events and answer written in one transaction, TwiML built with
-VoiceResponse. Each request is a mis-entry, so every one changes the database (retry counted, events
+VoiceResponse; answered, as in production, by ivr.webhooks' WSGI shortcut in front of Flask. Each request is a mis-entry, so every one changes the database (retry counted, events
 stored) and answers a real re-prompt; a call takes 9 of them (the menu allows 10 tries), then the
 next call is used. The bare endpoint is a Flask app answering a constant TwiML of the same size.
 

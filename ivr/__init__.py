@@ -10,6 +10,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
+    webhooks.install_shortcut(app)
     app.register_blueprint(views.bp)
     guidance_public.register_usage_finder(public.guidance_usage)
 

@@ -1,9 +1,9 @@
 """Calls in the database: answer, continue and end a call, from the request parameters Twilio sends.
 
 Each TwiML answer carries a step number in its action URLs. A request for the step the call waits
-for claims it (a conditional UPDATE, so two copies of one request cannot both pass), runs the
-engine and stores the answer; a repeated request (Twilio's retry) gets the stored answer again and
-changes nothing: no second SMS, no retry counted twice. Everything is read from the database: no
+for takes it (the call read and the answer stored in one write transaction, so two copies of one
+request cannot both pass), runs the engine and stores the answer; a repeated request (Twilio's
+retry) gets the stored answer again and changes nothing: no second SMS, no retry counted twice. Everything is read from the database: no
 synthesis and no provider call happens here (SMS are only queued).
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from time import monotonic
 from xml.sax.saxutils import escape as xml_escape
 
-from flask import current_app, url_for
+from flask import current_app
 from peewee import IntegrityError
 
 from core import clock
 from core.calendar import calendar_for
-from core.db import database
+from core.db import write_transaction
 from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
@@ -36,10 +36,6 @@ WITHHELD = "withheld"
 TWIML_SECONDS = 3.0
 TWIML_CACHE_SIZE = 2000
 ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached TwiML
-
-
-class Replayed(Exception):
-    """The step was taken by an earlier copy of this request."""
 
 
 @dataclass(frozen=True)
@@ -75,10 +71,12 @@ def rendered(verbs: list, action: str) -> str:
 
 
 def action_url(step: int) -> str:
-    """The absolute URL of a step's webhook; built once per app, as it runs on every key press."""
+    """The absolute URL of a step's webhook; built once per app, as it runs on every key press. Built from the
+    URL map, not url_for: the webhook shortcut runs without a request context, and Twilio signs the public
+    URL, which is PUBLIC_BASE_URL + the route whatever the app is mounted under."""
     template = current_app.extensions.get("ivr_action_url")
     if template is None:
-        template = external_url(url_for("twilio_voice.step", step=0))
+        template = external_url(current_app.url_map.bind("").build("twilio_voice.step", {"step": 0}))
         template = current_app.extensions["ivr_action_url"] = template[:template.rindex("/0")] + "/{}"
     return template.format(step)
 
@@ -100,7 +98,7 @@ def answer(params: dict, simulated: bool = False) -> Answer:
     if existing is not None:
         return Answer(existing.last_response, sid)
     try:
-        with database.atomic():
+        with write_transaction():
             return Answer(_answer_new(sid, params, simulated), sid)
     except IntegrityError:  # a copy of this request created the call first
         return Answer(Call.get(Call.call_sid == sid).last_response, sid)
@@ -138,23 +136,20 @@ def caller_rule(caller: str, flow: Flow) -> CallerRule | None:
 
 
 def proceed(step: int, params: dict) -> Answer:
-    """POST /twilio/voice/step/<step>: the caller pressed keys, timed out, a transfer or a recording ended."""
+    """POST /twilio/voice/step/<step>: the caller pressed keys, timed out, a transfer or a recording ended.
+    The call is read inside the write transaction, so a copy of this request waits for it to commit, then
+    finds the step taken and gets the stored answer."""
     sid = params.get("CallSid", "")
-    call = callsql.fetch_call(sid)
-    if call is None:
-        log.warning("step %s for unknown call %s", step, sid)
-        return Answer(str(twiml.system_error()), sid)
-    if step != call.step:
-        if step > call.step:
-            log.warning("call %s: step %s requested, %s expected", sid, step, call.step)
-        return Answer(call.last_response, sid)
-    try:
-        with database.atomic():
-            if not callsql.claim_step(call.id, step):
-                raise Replayed()
-            return Answer(_proceed_claimed(call, step, params), sid)
-    except Replayed:
-        return Answer(Call.get_by_id(call.id).last_response, sid)
+    with write_transaction():
+        call = callsql.fetch_call(sid, for_update=True)
+        if call is None:
+            log.warning("step %s for unknown call %s", step, sid)
+            return Answer(str(twiml.system_error()), sid)
+        if step != call.step:
+            if step > call.step:
+                log.warning("call %s: step %s requested, %s expected", sid, step, call.step)
+            return Answer(call.last_response, sid)
+        return Answer(_proceed_claimed(call, step, params), sid)
 
 
 def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
@@ -227,7 +222,7 @@ def ended(params: dict) -> None:
                               detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
     else:
         events.append(f.Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
-    with database.atomic():
+    with write_transaction():
         updated = Call.update(**fields).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
         if updated:
             _add_events(call, events)

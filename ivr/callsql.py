@@ -1,7 +1,7 @@
 """The few statements every Gather webhook runs, as plain SQL made once per database.
 
 Building a peewee query costs several times what SQLite or PostgreSQL take to run it, and the voice
-webhook runs the same four statements on every key press (R-07: answer fast). Their SQL is written
+webhook runs the same few statements on every key press (R-07: answer fast). Their SQL is written
 here once, with the bound database's placeholder; only the values change. Everything else in ivr
 uses the models.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.db import database
+from core.db import database, is_postgres
 from ivr.models import Call, CallEvent, Flow
 
 EVENT_COLUMNS = '"call_id", "at", "kind", "node_key", "node_name", "digits", "detail"'
@@ -47,20 +47,17 @@ def _sql(template: str) -> str:
 SELECT_CALL = (f'SELECT c."id", c."call_sid", c."step", c."state", c."flow_id", c."last_response", f."revision" '
                f'FROM {_table(Call)} AS c LEFT OUTER JOIN {_table(Flow)} AS f ON f."id" = c."flow_id" '
                f'WHERE c."call_sid" = ?')
-CLAIM_STEP = f'UPDATE {_table(Call)} SET "step" = ? WHERE "id" = ? AND "step" = ?'
 STORE_STEP = (f'UPDATE {_table(Call)} SET "step" = ?, "state" = ?, "last_response" = ?, "outcome" = ?, '
               f'"last_node_key" = COALESCE(?, "last_node_key"), "last_node_name" = COALESCE(?, "last_node_name") '
               f'WHERE "id" = ?')
 
 
-def fetch_call(call_sid: str) -> LiveCall | None:
-    row = database.execute_sql(_sql(SELECT_CALL), (call_sid,)).fetchone()
+def fetch_call(call_sid: str, for_update: bool = False) -> LiveCall | None:
+    """The call; `for_update` inside a write_transaction keeps other copies of the request off it until commit
+    (PostgreSQL locks the row; SQLite's writer already excludes every other)."""
+    template = SELECT_CALL + (' FOR UPDATE OF c' if for_update and is_postgres() else '')
+    row = database.execute_sql(_sql(template), (call_sid,)).fetchone()
     return LiveCall(*row) if row else None
-
-
-def claim_step(call_id: int, step: int) -> bool:
-    """Move the call past `step`; False when another copy of the request got there first."""
-    return database.execute_sql(_sql(CLAIM_STEP), (step + 1, call_id, step)).rowcount == 1
 
 
 def store_step(call_id: int, *, step: int, state: str, last_response: str, outcome: str | None,

@@ -7,7 +7,6 @@ result and render its verbs as TwiML.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -427,12 +426,21 @@ def hangup_outcome(outcome: str | None, state: dict) -> tuple[str, bool]:
     return "abandoned", True
 
 
+def json_copy(value):
+    """A deep copy of JSON-shaped data (a call's state), several times cheaper than copy.deepcopy on every key press."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 class Run:
     """One pass of the engine: collects verbs, events and state changes."""
 
     def __init__(self, flow: FlowSpec, state: dict, ports: Ports):
         self.flow = flow
-        self.state = copy.deepcopy(state)
+        self.state = json_copy(state)  # the caller's state is never changed
         self.state.setdefault("tries", {})
         self.ports = ports
         self.verbs: list = []
