@@ -37,6 +37,24 @@ def compute_live(start: dt.date, end: dt.date, dialled: str | None = None) -> Ag
     return out
 
 
+def compute_current(start: dt.date, end: dt.date, dialled: str | None, published_through: dt.date | None,
+                    published_at: dt.datetime | None) -> Aggregates:
+    """compute_live's figures in a fraction of the time: the days the last refresh published, and whose SMS have
+    not changed since, are read from what it stored (a past day's calls are finished); the other days are
+    counted from the records."""
+    if published_through is None or published_at is None or published_through < start:
+        return compute_live(start, end, dialled)
+    stored_end = min(end, published_through)
+    changed = days_with_sms_changed_since(published_at, start, stored_end)
+    out = load_published(start, stored_end, dialled)
+    out.drop_days(set(changed))
+    for day in changed:
+        out.add(compute_live(day, day, dialled))
+    if end > stored_end:
+        out.add(compute_live(stored_end + dt.timedelta(days=1), end, dialled))
+    return out
+
+
 def _call_range(start, end, dialled):
     low, high = day_bounds(start, end)
     clause = (Call.started_at >= low) & (Call.started_at < high)
@@ -132,6 +150,16 @@ def publish(start: dt.date, end: dt.date) -> int:
             _insert_day(aggregates, day)
             store_paths(*day_bounds(day, day))
     return (end - start).days + 1
+
+
+def days_with_sms_changed_since(since: dt.datetime, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days of start..end whose SMS changed after `since`: a delivery receipt or a click on the short link
+    can come days after the message (and after its day was published)."""
+    low, high = day_bounds(start, end)
+    query = (Message.select(fn.DATE(Message.created_at)).distinct()
+             .where((Message.created_at >= low) & (Message.created_at < high) & (Message.updated_at > since))
+             .tuples())
+    return sorted(as_date(day) for (day,) in query)
 
 
 def _insert_day(aggregates: Aggregates, day: dt.date) -> None:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from core import clock
 from core.calendar import BusinessCalendar, calendar_for
-from reports.aggregate import publish
+from reports.aggregate import days_with_sms_changed_since, publish
 from reports.models import ReportRefresh
 from reports.refresh import RefreshRule, last_refresh_at, next_refresh_at, publish_cutoff
 from reports.retention import oldest_kept_day, purge_expired
@@ -28,7 +28,8 @@ def latest_refresh() -> ReportRefresh | None:
 
 
 def refresh_reports(now: dt.datetime | None = None) -> str:
-    """Publish every day the latest scheduled refresh makes visible; running it again changes nothing."""
+    """Publish every day the latest scheduled refresh makes visible, and publish again the days already shown
+    whose SMS changed since the previous refresh; running it again changes nothing."""
     now = now or clock.now()
     calendar = calendar_for(now.date())
     rule = refresh_rule()
@@ -38,11 +39,15 @@ def refresh_reports(now: dt.datetime | None = None) -> str:
         return f"up to date through {latest.cutoff}"
     first_kept = oldest_kept_day(now.date(), current_app.config["SETTINGS"]["reports.retention_days"])
     start = first_kept if latest is None else max(first_kept, latest.cutoff + dt.timedelta(days=1))
+    changed = [] if latest is None else days_with_sms_changed_since(latest.run_at, first_kept, latest.cutoff)
+    for day in changed:
+        publish(day, day)
     days = publish(start, cutoff)
     ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
                          published_from=start, days_published=days)
-    log.info("report refresh: published %s..%s", start, cutoff)
-    return f"published {start}..{cutoff}"
+    again = f" (again: {', '.join(map(str, changed))})" if changed else ""
+    log.info("report refresh: published %s..%s%s", start, cutoff, again)
+    return f"published {start}..{cutoff}{again}"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,17 @@ class Aggregates:
         kept.choices.update({k: v for k, v in self.choices.items() if k[1] == dialled})
         return kept
 
+    def drop_days(self, days) -> None:
+        for table in (self.stats, self.abandons, self.choices):
+            for key in [key for key in table if key[0] in days]:
+                del table[key]
+
+    def add(self, other: Aggregates) -> None:
+        for key, counts in other.stats.items():
+            self.stats[key].update(counts)
+        self.abandons.update(other.abandons)
+        self.choices.update(other.choices)
+
 
 @dataclass
 class Row:

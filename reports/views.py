@@ -15,7 +15,7 @@ from core.calendar import calendar_for, weekday_label
 from core.config import setting
 from core.pagination import Page, paginate
 from core.security import role_required
-from reports.aggregate import compute_live, load_published
+from reports.aggregate import compute_current, load_published
 from reports.csv_export import (
     ENCODINGS,
     content_disposition,
@@ -107,8 +107,12 @@ def dialled_param(raw: str | None) -> str | None:
 def report_for(scope: Scope):
     if not scope.shown:
         return empty_report(scope.range.start)
-    load = compute_live if scope.live else load_published
-    return build_report(load(scope.range.start, scope.shown_end, scope.dialled), scope.range.start, scope.shown_end)
+    start, end = scope.range.start, scope.shown_end
+    if scope.live:
+        aggregates = compute_current(start, end, scope.dialled, scope.status.cutoff, scope.status.last_run_at)
+    else:
+        aggregates = load_published(start, end, scope.dialled)
+    return build_report(aggregates, start, end)
 
 
 def number_choices(scope: Scope) -> list[tuple[str, str]]:

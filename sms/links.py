@@ -56,10 +56,11 @@ def follow(code: str) -> str | None:
     link = ShortLink.get_or_none(ShortLink.code == code)
     if link is None:
         return None
+    now = clock.now()
     with database.atomic():
-        ShortLink.update(clicks=ShortLink.clicks + 1, last_clicked_at=clock.now()).where(ShortLink.id == link.id).execute()
-        if link.message_id:
-            Message.update(clicks=Message.clicks + 1).where(Message.id == link.message_id).execute()
+        ShortLink.update(clicks=ShortLink.clicks + 1, last_clicked_at=now).where(ShortLink.id == link.id).execute()
+        if link.message_id:  # updated_at too: the report publishes the message's day again (clicks are counted)
+            Message.update(clicks=Message.clicks + 1, updated_at=now).where(Message.id == link.message_id).execute()
     return link.target_url
 
 

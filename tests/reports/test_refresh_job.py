@@ -142,3 +142,35 @@ def test_managers_see_published_days_only_admins_may_look_live(refreshed, manage
     admin_html = admin_client.get(asked + "&mode=live").get_data(as_text=True)
     assert 'data-counter="calls">4<' in admin_html
     assert "リアルタイム表示" in admin_html
+
+
+def test_days_already_shown_take_in_later_receipts_and_clicks_at_the_next_refresh(clock, make_call, make_message):
+    from sms.links import create_short_link, follow
+    from sms.receipts import apply_status
+
+    clock.set("2026-01-30 10:00")  # Friday: a day nothing will change on
+    make_message("2026-01-30 10:00")
+    clock.set("2026-02-02 10:00")  # Monday
+    call = make_call("2026-02-02 10:00")
+    clicked = make_message("2026-02-02 10:01", call=call)
+    pending = make_message("2026-02-02 10:02", call=call, state="sent")
+    link = create_short_link(clicked, "https://example.jp/guide")
+    clock.set("2026-02-04 13:00")
+    refresh_reports()
+    monday = DailyStat.get(DailyStat.day == D("2026-02-02"))
+    assert (monday.sms_sent, monday.sms_delivered, monday.sms_clicked) == (2, 1, 0)
+    friday_row = DailyStat.get(DailyStat.day == D("2026-01-30")).id
+
+    clock.set("2026-02-04 18:00")  # after Monday was published: the carrier's receipt, then a click
+    assert apply_status(pending, "delivered", None)
+    assert follow(link.code) == "https://example.jp/guide"
+    clock.set("2026-02-05 12:59")
+    refresh_reports()  # before 13:00 the previous state stands
+    assert DailyStat.get(DailyStat.day == D("2026-02-02")).sms_clicked == 0
+    clock.set("2026-02-05 13:00")
+    assert refresh_reports() == "published 2026-02-03..2026-02-03 (again: 2026-02-02)"
+    monday = DailyStat.get(DailyStat.day == D("2026-02-02"))
+    assert (monday.sms_sent, monday.sms_delivered, monday.sms_clicked, monday.calls) == (2, 2, 1, 1)
+    assert DailyStat.get(DailyStat.day == D("2026-01-30")).id == friday_row  # unchanged days stay as they were
+    clock.set("2026-02-05 15:00")
+    assert refresh_reports() == "up to date through 2026-02-03"
