@@ -22,6 +22,7 @@ from core.migrate import upgrade_schema
 # and seed_defaults(app) (idempotent first-start data such as the demo flow).
 # A package not yet present in the checkout is skipped; one that is present must import cleanly.
 FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
+FORM_FIELDS_ALLOWANCE = 1024 * 1024
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -151,7 +152,13 @@ def install_request_hooks(app: Flask) -> None:
     def layout_globals():
         from web.menu import visible_menu
 
-        return {"menu": visible_menu(app, current_user), "settings": app.config["SETTINGS"]}
+        return {"menu": visible_menu(app, current_user), "settings": app.config["SETTINGS"],
+                "upload_limit_bytes": upload_limit_bytes(app)}
+
+
+def upload_limit_bytes(app: Flask) -> int:
+    """The largest file a form can carry: the request limit less room for the form's other fields."""
+    return app.config["MAX_CONTENT_LENGTH"] - FORM_FIELDS_ALLOWANCE
 
 
 def register_blueprints(app: Flask) -> None:

@@ -104,3 +104,26 @@ def test_bad_input_shows_japanese_errors_in_the_browser(page, live_server, brows
     assert page.input_value("textarea[name=text]") == "あ" * 501
     page.check("input[name=source][value=upload]")
     assert page.is_visible("input[name=upload]") and not page.is_visible("select[name=engine]")
+
+
+def test_a_recording_over_the_limit_is_refused_before_it_is_sent(page, live_server, browser_login):
+    base = live_server.url
+    browser_login(page, "staff")
+    page.goto(base + "/guidance/voice-files/new")
+    page.fill("input[name=name]", "大きすぎる録音")
+    page.check("input[name=source][value=upload]")
+    limit = int(page.get_attribute("input[name=upload]", "data-max-bytes"))
+    assert limit == 10 * 1024 * 1024  # guidance.max_upload_mb
+    page.set_input_files("input[name=upload]", files=[{"name": "big.wav", "mimeType": "audio/wav",
+                                                       "buffer": b"\0" * (limit + 1)}])
+    message = page.eval_on_selector("input[name=upload]", "el => el.validationMessage")
+    assert message == "ファイル「big.wav」は 10.1 MB あります。10 MB 以下のファイルを選んでください。"
+    page.click("button[type=submit].primary")
+    page.wait_for_timeout(300)
+    assert page.url == base + "/guidance/voice-files/new"
+    assert page.locator(".flash-error").count() == 0  # nothing was posted: the server would have said so
+    assert page.input_value("input[name=name]") == "大きすぎる録音"
+
+    page.set_input_files("input[name=upload]", files=[{"name": "small.wav", "mimeType": "audio/wav",
+                                                       "buffer": b"RIFF"}])
+    assert page.eval_on_selector("input[name=upload]", "el => el.validationMessage") == ""

@@ -9,6 +9,22 @@
     }
   }, true);
 
+  // A file over its field's limit (data-max-bytes) is refused before the upload starts: the rest of the form
+  // stays as typed, where the server could only answer a bare 413 once the whole body had been sent.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) { return; }
+    var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var tooBig = Array.prototype.filter.call(input.files || [], function (file) { return file.size > limit; })[0];
+    input.setCustomValidity(tooBig ? "ファイル「" + tooBig.name + "」は " + megabytes(tooBig.size) +
+      " MB あります。" + megabytes(limit) + " MB 以下のファイルを選んでください。" : "");
+    if (tooBig) { input.reportValidity(); }
+  });
+
+  function megabytes(bytes) {
+    return (Math.ceil(bytes / 1048576 * 10) / 10).toLocaleString("ja-JP");
+  }
+
   var meta = document.querySelector('meta[name="csrf-token"]');
   window.csrfToken = meta ? meta.getAttribute("content") : "";
 
