@@ -2,6 +2,7 @@
 guidance from two files with the row editor, play the preview sequence, see it listed; deletion asks first and
 is refused while used; bulk re-synthesis shows its progress bar to the end."""
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -102,8 +103,10 @@ def test_bad_input_shows_japanese_errors_in_the_browser(page, live_server, brows
     assert "ガイダンス内容は 500 文字以内にしてください（現在 501 文字）。" in page.inner_text(".flash-error")
     assert page.input_value("input[name=name]") == "長すぎる案内"
     assert page.input_value("textarea[name=text]") == "あ" * 501
+    page.wait_for_load_state("load")  # the choice toggle is bound by guidance.js, which runs after the flash is parsed
     page.check("input[name=source][value=upload]")
-    assert page.is_visible("input[name=upload]") and not page.is_visible("select[name=engine]")
+    expect(page.locator("input[name=upload]")).to_be_visible()
+    expect(page.locator("select[name=engine]")).to_be_hidden()
 
 
 def test_a_recording_over_the_limit_is_refused_before_it_is_sent(page, live_server, browser_login):
