@@ -16,9 +16,12 @@ def init_app(app) -> None:
 
 
 def register_jobs(registry, app) -> None:
+    from guidance.cleanup import SWEEP_TIME, sweep_unused_audio
     from guidance.resynth import resume_stalled_jobs
 
     registry.every("guidance.resume_resynth", 60, resume_stalled_jobs)
+    registry.daily("guidance.sweep_unused_audio", SWEEP_TIME, sweep_unused_audio,
+                   description="使われなくなった音声ファイルの削除（1 日の猶予後）")
 
 
 def seed_defaults(app) -> None:
