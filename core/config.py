@@ -166,6 +166,7 @@ SCHEMA: dict[str, Setting] = {
     "ivr.default_max_tries": S(3, integer(1, 10)),
     "ivr.transfer_timeout_seconds": S(30, integer(5, 120)),
     "ivr.voicemail_max_seconds": S(120, integer(5, 600)),
+    "ivr.simulator_recordings_dir": S("var/simulator-recordings", text(False)),
     # --- sms ------------------------------------------------------------------------------------
     "sms.max_length": S(660, integer(70, 2000)),
     "sms.sender_id": S("", text()),

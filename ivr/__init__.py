@@ -15,6 +15,13 @@ def init_app(app) -> None:
     guidance_public.register_usage_finder(public.guidance_usage)
 
 
+def register_jobs(registry, app) -> None:
+    from ivr.simulator import sweep_recordings
+
+    registry.daily("ivr.sweep_simulator_recordings", "03:40", sweep_recordings,
+                   description="保存期間を過ぎたシミュレーター録音の削除")
+
+
 def seed_defaults(app) -> None:
     """The demo flow of SPEC §11 on first start (idempotent)."""
     from ivr.demo import seed_demo_flow

@@ -7,13 +7,17 @@ page to interpret. Only the app's own /twilio/voice URLs can be reached this way
 """
 from __future__ import annotations
 
+import re
 import secrets
+from pathlib import Path
 
-from flask import current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request, send_file, url_for
 from werkzeug.test import Client
 
+from core.config import ROOT, setting
+from core.files import write_atomically
 from core.security import role_required
-from core.twilio import public_base_url, signature_for
+from core.twilio import external_url, public_base_url, signature_for
 from guidance import public as guidance_public
 from ivr import flow as f
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
@@ -25,6 +29,9 @@ WEBHOOK_PREFIX = "/twilio/voice"
 SIMULATED_ACCOUNT = "AC" + "5" * 32
 # What a page may add to a request: the fields Twilio itself reports for Gather, Dial and Record.
 FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUrl", "RecordingDuration")
+MAX_RECORDING_BYTES = 10 * 1024 * 1024  # 10 minutes of Opus speech is about 1 MB
+RECORDING_TYPES = {"webm": "audio/webm", "ogg": "audio/ogg", "wav": "audio/wav"}
+RECORDING_NAME = re.compile(r"CA[0-9a-f]{32}\.(webm|ogg|wav)")
 
 
 def error(message: str, status: int = 400):
@@ -131,6 +138,67 @@ def simulator_hangup():
     seconds = str(int(seconds)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
     response = post_signed(WEBHOOK_PREFIX + "/status", twilio_params(call, CallStatus=status, CallDuration=seconds))
     return call_json(call.call_sid) if response.status_code == 204 else error("通話終了を記録できませんでした。", 502)
+
+
+@bp.route("/simulator/recording", methods=["POST"])
+@role_required("staff")
+def simulator_recording():
+    """A voicemail the page recorded (the tester's microphone, or silence without one): kept for staff to play,
+    its URL then goes to the <Record> action as Twilio's RecordingUrl would."""
+    call = Call.get_or_none(Call.call_sid == request.form.get("call_sid", ""))
+    if call is None or not call.simulated:
+        return error("シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
+    upload = request.files.get("audio")
+    data = upload.read(MAX_RECORDING_BYTES + 1) if upload else b""
+    if not data:
+        return error("録音データがありません。")
+    if len(data) > MAX_RECORDING_BYTES:
+        return error(f"録音が大きすぎます（{MAX_RECORDING_BYTES // 1024 // 1024} MB まで）。", 413)
+    kind = recording_kind(data)
+    if kind is None:
+        return error("録音の形式が正しくありません（WebM・Ogg・WAV のみ）。")
+    name = f"{call.call_sid}.{kind}"
+    write_atomically(recordings_dir() / name, data)
+    return jsonify({"url": external_url(url_for("ivr.simulator_recording_file", name=name))})
+
+
+@bp.route("/simulator/recordings/<name>")
+@role_required("staff")
+def simulator_recording_file(name: str):
+    match = RECORDING_NAME.fullmatch(name)
+    path = recordings_dir() / name
+    if match is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=RECORDING_TYPES[match.group(1)], conditional=True)
+
+
+def recording_kind(data: bytes) -> str | None:
+    """webm, ogg or wav by the file's own signature (what MediaRecorder and the page's silent WAV produce)."""
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    if data.startswith(b"OggS"):
+        return "ogg"
+    if data.startswith(b"RIFF") and data[8:12] == b"WAVE":
+        return "wav"
+    return None
+
+
+def recordings_dir() -> Path:
+    path = Path(setting("ivr.simulator_recordings_dir"))
+    return path if path.is_absolute() else ROOT / path
+
+
+def sweep_recordings() -> int:
+    """Delete the recordings of calls no longer kept (the 90-day purge removed them); returns how many."""
+    directory = recordings_dir()
+    if not directory.is_dir():
+        return 0
+    files = {path.name.split(".")[0]: path for path in directory.iterdir() if RECORDING_NAME.fullmatch(path.name)}
+    kept = {sid for (sid,) in Call.select(Call.call_sid).where(Call.call_sid.in_(list(files))).tuples()} if files else set()
+    gone = [path for sid, path in files.items() if sid not in kept]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return len(gone)
 
 
 @bp.route("/simulator/calls/<call_sid>")

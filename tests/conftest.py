@@ -182,6 +182,7 @@ def live_server(database_url, app_config, clock):
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",  # a microphone that beeps
                  "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"]
 
 

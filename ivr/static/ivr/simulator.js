@@ -6,7 +6,8 @@
   "use strict";
   var root = document.getElementById("simulator");
   if (!root) { return; }
-  var urls = { start: root.dataset.start, send: root.dataset.send, hangup: root.dataset.hangup, call: root.dataset.call };
+  var urls = { start: root.dataset.start, send: root.dataset.send, hangup: root.dataset.hangup, call: root.dataset.call,
+               recording: root.dataset.recording };
   var $ = function (id) { return document.getElementById(id); };
   var call = null;       // {sid, startedAt, generation, ended, captions}
   var waiting = null;    // what a key press or a panel button goes to: {onKey, abort}
@@ -71,6 +72,15 @@
         td.textContent = value || "";
         tr.appendChild(td);
       });
+      var recorded = e.kind === "voicemail" && /https?:\/\/\S+\/simulator\/recordings\/\S+/.exec(e.detail || "");
+      if (recorded) {  // the voicemail this page recorded, to listen to at once
+        var player = document.createElement("audio");
+        player.controls = true;
+        player.preload = "none";
+        player.src = recorded[0];
+        player.className = "sim-recording";
+        tr.lastChild.appendChild(player);
+      }
       rows.appendChild(tr);
     });
     var list = $("sim-sms");
@@ -255,22 +265,81 @@
     $("sim-record").hidden = false;
     status("録音中");
     var started = Date.now();
+    var microphone = startMicrophone();
     return new Promise(function (resolve) {
       var timer = setTimeout(function () { finish("stop"); }, max * 1000);
       function finish(how) {
         clearTimeout(timer);
         waiting = null;
         $("sim-record").hidden = true;
-        if (!how) { resolve(undefined); return; }
-        if (how === "silent") { log("record", "録音なしで終了"); resolve(null); return; }
+        if (!how || how === "silent") {
+          microphone.then(function (mic) { if (mic) { mic.cancel(); } });
+          if (how) { log("record", "録音なしで終了"); }
+          resolve(how ? null : undefined);
+          return;
+        }
         var seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
         log("record", "録音終了（" + seconds + " 秒）");
-        resolve({ RecordingUrl: location.origin + "/simulator-recordings/" + call.sid + ".wav",
-                  RecordingDuration: String(seconds) });
+        microphone.then(function (mic) { return mic ? mic.stop() : silentWav(seconds); })
+          .then(uploadRecording)
+          .then(function (url) { resolve({ RecordingUrl: url, RecordingDuration: String(seconds) }); })
+          .catch(function (err) { fail("録音を保存できませんでした: " + err.message); resolve(undefined); });
       }
       waiting = { onKey: function (key) { if (key === "#") { finish("stop"); } }, onRecord: finish,
                   abort: function () { finish(null); } };
     });
+  }
+
+  // The tester's microphone while a <Record> runs; null (and a note) where the page may not use one: browsers
+  // allow it on https and localhost only.
+  function startMicrophone() {
+    var unavailable = "マイクを使えないため、無音の録音を送ります（https または localhost で開くとマイクで録音できます）";
+    if (!navigator.mediaDevices || !window.MediaRecorder) {
+      log("record", unavailable);
+      return Promise.resolve(null);
+    }
+    return navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var recorder = new MediaRecorder(stream);
+      var parts = [];
+      recorder.ondataavailable = function (e) { if (e.data.size) { parts.push(e.data); } };
+      recorder.start();
+      function release() { stream.getTracks().forEach(function (track) { track.stop(); }); }
+      return {
+        stop: function () {
+          return new Promise(function (done) {
+            recorder.onstop = function () { release(); done(new Blob(parts, { type: recorder.mimeType })); };
+            recorder.stop();
+          });
+        },
+        cancel: function () { recorder.onstop = release; recorder.stop(); }
+      };
+    }).catch(function () { log("record", unavailable); return null; });
+  }
+
+  // `seconds` of 8 kHz 16-bit mono silence as a WAV file.
+  function silentWav(seconds) {
+    var samples = 8000 * seconds;
+    var view = new DataView(new ArrayBuffer(44 + samples * 2));
+    function ascii(offset, text) { for (var i = 0; i < text.length; i++) { view.setUint8(offset + i, text.charCodeAt(i)); } }
+    ascii(0, "RIFF"); view.setUint32(4, 36 + samples * 2, true); ascii(8, "WAVE"); ascii(12, "fmt ");
+    view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+    view.setUint32(24, 8000, true); view.setUint32(28, 16000, true); view.setUint16(32, 2, true);
+    view.setUint16(34, 16, true); ascii(36, "data"); view.setUint32(40, samples * 2, true);
+    return new Blob([view.buffer], { type: "audio/wav" });
+  }
+
+  function uploadRecording(blob) {
+    var form = new FormData();
+    form.append("call_sid", call.sid);
+    form.append("audio", blob, "voicemail");
+    return fetch(urls.recording, { method: "POST", credentials: "same-origin",
+                                   headers: { "X-CSRFToken": window.csrfToken }, body: form })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
+          return data.url;
+        });
+      });
   }
 
   // --- the interpreter ---------------------------------------------------------------------------------
