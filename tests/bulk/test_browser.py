@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.bulk.conftest import numbers
 
@@ -43,17 +44,17 @@ def test_upload_csv_two_messages_confirm_and_watch_the_progress_bar(page, live_s
     page.wait_for_selector("text=配信先 5 件、重複 1 件。")
     page.fill(".message-field >> nth=0 >> textarea", "本日はご来店ありがとうございました。")
     counter = page.locator(".message-field >> nth=0 >> .counter")
-    assert counter.inner_text() == "18 / 660 文字・1 通分"
+    expect(counter).to_have_text("18 / 660 文字・1 通分")  # bulk.js has run: its buttons are bound too
     page.click("button:has-text('+入力欄を追加（最大2つまで）')")
-    assert page.locator("#add-message").is_disabled()  # two is the maximum
+    expect(page.locator("#add-message")).to_be_disabled()  # two is the maximum
     page.fill(".message-field >> nth=1 >> textarea", "次回使えるクーポンをお送りします。")
     page.click("button:has-text('⇒確認する')")
 
     page.wait_for_selector("text=メッセージの作成確認")
-    assert page.locator("#confirm-numbers li").all_inner_texts() == people
+    expect(page.locator("#confirm-numbers li")).to_have_text(people)
     assert page.locator("#confirm-time").inner_text().startswith("即時配信")
-    assert page.locator(".confirm-message pre").all_inner_texts() == [
-        "本日はご来店ありがとうございました。", "次回使えるクーポンをお送りします。"]
+    expect(page.locator(".confirm-message pre")).to_have_text([
+        "本日はご来店ありがとうございました。", "次回使えるクーポンをお送りします。"])
     page.click("button:has-text('⇒配信する')")
 
     page.wait_for_selector("text=の配信を開始しました（5 件）")
@@ -106,4 +107,4 @@ def test_cancelling_a_scheduled_send_asks_first(page, live_server, browser_login
     page.wait_for_selector(f"text={send.label} を取り消しました。")
     assert len(asked) == 2 and status() == "cancelled"
     assert page.locator("#bulk-status").inner_text() == "取消"
-    assert page.locator("button:has-text('配信を取り消す')").count() == 0
+    expect(page.locator("button:has-text('配信を取り消す')")).to_have_count(0)

@@ -1,5 +1,6 @@
 """Real browser (Debian chromium): log in, see the menu, lock an account by wrong passwords, unlock it as admin."""
 import pytest
+from playwright.sync_api import expect
 
 from core.db import database
 from core.models import User
@@ -12,7 +13,7 @@ def test_admin_sees_menu_and_unlocks_an_account_locked_by_wrong_passwords(live_s
     browser_login(page, "admin", "chief")
     menu = page.locator("nav.sidemenu")
     assert menu.get_by_text("アカウント", exact=True).is_visible()
-    assert menu.get_by_text("管理").is_visible()
+    expect(menu.get_by_text("管理")).to_be_visible()
 
     page.click("text=アカウント")
     page.click("text=新規作成")
@@ -22,7 +23,7 @@ def test_admin_sees_menu_and_unlocks_an_account_locked_by_wrong_passwords(live_s
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=confirm]", PASSWORD)
     page.click("button:has-text('保存')")
-    assert page.get_by_text("アカウント「operator」を作成しました。").is_visible()
+    expect(page.get_by_text("アカウント「operator」を作成しました。")).to_be_visible()
 
     other = browser.new_context(locale="ja-JP").new_page()
     for attempt in range(5):
@@ -30,18 +31,18 @@ def test_admin_sees_menu_and_unlocks_an_account_locked_by_wrong_passwords(live_s
         other.fill("input[name=username]", "operator")
         other.fill("input[name=password]", f"wrong-{attempt}")
         other.click("button[type=submit]")
-    assert other.get_by_text("アカウントをロックしました").is_visible()
+    expect(other.get_by_text("アカウントをロックしました")).to_be_visible()
     other.fill("input[name=username]", "operator")
     other.fill("input[name=password]", PASSWORD)
     other.click("button[type=submit]")
-    assert other.get_by_text("ロックされています").is_visible()
+    expect(other.get_by_text("ロックされています")).to_be_visible()
 
     page.goto(live_server.url + "/admin/users")
     row = page.locator("tr", has_text="operator")
-    assert row.get_by_text("ロック中").is_visible()
+    expect(row.get_by_text("ロック中")).to_be_visible()
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="ロック解除").click()
-    assert page.get_by_text("アカウント「operator」のロックを解除しました。").is_visible()
+    expect(page.get_by_text("アカウント「operator」のロックを解除しました。")).to_be_visible()
     with live_server.app.app_context(), database.connection_context():
         assert User.get(User.username == "operator").locked_at is None
 

@@ -272,6 +272,7 @@
         clearTimeout(timer);
         waiting = null;
         $("sim-record").hidden = true;
+        $("sim-record").removeAttribute("data-microphone");
         if (!how || how === "silent") {
           microphone.then(function (mic) { if (mic) { mic.cancel(); } });
           if (how) { log("record", "録音なしで終了"); }
@@ -295,14 +296,14 @@
   function startMicrophone() {
     var unavailable = "マイクを使えないため、無音の録音を送ります（https または localhost で開くとマイクで録音できます）";
     if (!navigator.mediaDevices || !window.MediaRecorder) {
-      log("record", unavailable);
-      return Promise.resolve(null);
+      return Promise.resolve(noMicrophone(unavailable));
     }
     return navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
       var recorder = new MediaRecorder(stream);
       var parts = [];
       recorder.ondataavailable = function (e) { if (e.data.size) { parts.push(e.data); } };
       recorder.start();
+      $("sim-record").setAttribute("data-microphone", "recording");  // tells the tester (and tests) sound is kept
       function release() { stream.getTracks().forEach(function (track) { track.stop(); }); }
       return {
         stop: function () {
@@ -313,7 +314,13 @@
         },
         cancel: function () { recorder.onstop = release; recorder.stop(); }
       };
-    }).catch(function () { log("record", unavailable); return null; });
+    }).catch(function () { return noMicrophone(unavailable); });
+  }
+
+  function noMicrophone(reason) {
+    log("record", reason);
+    $("sim-record").setAttribute("data-microphone", "none");
+    return null;
   }
 
   // `seconds` of 8 kHz 16-bit mono silence as a WAV file.
