@@ -24,7 +24,7 @@ from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
 from ivr import flow as f
-from ivr.models import Call, CallerRule, Flow
+from ivr.models import Call, CallerRule, Flow, Voicemail
 from ivr.numbers import normalize_caller, normalize_dialled
 from sms import public as sms_public
 
@@ -174,6 +174,9 @@ def _store(call, result: f.Step, next_step: int) -> str:
                        last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
                        last_node_name=last.label[:100] if last else None)
     _add_events(call, result.events)
+    if result.recording and result.recording.url:
+        Voicemail.create(call=call.id, at=clock.now(), node_name=last.label[:100] if last else "",
+                         url=result.recording.url, seconds=result.recording.seconds)
     return xml
 
 

@@ -376,6 +376,7 @@ class Step:
     events: list[Event]
     outcome: str | None
     last_node: NodeSpec | None
+    recording: Recorded | None = None  # the voicemail this step received, kept for staff to hear
 
 
 @dataclass
@@ -447,12 +448,13 @@ class Run:
         self.events: list[Event] = []
         self.outcome: str | None = None
         self.last: NodeSpec | None = None
+        self.recording: Recorded | None = None
 
     def finish(self) -> Step:
         if self.state.get("wait") is None and self.outcome is None:
             self.verbs.append(Hangup())
             self.outcome = "completed"
-        return Step(self.verbs, self.state, self.events, self.outcome, self.last)
+        return Step(self.verbs, self.state, self.events, self.outcome, self.last, self.recording)
 
     def event(self, kind: str, node: NodeSpec, digits: str = "", detail: str = "") -> None:
         self.events.append(Event(kind, node.key, node.label, digits, detail))
@@ -637,6 +639,7 @@ class Run:
             self.event("voicemail", node, detail=f"録音 {given.seconds} 秒: {given.url}")
             self.verbs += [Say(msg.VOICEMAIL_THANKS), Hangup()]
             self.outcome = "voicemail"
+            self.recording = given
             return None
         self.event("voicemail", node, detail="録音なし")
         self.verbs += [Say(msg.VOICEMAIL_EMPTY), Hangup()]

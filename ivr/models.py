@@ -154,4 +154,21 @@ class CallEvent(BaseModel):
     detail = TextField(default="")
 
 
-IVR_MODELS = [Flow, Node, CallerRule, Call, CallEvent]
+class Voicemail(BaseModel):
+    """A caller's recorded message (留守番電話): where the audio is (Twilio's RecordingUrl, or the simulator's own
+    file) and whether staff have dealt with it. Goes with its call at the 90-day purge."""
+
+    class Meta:
+        table_name = "ivr_voicemail"
+
+    id = AutoField()
+    call = ForeignKeyField(Call, backref="voicemails", on_delete="CASCADE", unique=True)
+    at = DateTimeField(default=clock.now, index=True)
+    node_name = CharField(max_length=100, default="")
+    url = TextField()
+    seconds = IntegerField(default=0)
+    handled_at = DateTimeField(null=True)
+    handled_by = CharField(max_length=64, default="")
+
+
+IVR_MODELS = [Flow, Node, CallerRule, Call, CallEvent, Voicemail]

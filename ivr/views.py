@@ -244,3 +244,4 @@ def caller_delete(rule_id: int):
 
 
 from ivr import simulator  # noqa: E402,F401  (registers the simulator's routes on bp)
+from ivr import voicemails  # noqa: E402,F401  (registers the voicemail pages on bp)

@@ -12,6 +12,9 @@ MENU = [
         ("発信者番号設定", "ivr.callers", "staff"),
         ("通話シミュレーター", "ivr.simulator", "staff"),
     ]),
+    ("着信", [
+        ("留守番電話", "ivr.voicemails", "staff"),
+    ]),
     ("メッセージ蓄積", [
         ("SMS送信情報設定", "sms.boxes", "staff"),
     ]),

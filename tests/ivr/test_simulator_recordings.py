@@ -6,6 +6,7 @@ import struct
 import xml.etree.ElementTree as ET
 
 import pytest
+from playwright.sync_api import expect
 
 from ivr.models import Call, CallEvent
 from ivr.simulator import recordings_dir, sweep_recordings
@@ -122,6 +123,17 @@ def test_the_simulator_records_the_testers_microphone_and_plays_it_back(page, li
     assert fetched.status == 200 and fetched.headers["content-type"] == "audio/webm"
     assert fetched.body()[:4] == b"\x1a\x45\xdf\xa3" and len(fetched.body()) > 1000
     assert Call.get(Call.call_sid == call_sid).outcome == "voicemail"
+
+    page.click("nav.sidemenu >> text=留守番電話")
+    row = page.locator("table.voicemails tbody tr", has_text="090-1234-5678")
+    expect(row).to_contain_text("未対応")
+    seconds = row.locator("audio").evaluate(
+        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration); a.onerror = () => no(a.error);"
+        " a.preload = 'auto'; a.load(); })")
+    assert 1.4 <= seconds < 30  # the browser decoded the 1.5 s it recorded, fetched through the voicemail page
+    row.locator("button", has_text="対応済みにする").click()
+    expect(page.locator(".flash-success")).to_contain_text("対応済みにしました")
+    expect(page.locator("table.voicemails tbody tr")).to_have_count(0)
 
 
 @pytest.mark.browser

@@ -28,6 +28,9 @@ from twilio.request_validator import RequestValidator
 API = "/2010-04-01/Accounts/{sid}"
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages\.json$")
 MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages/(?P<sid>SM[0-9a-f]{32})\.json$")
+# A recording's media: Twilio answers the bare URL (its RecordingUrl) and ".wav" with WAV.
+RECORDING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Recordings/"
+                            r"(?P<sid>RE[0-9a-f]{32})(?:\.wav)?$")
 
 
 @dataclass
@@ -73,6 +76,7 @@ class FakeTwilio:
         self.log: list[FakeMessage] = []          # every accepted message, in order
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.failures: dict[str, list[Failure]] = {}  # per To number; "*" for everyone
+        self.recordings: dict[str, bytes] = {}  # RE… sid → WAV bytes
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -102,6 +106,13 @@ class FakeTwilio:
         """The next `times` creates to `to` (or anyone: "*") fail with this HTTP status and error code."""
         with self.lock:
             self.failures.setdefault(to, []).append(Failure(http_status, code, message, times))
+
+    def add_recording(self, wav: bytes) -> str:
+        """Keep a recording as a <Record> would; returns its RecordingUrl (needs the account's credentials)."""
+        sid = "RE" + secrets.token_hex(16)
+        with self.lock:
+            self.recordings[sid] = wav
+        return f"{self.url}{API.format(sid=self.account_sid)}/Recordings/{sid}"
 
     def sent_to(self, to: str) -> list[FakeMessage]:
         with self.lock:
@@ -241,6 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append((method, parts.path))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
+        recording = RECORDING_PATH.match(parts.path)
+        if recording and method == "GET":
+            return self._recording(recording)
         collection, single = MESSAGES_PATH.match(parts.path), MESSAGE_PATH.match(parts.path)
         match = collection or single
         if match is None:
@@ -259,6 +273,20 @@ class _Handler(BaseHTTPRequestHandler):
             except StopIteration:
                 return self._answer(404, _error(404, 20404, "The requested resource was not found"))
         return self._answer(405, _error(405, 20004, "Method not allowed"))
+
+    def _recording(self, match) -> None:
+        fake = self.server_state
+        if not fake._authorised(self.headers.get("Authorization", ""), match["account"]):
+            return self._answer(401, _error(401, 20003, "Authenticate"))
+        with fake.lock:
+            wav = fake.recordings.get(match["sid"])
+        if wav is None:
+            return self._answer(404, _error(404, 20404, "The requested resource was not found"))
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/x-wav")
+        self.send_header("Content-Length", str(len(wav)))
+        self.end_headers()
+        self.wfile.write(wav)
 
     def do_GET(self):
         self._route("GET")

@@ -1,0 +1,139 @@
+"""留守番電話: the voicemails callers left, to hear and mark as dealt with.
+
+A Twilio recording is fetched on the staff's behalf with the account's credentials (Twilio may require HTTP
+auth on media, and the browser must never see the auth token). Only URLs under the configured Twilio API
+for the configured account are fetched, so a forged or odd RecordingUrl can never send the credentials
+elsewhere. The simulator's recordings are the app's own files.
+"""
+from __future__ import annotations
+
+import base64
+import re
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from peewee import JOIN
+
+from core import audit, clock
+from core.config import setting
+from core.pagination import paginate
+from core.security import role_required
+from core.twilio import auth_token, public_base_url
+from ivr import simulator
+from ivr.models import Call, Flow, Voicemail
+from ivr.numbers import to_e164
+from ivr.views import bp
+
+FILTERS = {"open": "未対応", "handled": "対応済み", "all": "すべて"}
+FETCH_TIMEOUT_SECONDS = 15
+CHUNK_BYTES = 64 * 1024
+SIMULATOR_RECORDING = re.compile(r"/ivr/simulator/recordings/(CA[0-9a-f]{32}\.(?:webm|ogg|wav))")
+
+
+class RecordingUnavailable(Exception):
+    """Why a recording cannot be played, in Japanese for the staff."""
+
+
+@bp.route("/voicemails")
+@role_required("staff")
+def voicemails():
+    shown = request.args.get("show", "open")
+    shown = shown if shown in FILTERS else "open"
+    q = request.args.get("q", "").strip()
+    query = (Voicemail.select(Voicemail, Call, Flow).join(Call).join(Flow, JOIN.LEFT_OUTER)
+             .order_by(Voicemail.at.desc(), Voicemail.id.desc()))
+    if shown == "open":
+        query = query.where(Voicemail.handled_at.is_null())
+    elif shown == "handled":
+        query = query.where(Voicemail.handled_at.is_null(False))
+    if q:
+        number = to_e164(q)
+        query = query.where(Call.from_number.contains(number or q) | Call.to_number.contains(number or q)
+                            | Flow.name.contains(q) | Voicemail.node_name.contains(q))
+    page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
+    open_count = Voicemail.select().where(Voicemail.handled_at.is_null()).count()
+    return render_template("ivr/voicemails.html", page=page, q=q, shown=shown, filters=FILTERS,
+                           open_count=open_count)
+
+
+@bp.route("/voicemails/<int:voicemail_id>/handled", methods=["POST"])
+@role_required("staff")
+def voicemail_handled(voicemail_id: int):
+    """Mark as dealt with (対応済み), or back to open with undo=1; the list keeps its filter and page."""
+    voicemail = Voicemail.get_or_none(Voicemail.id == voicemail_id) or abort(404)
+    undo = request.form.get("undo") == "1"
+    voicemail.handled_at = None if undo else clock.now()
+    voicemail.handled_by = "" if undo else current_user.username
+    voicemail.save()
+    caller = voicemail.call.from_number or "非通知"
+    audit.record("ivr.voicemail.reopened" if undo else "ivr.voicemail.handled", caller, {"voicemail_id": voicemail.id})
+    flash(f"留守番電話（{voicemail.at:%Y-%m-%d %H:%M}）を{'未対応に戻しました' if undo else '対応済みにしました'}。", "success")
+    return redirect(url_for("ivr.voicemails", **back_args(request.form)))
+
+
+def back_args(form) -> dict:
+    return {key: form[key] for key in ("show", "q", "page") if form.get(key)}
+
+
+@bp.route("/voicemails/<int:voicemail_id>/audio")
+@role_required("staff")
+def voicemail_audio(voicemail_id: int):
+    voicemail = Voicemail.get_or_none(Voicemail.id == voicemail_id) or abort(404)
+    own = simulator_file_name(voicemail.url)
+    if own:
+        return simulator.simulator_recording_file(own)
+    try:
+        return stream_twilio_recording(voicemail.url)
+    except RecordingUnavailable as exc:
+        return Response(str(exc), status=502, mimetype="text/plain")
+
+
+def simulator_file_name(url: str) -> str | None:
+    """The file name when `url` is one of the call simulator's recordings on this app."""
+    base = public_base_url().rstrip("/")
+    if not url.startswith(base + "/"):
+        return None
+    match = SIMULATOR_RECORDING.fullmatch(url[len(base):])
+    return match.group(1) if match else None
+
+
+def twilio_recording_url(url: str) -> str:
+    """`url` if it is a recording of the configured account on the configured Twilio API, else why not."""
+    settings = current_app.config["SETTINGS"]
+    api = settings["twilio.api_base_url"].rstrip("/")
+    account = settings["twilio.account_sid"]
+    pattern = re.escape(api) + r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/RE[0-9a-f]{32}(?:\.(?:wav|mp3))?"
+    match = re.fullmatch(pattern, url)
+    if match is None:
+        raise RecordingUnavailable(f"この録音の URL は Twilio（{urlsplit(api).netloc}）の録音ではないため再生できません。")
+    if match.group(1) != account:
+        raise RecordingUnavailable("この録音は設定中とは別の Twilio アカウントのものです。")
+    return url
+
+
+def stream_twilio_recording(url: str) -> Response:
+    source = twilio_recording_url(url)
+    settings = current_app.config["SETTINGS"]
+    credentials = base64.b64encode(f"{settings['twilio.account_sid']}:{auth_token()}".encode()).decode()
+    fetch = urllib.request.Request(source, headers={"Authorization": f"Basic {credentials}"})
+    try:
+        upstream = urllib.request.urlopen(fetch, timeout=FETCH_TIMEOUT_SECONDS)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        hint = "アカウント SID と認証トークンの設定を確認してください。" if exc.code in (401, 403) else ""
+        raise RecordingUnavailable(f"Twilio から録音を取得できませんでした（HTTP {exc.code}）。{hint}") from exc
+    except OSError as exc:
+        raise RecordingUnavailable("Twilio に接続できず、録音を取得できませんでした。") from exc
+
+    def chunks():
+        with upstream:
+            while chunk := upstream.read(CHUNK_BYTES):
+                yield chunk
+
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if upstream.headers.get("Content-Length"):
+        headers["Content-Length"] = upstream.headers["Content-Length"]
+    return Response(chunks(), mimetype=upstream.headers.get_content_type() or "audio/wav", headers=headers)

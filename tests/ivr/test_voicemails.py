@@ -1,0 +1,155 @@
+"""留守番電話: a caller's <Record> becomes a voicemail staff can hear (fetched from the local Twilio-compatible
+server with the account's credentials, never from anywhere else) and mark as dealt with; it goes with its call."""
+import pytest
+
+from core.models import AuditLog
+from ivr.models import Call, Voicemail
+from tests.conftest import TEST_ACCOUNT_SID
+from tests.ivr.builders import node, spec
+from tests.ivr.conftest import FLOW_NUMBER
+from tests.ivr.phone import Phone
+from tests.ivr.test_simulator_recordings import silent_wav, simulated_call, upload
+
+CALLER = "+819012345678"
+
+
+@pytest.fixture
+def app_config(app_config, twilio_server, tmp_path):
+    return {**app_config, "twilio.api_base_url": twilio_server.url,
+            "ivr.simulator_recordings_dir": str(tmp_path / "recordings")}
+
+
+@pytest.fixture
+def voicemail_flow(guidance, save_flow):
+    return save_flow(spec("vm", node("vm", "voicemail", name="営業時間外の録音", guidance=guidance["closed"],
+                                     params={"max_seconds": 60})), name="代表番号")
+
+
+def leave_voicemail(client, url: str, seconds: int = 3, caller: str = CALLER):
+    call = Phone(client).dial(FLOW_NUMBER, caller=caller)
+    call.recorded(url, seconds)
+    assert call.hung_up
+    return call
+
+
+def test_a_voicemail_on_twilio_is_listed_and_played_through_the_app(client, staff_client, voicemail_flow,
+                                                                    twilio_server):
+    wav = silent_wav(3)
+    url = twilio_server.add_recording(wav)
+    call = leave_voicemail(client, url)
+    [voicemail] = Voicemail.select()
+    assert (voicemail.call.call_sid, voicemail.url, voicemail.seconds, voicemail.node_name) == (
+        call.sid, url, 3, "営業時間外の録音")
+
+    page = staff_client.get("/ivr/voicemails").get_data(as_text=True)
+    assert "090-1234-5678" in page and "代表番号" in page and "3 秒" in page and "未対応" in page
+    assert f'src="/ivr/voicemails/{voicemail.id}/audio"' in page
+    assert url not in page  # the browser never talks to Twilio
+
+    played = staff_client.get(f"/ivr/voicemails/{voicemail.id}/audio")
+    assert played.status_code == 200 and played.mimetype == "audio/x-wav" and played.data == wav
+    assert ("GET", url.removeprefix(twilio_server.url)) in twilio_server.requests
+
+
+def test_twilios_retry_of_the_record_action_keeps_one_voicemail(client, voicemail_flow, twilio_server):
+    phone = Phone(client)
+    call = phone.dial(FLOW_NUMBER)
+    action = call.root.find("./Record").get("action")
+    params = call.params(RecordingUrl=twilio_server.add_recording(silent_wav(1)), RecordingDuration="1",
+                         RecordingSid="RE" + "2" * 32)
+    first, retried = phone.post(action, params), phone.post(action, params)
+    assert first.get_data() == retried.get_data()
+    assert Voicemail.select().count() == 1
+
+
+def test_staff_mark_a_voicemail_handled_and_back(client, staff_client, voicemail_flow, twilio_server):
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)))
+    voicemail = Voicemail.get()
+    done = staff_client.post(f"/ivr/voicemails/{voicemail.id}/handled", data={"show": "open"}, follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "を対応済みにしました。" in text and "該当するデータはありません。" in text  # gone from 未対応
+    handled = Voicemail.get_by_id(voicemail.id)
+    assert handled.handled_at is not None and handled.handled_by == "staff1"
+    listed = staff_client.get("/ivr/voicemails?show=handled").get_data(as_text=True)
+    assert "対応済み" in listed and "未対応に戻す" in listed and "staff1" in listed
+
+    staff_client.post(f"/ivr/voicemails/{voicemail.id}/handled", data={"undo": "1"})
+    assert Voicemail.get_by_id(voicemail.id).handled_at is None
+    trail = AuditLog.select().where(AuditLog.action.startswith("ivr.voicemail.")).order_by(AuditLog.id)
+    assert [(a.action, a.actor, a.target) for a in trail] == [("ivr.voicemail.handled", "staff1", CALLER),
+                                                             ("ivr.voicemail.reopened", "staff1", CALLER)]
+    assert staff_client.post("/ivr/voicemails/999999/handled").status_code == 404
+
+
+def test_search_finds_a_voicemail_by_the_callers_number_as_staff_type_it(client, staff_client, voicemail_flow,
+                                                                        twilio_server):
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)), caller="+819011112222")
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)), caller="+819033334444")
+    found = staff_client.get("/ivr/voicemails?q=090-3333-4444").get_data(as_text=True)
+    assert "090-3333-4444" in found and "090-1111-2222" not in found
+    assert "090-1111-2222" in staff_client.get("/ivr/voicemails?show=all&q=代表").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("where", ["another host", "another account", "not a recording"])
+def test_a_recording_url_elsewhere_is_never_fetched_with_the_credentials(client, staff_client, voicemail_flow,
+                                                                         twilio_server, where):
+    genuine = twilio_server.add_recording(silent_wav(1))
+    url = {"another host": genuine.replace(twilio_server.url, "https://recordings.example.net"),
+           "another account": genuine.replace(TEST_ACCOUNT_SID, "AC" + "9" * 32),
+           "not a recording": genuine.replace("/Recordings/", "/Messages/")}[where]
+    leave_voicemail(client, url)
+    before = len(twilio_server.requests)
+    played = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio")
+    assert played.status_code == 502 and played.mimetype == "text/plain"
+    message = played.get_data(as_text=True)
+    if where == "another account":
+        assert message == "この録音は設定中とは別の Twilio アカウントのものです。"
+    else:
+        assert message.startswith("この録音の URL は Twilio（127.0.0.1:") and message.endswith("の録音ではないため再生できません。")
+    assert len(twilio_server.requests) == before
+
+
+def test_twilio_refusing_the_fetch_is_explained(app, client, staff_client, voicemail_flow, twilio_server):
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)))
+    voicemail = Voicemail.get()
+    app.config["TWILIO_AUTH_TOKEN"] = "a-token-twilio-does-not-know"
+    refused = staff_client.get(f"/ivr/voicemails/{voicemail.id}/audio")
+    assert refused.status_code == 502
+    assert refused.get_data(as_text=True) == ("Twilio から録音を取得できませんでした（HTTP 401）。"
+                                              "アカウント SID と認証トークンの設定を確認してください。")
+
+    Voicemail.update(url=voicemail.url.rsplit("/", 1)[0] + "/RE" + "0" * 32).execute()  # deleted at Twilio
+    app.config["TWILIO_AUTH_TOKEN"] = twilio_server.auth_token
+    missing = staff_client.get(f"/ivr/voicemails/{voicemail.id}/audio")
+    assert missing.status_code == 502 and missing.get_data(as_text=True) == "Twilio から録音を取得できませんでした（HTTP 404）。"
+
+    twilio_server.stop()
+    gone = staff_client.get(f"/ivr/voicemails/{voicemail.id}/audio")
+    assert gone.status_code == 502 and gone.get_data(as_text=True) == "Twilio に接続できず、録音を取得できませんでした。"
+
+
+def test_the_simulators_voicemail_is_listed_and_played_from_the_apps_own_file(staff_client, voicemail_flow):
+    call_sid, action = simulated_call(staff_client)
+    url = upload(staff_client, call_sid, silent_wav(2)).json["url"]
+    sent = staff_client.post("/ivr/simulator/send", json={
+        "call_sid": call_sid, "url": action, "params": {"RecordingUrl": url, "RecordingDuration": "2"}})
+    assert sent.status_code == 200
+    voicemail = Voicemail.get()
+    assert "シミュレーター" in staff_client.get("/ivr/voicemails").get_data(as_text=True)
+    played = staff_client.get(f"/ivr/voicemails/{voicemail.id}/audio")
+    assert played.status_code == 200 and played.mimetype == "audio/wav" and played.data == silent_wav(2)
+
+
+def test_a_voicemail_goes_with_its_call_at_the_purge(client, voicemail_flow, twilio_server):
+    from reports.retention import delete_with_dependents
+
+    call = leave_voicemail(client, twilio_server.add_recording(silent_wav(1)))
+    delete_with_dependents(Call, [Call.get(Call.call_sid == call.sid).id])
+    assert Voicemail.select().count() == 0
+
+
+def test_only_logged_in_staff_reach_voicemails(client, voicemail_flow, twilio_server):
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)))
+    for path in ("/ivr/voicemails", f"/ivr/voicemails/{Voicemail.get().id}/audio"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
