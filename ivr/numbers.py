@@ -43,3 +43,13 @@ def display(number: str) -> str:
     if parsed.country_code != 81 or not phonenumbers.is_possible_number(parsed):
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+def number_search_term(raw: str | None) -> str:
+    """What to look for inside stored E.164 numbers: 090-1234-5678 (full-width too) -> 9012345678."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return text
+    if text.startswith("+"):
+        return digits
+    return digits[1:] if digits.startswith("0") and len(digits) > 1 else digits

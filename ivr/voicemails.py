@@ -24,7 +24,7 @@ from core.security import role_required
 from core.twilio import auth_token, public_base_url
 from ivr import simulator
 from ivr.models import Call, Flow, Voicemail
-from ivr.numbers import to_e164
+from ivr.numbers import number_search_term
 from ivr.views import bp
 
 FILTERS = {"open": "未対応", "handled": "対応済み", "all": "すべて"}
@@ -50,8 +50,8 @@ def voicemails():
     elif shown == "handled":
         query = query.where(Voicemail.handled_at.is_null(False))
     if q:
-        number = to_e164(q)
-        query = query.where(Call.from_number.contains(number or q) | Call.to_number.contains(number or q)
+        number = number_search_term(q)  # 090-3333 finds +8190333…
+        query = query.where(Call.from_number.contains(number) | Call.to_number.contains(number)
                             | Flow.name.contains(q) | Voicemail.node_name.contains(q))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     open_count = Voicemail.select().where(Voicemail.handled_at.is_null()).count()

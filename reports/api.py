@@ -9,11 +9,12 @@ from core.config import setting
 from core.openapi import add_api_paths
 from core.security import api_error, api_token_required
 from ivr.models import Call
+from ivr.numbers import number_search_term
 from reports.aggregate import load_published
 from reports.csv_export import format_datetime
 from reports.jobs import refresh_status
 from reports.queries import CallFilter, events_by_call
-from reports.ranges import RangeLimits, caller_search_term, parse_range
+from reports.ranges import RangeLimits, parse_range
 from reports.retention import oldest_kept_day
 from reports.summary import COUNTERS, build_report, empty_report, outcome_label
 
@@ -57,7 +58,7 @@ def list_calls():
     if error:
         return error
     dialled = request.args.get("dialled", "").strip() or None
-    criteria = CallFilter(date_range.start, date_range.end, caller_search_term(request.args.get("caller")), dialled)
+    criteria = CallFilter(date_range.start, date_range.end, number_search_term(request.args.get("caller")), dialled)
     calls = list(Call.select().where(criteria.where() & (Call.id > after)).order_by(Call.id).limit(limit))
     events = events_by_call([call.id for call in calls])
     return jsonify({

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 DATE_PATTERN = re.compile(r"^\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})\s*$")
@@ -83,12 +82,3 @@ def _fill_blanks(start: dt.date | None, end: dt.date | None, limits: RangeLimits
     return start, end
 
 
-def caller_search_term(raw: str | None) -> str:
-    """What to look for inside stored E.164 numbers: 090-1234-5678 (full-width too) -> 9012345678."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    digits = re.sub(r"\D", "", text)
-    if not digits:
-        return text
-    if text.startswith("+"):
-        return digits
-    return digits[1:] if digits.startswith("0") and len(digits) > 1 else digits

@@ -15,6 +15,7 @@ from core.calendar import calendar_for, weekday_label
 from core.config import setting
 from core.pagination import Page, paginate
 from core.security import role_required
+from ivr.numbers import number_search_term
 from reports.aggregate import compute_current, load_published
 from reports.csv_export import (
     ENCODINGS,
@@ -28,7 +29,7 @@ from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv
 from reports.jobs import RefreshStatus, refresh_status
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
-from reports.ranges import DateRange, RangeLimits, caller_search_term, parse_range
+from reports.ranges import DateRange, RangeLimits, parse_range
 from reports.retention import oldest_kept_day
 from reports.summary import (
     COUNTER_LABELS,
@@ -186,7 +187,7 @@ def calls_csv():
 
 
 def call_filter(scope: Scope, args) -> CallFilter:
-    return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=caller_search_term(args.get("caller")),
+    return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=number_search_term(args.get("caller")),
                       dialled=scope.dialled)
 
 

@@ -49,6 +49,6 @@ def test_labels_can_name_api_parameters():
     ("anonymous", "anonymous"),
 ])
 def test_caller_search_matches_stored_e164_numbers(raw, term):
-    from reports.ranges import caller_search_term
+    from ivr.numbers import number_search_term
 
-    assert caller_search_term(raw) == term
+    assert number_search_term(raw) == term
