@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ from ivr.views import bp
 FILTERS = {"open": "未対応", "handled": "対応済み", "all": "すべて"}
 FETCH_TIMEOUT_SECONDS = 15
 CHUNK_BYTES = 64 * 1024
+NUMBER_LIKE = re.compile(r"[+\d\s\-‐‑–—−ー()]+")
 SIMULATOR_RECORDING = re.compile(r"/ivr/simulator/recordings/(CA[0-9a-f]{32}\.(?:webm|ogg|wav))")
 
 
@@ -50,13 +52,19 @@ def voicemails():
     elif shown == "handled":
         query = query.where(Voicemail.handled_at.is_null(False))
     if q:
-        number = number_search_term(q)  # 090-3333 finds +8190333…
-        query = query.where(Call.from_number.contains(number) | Call.to_number.contains(number)
-                            | Flow.name.contains(q) | Voicemail.node_name.contains(q))
+        query = query.where(search_clause(q))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     open_count = Voicemail.select().where(Voicemail.handled_at.is_null()).count()
     return render_template("ivr/voicemails.html", page=page, q=q, shown=shown, filters=FILTERS,
                            open_count=open_count)
+
+
+def search_clause(q: str):
+    """A typed phone number (whole or in part, full-width too) searches the numbers; other text the names."""
+    if NUMBER_LIKE.fullmatch(unicodedata.normalize("NFKC", q)):
+        number = number_search_term(q)  # 090-3333 finds +8190333…
+        return Call.from_number.contains(number) | Call.to_number.contains(number)
+    return Flow.name.contains(q) | Voicemail.node_name.contains(q)
 
 
 @bp.route("/voicemails/<int:voicemail_id>/handled", methods=["POST"])

@@ -89,6 +89,7 @@ def test_search_finds_a_voicemail_by_the_callers_number_as_staff_type_it(client,
         found = staff_client.get("/ivr/voicemails", query_string={"q": typed}).get_data(as_text=True)
         assert "090-3333-4444" in found and "090-1111-2222" not in found, typed
     assert "090-1111-2222" in staff_client.get("/ivr/voicemails?show=all&q=代表").get_data(as_text=True)
+    assert "該当するデータはありません。" in staff_client.get("/ivr/voicemails?q=営業2").get_data(as_text=True)  # not digits
 
 
 @pytest.mark.parametrize("where", ["another host", "another account", "not a recording"])
