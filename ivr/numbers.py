@@ -34,6 +34,12 @@ def normalize_caller(raw: str) -> str:
     return to_e164(text) or text
 
 
+def looks_like_number(text: str) -> bool:
+    """Digits with the separators people type (full-width too), whole or in part: 090-3333, ０９０．３３."""
+    stripped = SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "").strip())
+    return bool(re.fullmatch(r"\+?\d+", stripped))
+
+
 def display(number: str) -> str:
     """+81312345678 → 03-1234-5678 for screens; anything else unchanged."""
     try:

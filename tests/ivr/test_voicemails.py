@@ -1,5 +1,7 @@
 """留守番電話: a caller's <Record> becomes a voicemail staff can hear (fetched from the local Twilio-compatible
 server with the account's credentials, never from anywhere else) and mark as dealt with; it goes with its call."""
+import threading
+
 import pytest
 
 from core.models import AuditLog
@@ -42,7 +44,8 @@ def test_a_voicemail_on_twilio_is_listed_and_played_through_the_app(client, staf
         call.sid, url, 3, "営業時間外の録音")
 
     page = staff_client.get("/ivr/voicemails").get_data(as_text=True)
-    assert "090-1234-5678" in page and "代表番号" in page and "3 秒" in page and "未対応" in page
+    assert "090-1234-5678" in page and "代表番号" in page and "3 秒" in page
+    assert '<span class="badge warn">未対応</span>' in page
     assert f'src="/ivr/voicemails/{voicemail.id}/audio"' in page
     assert url not in page  # the browser never talks to Twilio
 
@@ -71,7 +74,11 @@ def test_staff_mark_a_voicemail_handled_and_back(client, staff_client, voicemail
     handled = Voicemail.get_by_id(voicemail.id)
     assert handled.handled_at is not None and handled.handled_by == "staff1"
     listed = staff_client.get("/ivr/voicemails?show=handled").get_data(as_text=True)
-    assert "対応済み" in listed and "未対応に戻す" in listed and "staff1" in listed
+    assert '<span class="badge ok">対応済み</span>' in listed and "未対応に戻す" in listed and "staff1" in listed
+
+    again = staff_client.post(f"/ivr/voicemails/{voicemail.id}/handled", follow_redirects=True)  # a second click
+    assert "は既に対応済みです（staff1 さん）。" in again.get_data(as_text=True)
+    assert Voicemail.get_by_id(voicemail.id).handled_at == handled.handled_at
 
     staff_client.post(f"/ivr/voicemails/{voicemail.id}/handled", data={"undo": "1"})
     assert Voicemail.get_by_id(voicemail.id).handled_at is None
@@ -90,15 +97,25 @@ def test_search_finds_a_voicemail_by_the_callers_number_as_staff_type_it(client,
         assert "090-3333-4444" in found and "090-1111-2222" not in found, typed
     assert "090-1111-2222" in staff_client.get("/ivr/voicemails?show=all&q=代表").get_data(as_text=True)
     assert "該当するデータはありません。" in staff_client.get("/ivr/voicemails?q=営業2").get_data(as_text=True)  # not digits
+    assert "090-3333-4444" in staff_client.get("/ivr/voicemails?q=090.3333―4444").get_data(as_text=True)
+
+    staff_client.post(f"/ivr/voicemails/{Voicemail.get().id}/handled")
+    handled = staff_client.get("/ivr/voicemails?show=handled").get_data(as_text=True)
+    assert '<input type="hidden" name="show" value="handled">' in handled  # a search keeps the filter
 
 
-@pytest.mark.parametrize("where", ["another host", "another account", "not a recording"])
+@pytest.mark.parametrize("where", ["another host", "another account", "not a recording", "userinfo", "newline",
+                                   "dot-dot", "query"])
 def test_a_recording_url_elsewhere_is_never_fetched_with_the_credentials(client, staff_client, voicemail_flow,
                                                                          twilio_server, where):
     genuine = twilio_server.add_recording(silent_wav(1))
     url = {"another host": genuine.replace(twilio_server.url, "https://recordings.example.net"),
            "another account": genuine.replace(TEST_ACCOUNT_SID, "AC" + "9" * 32),
-           "not a recording": genuine.replace("/Recordings/", "/Messages/")}[where]
+           "not a recording": genuine.replace("/Recordings/", "/Messages/"),
+           "userinfo": genuine.replace("http://", "http://127.0.0.1@recordings.example.net/x?"),
+           "newline": genuine + "\n",
+           "dot-dot": genuine.replace("/Recordings/", "/Recordings/../Recordings/"),
+           "query": genuine + "?to=https://recordings.example.net"}[where]
     leave_voicemail(client, url)
     before = len(twilio_server.requests)
     played = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio")
@@ -155,3 +172,70 @@ def test_only_logged_in_staff_reach_voicemails(client, voicemail_flow, twilio_se
     for path in ("/ivr/voicemails", f"/ivr/voicemails/{Voicemail.get().id}/audio"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.fixture
+def signed_storage():
+    """Storage a recording may be redirected to (as S3 with a signed URL): no auth, records what it was sent."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.support.fake_twilio import send_media
+
+    seen: list[dict] = []
+
+    class Storage(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            seen.append(dict(self.headers))
+            send_media(self, silent_wav(2), "audio/wav")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/signed/recording.wav?sig=abc", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_to_storage_is_followed_without_the_credentials(client, staff_client, voicemail_flow,
+                                                                     twilio_server, signed_storage):
+    storage_url, seen = signed_storage
+    url = twilio_server.add_recording(b"")
+    twilio_server.redirect_recording(url, storage_url)
+    leave_voicemail(client, url)
+    played = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio")
+    assert played.status_code == 200 and played.data == silent_wav(2)
+    assert len(seen) == 1 and "Authorization" not in seen[0]
+
+
+def test_a_redirect_to_plain_http_elsewhere_is_refused(client, staff_client, voicemail_flow, twilio_server,
+                                                       signed_storage):
+    storage_url, seen = signed_storage
+    url = twilio_server.add_recording(b"")
+    twilio_server.redirect_recording(url, storage_url.replace("127.0.0.1", "localhost"))
+    leave_voicemail(client, url)
+    refused = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio")
+    assert refused.status_code == 502 and seen == []
+    assert refused.get_data(as_text=True) == ("Twilio が録音の取得先として https ではないアドレスを示したため、"
+                                              "再生を中止しました。")
+
+
+def test_the_player_can_seek_a_twilio_recording(client, staff_client, voicemail_flow, twilio_server):
+    wav = silent_wav(2)
+    leave_voicemail(client, twilio_server.add_recording(wav))
+    part = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.data == wav[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(wav)}" and part.headers["Accept-Ranges"] == "bytes"
+
+
+def test_a_simulator_recording_plays_after_the_public_address_changed(app, staff_client, voicemail_flow):
+    call_sid, action = simulated_call(staff_client)
+    url = upload(staff_client, call_sid, silent_wav(1)).json["url"]
+    staff_client.post("/ivr/simulator/send", json={
+        "call_sid": call_sid, "url": action, "params": {"RecordingUrl": url, "RecordingDuration": "1"}})
+    app.config["PUBLIC_BASE_URL"] = "https://ivr.example.co.jp"
+    played = staff_client.get(f"/ivr/voicemails/{Voicemail.get().id}/audio")
+    assert played.status_code == 200 and played.data == silent_wav(1)

@@ -77,6 +77,7 @@ class FakeTwilio:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.failures: dict[str, list[Failure]] = {}  # per To number; "*" for everyone
         self.recordings: dict[str, bytes] = {}  # RE… sid → WAV bytes
+        self.recording_redirects: dict[str, str] = {}  # RE… sid → where its media is (signed storage)
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -113,6 +114,11 @@ class FakeTwilio:
         with self.lock:
             self.recordings[sid] = wav
         return f"{self.url}{API.format(sid=self.account_sid)}/Recordings/{sid}"
+
+    def redirect_recording(self, recording_url: str, to: str) -> None:
+        """Answer the recording's media with a 302 to `to`, as Twilio may to signed storage."""
+        with self.lock:
+            self.recording_redirects[recording_url.rsplit("/", 1)[1]] = to
 
     def sent_to(self, to: str) -> list[FakeMessage]:
         with self.lock:
@@ -216,6 +222,22 @@ class FakeTwilio:
                      "end": number * size + len(chunk), "uri": f"{base}?PageSize={size}&Page={number}"}
 
 
+def send_media(handler: BaseHTTPRequestHandler, data: bytes, content_type: str) -> None:
+    """200 with the whole file, or 206 with the one byte range asked for ("bytes=a-b", "bytes=a-")."""
+    wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", handler.headers.get("Range", ""))
+    start, end = 0, len(data) - 1
+    if wanted:
+        start, end = int(wanted[1]), min(int(wanted[2] or end), end)
+    handler.send_response(206 if wanted else 200)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Accept-Ranges", "bytes")
+    handler.send_header("Content-Length", str(end - start + 1))
+    if wanted:
+        handler.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+    handler.end_headers()
+    handler.wfile.write(data[start:end + 1])
+
+
 def _error(status: int, code: int | None, message: str) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
@@ -280,13 +302,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(401, _error(401, 20003, "Authenticate"))
         with fake.lock:
             wav = fake.recordings.get(match["sid"])
+            elsewhere = fake.recording_redirects.get(match["sid"])
+        if elsewhere:
+            self.send_response(302)
+            self.send_header("Location", elsewhere)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if wav is None:
             return self._answer(404, _error(404, 20404, "The requested resource was not found"))
-        self.send_response(200)
-        self.send_header("Content-Type", "audio/x-wav")
-        self.send_header("Content-Length", str(len(wav)))
-        self.end_headers()
-        self.wfile.write(wav)
+        send_media(self, wav, "audio/x-wav")
 
     def do_GET(self):
         self._route("GET")
