@@ -12,6 +12,7 @@ from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from core.config import ROOT, Settings, load_settings
 from core.db import bind_database, database
@@ -23,6 +24,7 @@ from core.migrate import upgrade_schema
 # A package not yet present in the checkout is skipped; one that is present must import cleanly.
 FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
 FORM_FIELDS_ALLOWANCE = 1024 * 1024
+MAX_DATABASE_ID = 2**31 - 1
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -38,6 +40,15 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     for module in feature_modules():
         module.init_app(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:…> in every route: a number no id column can hold matches no route (404) instead of reaching the
+    database, where SQLite overflows on it. Ids are 32-bit serials on PostgreSQL."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DATABASE_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -58,6 +69,7 @@ def configure(app: Flask, settings: Settings) -> None:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = DatabaseIdConverter
     if settings["web.trusted_proxies"]:
         n = settings["web.trusted_proxies"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
