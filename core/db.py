@@ -27,6 +27,7 @@ SQLITE_PRAGMAS = {
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
 INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
+MAX_ID = 2**31 - 1  # the largest value of an integer column (ids are 32-bit serials on PostgreSQL)
 # SQLite has one writer at a time. Threads of this process queue for it here, woken the moment it is free;
 # left to SQLite, a waiting connection sleeps in steps of up to 100 ms (tens of ms of p99 under 4 threads).
 _sqlite_writer = threading.RLock()

@@ -3,8 +3,8 @@
 Each TwiML answer carries a step number in its action URLs. A request for the step the call waits
 for takes it (the call read and the answer stored in one write transaction, so two copies of one
 request cannot both pass), runs the engine and stores the answer; a repeated request (Twilio's
-retry) gets the stored answer again and changes nothing: no second SMS, no retry counted twice. Everything is read from the database: no
-synthesis and no provider call happens here (SMS are only queued).
+retry) gets the stored answer again and changes nothing: no second SMS, no retry counted twice.
+Everything is read from the database: no synthesis and no provider call happens here (SMS are only queued).
 """
 from __future__ import annotations
 
@@ -170,13 +170,14 @@ def _store(call, result: f.Step, next_step: int) -> str:
     """Keep the step's answer and state on the call (`call` is a Call or a LiveCall) and add its events."""
     xml = rendered(result.verbs, action_url(next_step))
     last = result.last_node
+    last_name = last.label[:100] if last else None
     callsql.store_step(call.id, step=next_step, state=json.dumps(result.state, ensure_ascii=False),
                        last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
-                       last_node_name=last.label[:100] if last else None)
+                       last_node_name=last_name)
     _add_events(call, result.events)
     if result.recording and result.recording.url:
-        Voicemail.create(call=call.id, at=clock.now(), node_name=last.label[:100] if last else "",
-                         url=result.recording.url, seconds=result.recording.seconds)
+        Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
+                         seconds=result.recording.seconds)
     return xml
 
 

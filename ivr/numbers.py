@@ -50,6 +50,7 @@ def display(number: str) -> str:
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
+
 def number_search_term(raw: str | None) -> str:
     """What to look for inside stored E.164 numbers: 090-1234-5678 (full-width too) -> 9012345678."""
     text = unicodedata.normalize("NFKC", raw or "").strip()

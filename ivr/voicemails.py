@@ -123,7 +123,8 @@ def twilio_recording_url(url: str) -> str:
     pattern = re.escape(api) + r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/RE[0-9a-f]{32}(?:\.(?:wav|mp3))?"
     match = re.fullmatch(pattern, url)
     if match is None:
-        raise RecordingUnavailable(f"この録音の URL は Twilio（{urlsplit(api).netloc}）の録音ではないため再生できません。")
+        raise RecordingUnavailable(
+            f"この録音の URL は Twilio（{urlsplit(api).netloc}）の録音ではないため再生できません。")
     if match.group(1) != account:
         raise RecordingUnavailable("この録音は設定中とは別の Twilio アカウントのものです。")
     return url
@@ -173,5 +174,6 @@ class TrustedRedirects(urllib.request.HTTPRedirectHandler):
         target = urlsplit(newurl)
         if target.scheme != "https" and target.hostname != self.api_host:
             fp.close()
-            raise RecordingUnavailable("Twilio が録音の取得先として https ではないアドレスを示したため、再生を中止しました。")
+            raise RecordingUnavailable(
+                "Twilio が録音の取得先として https ではないアドレスを示したため、再生を中止しました。")
         return super().redirect_request(req, fp, code, msg, headers, newurl)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
 
+from core.db import MAX_ID
 from core.security import api_error, api_token_required
 from sms.models import Message
 from sms.sending import queue_box, queue_text
 
 bp = Blueprint("sms_api", __name__, url_prefix="/api/v1")
-MAX_DB_INT = 2**31 - 1
 MAX_KEY_LENGTH = 200
 
 ERRORS = {
@@ -69,7 +69,7 @@ def request_problem(data: dict) -> str | None:
         return "box_or_text"
     if has_box:
         box = data["box"]
-        if isinstance(box, bool) or not isinstance(box, int) or not 1 <= box <= MAX_DB_INT:
+        if isinstance(box, bool) or not isinstance(box, int) or not 1 <= box <= MAX_ID:
             return "box"
     elif not isinstance(data["text"], str):
         return "text"

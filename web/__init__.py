@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core.config import ROOT, Settings, load_settings
-from core.db import bind_database, database
+from core.db import MAX_ID, bind_database, database
 from core.extensions import NO_LOGIN_PREFIXES, WEBHOOK_PREFIX, csrf, login_manager
 from core.migrate import upgrade_schema
 
@@ -24,7 +24,6 @@ from core.migrate import upgrade_schema
 # A package not yet present in the checkout is skipped; one that is present must import cleanly.
 FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
 FORM_FIELDS_ALLOWANCE = 1024 * 1024
-MAX_DATABASE_ID = 2**31 - 1
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -44,10 +43,10 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 
 class DatabaseIdConverter(IntegerConverter):
     """<int:…> in every route: a number no id column can hold matches no route (404) instead of reaching the
-    database, where SQLite overflows on it. Ids are 32-bit serials on PostgreSQL."""
+    database, where SQLite overflows on it."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_DATABASE_ID)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
