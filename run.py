@@ -98,10 +98,12 @@ def serve(args, with_scheduler: bool = True, with_web: bool = True) -> int:
 
 
 def start_scheduler(app):
+    from core import retention
     from core.scheduler import JobRegistry, SchedulerService
     from web import feature_modules
 
     registry = JobRegistry()
+    retention.register_jobs(registry, app)  # the daily purge runs every package's retention targets
     for module in feature_modules():
         if hasattr(module, "register_jobs"):
             module.register_jobs(registry, app)

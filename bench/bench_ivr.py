@@ -83,8 +83,9 @@ def signed(app, path: str, params: dict) -> tuple[str, bytes, dict]:
 
 
 def call_params(sid: str, **extra) -> dict:
-    return {"CallSid": sid, "AccountSid": "AC" + "1" * 32, "From": "+819012345678", "To": FLOW_NUMBER,
-            "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra}
+    from core.twilio import inbound_call_params
+
+    return inbound_call_params(sid, "+819012345678", FLOW_NUMBER, "AC" + "1" * 32, **extra)
 
 
 def plan_calls(app, first: int, count: int) -> tuple[list, list]:

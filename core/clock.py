@@ -79,3 +79,8 @@ def to_utc(local: dt.datetime) -> dt.datetime:
 def from_aware(moment: dt.datetime) -> dt.datetime:
     """Any aware datetime as naive Tokyo wall-clock time."""
     return _parse(moment)
+
+
+def from_timestamp(seconds: float) -> dt.datetime:
+    """A POSIX timestamp (a file's modification time) as naive Tokyo wall-clock time."""
+    return dt.datetime.fromtimestamp(seconds, TOKYO).replace(tzinfo=None)

@@ -10,9 +10,12 @@ READY_MADE = (
 
 
 def init_app(app) -> None:
+    """The guidance pages, and /audio/ public (Twilio fetches the guidance audio without a login)."""
+    from core.extensions import register_public_paths
     from guidance.views import bp
 
     app.register_blueprint(bp)
+    register_public_paths(app, "/audio/")
 
 
 def register_jobs(registry, app) -> None:

@@ -7,13 +7,13 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from guidance.models import KINDS, Guidance, GuidanceItem, VoiceFile
+from guidance.usage import UsageFinder, guidance_users, register_usage_finder
 
-UsageFinder = Callable[[int], list[str]]
-_usage_finders: list[UsageFinder] = []
+__all__ = ["PlayItem", "UsageFinder", "audio_path", "ensure_guidance", "guidance_choices", "guidance_users",
+           "playlist", "register_usage_finder"]
 
 
 class PlayItem(NamedTuple):
@@ -49,16 +49,3 @@ def ensure_guidance(name: str, kind: str, text: str) -> int:
 
     return ensure(name, kind, text)
 
-
-def register_usage_finder(fn: UsageFinder) -> None:
-    """Let another package say who uses a guidance, so it is not deleted from under them."""
-    if fn not in _usage_finders:
-        _usage_finders.append(fn)
-
-
-def guidance_users(guidance_id: int) -> list[str]:
-    """Descriptions of everything that uses a guidance (from every registered finder)."""
-    found: list[str] = []
-    for finder in _usage_finders:
-        found.extend(finder(guidance_id))
-    return found

@@ -19,6 +19,7 @@ from guidance import audio
 from guidance.forms import GuidanceInput, SynthesisDefaults, VoiceFileInput
 from guidance.models import KINDS, SOURCE_TTS, SOURCE_UPLOAD, Guidance, GuidanceItem, VoiceFile
 from guidance.tts import ENGINES, EngineUnavailable, SynthesisError, get_engine
+from guidance.usage import guidance_users
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +254,6 @@ def save_guidance(current: Guidance | None, data: GuidanceInput) -> Guidance:
 
 
 def delete_guidance(guidance: Guidance) -> None:
-    from guidance.public import guidance_users
-
     users = guidance_users(guidance.id)
     if users:
         raise GuidanceError(f"オリジナルガイダンス「{guidance.name}」は次の設定で使われているため削除できません: "

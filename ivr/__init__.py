@@ -3,23 +3,24 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the staff pages and the Twilio webhooks (signature-checked, so CSRF-exempt)."""
+    """The Twilio webhooks (signature-checked, so CSRF-exempt), one `ivr` blueprint for the staff pages
+    (editor, simulator, voicemails), and what ivr offers the other packages (guidance users, callers,
+    retention targets)."""
     from core.extensions import csrf
+    from core.routes import assemble
     from guidance import public as guidance_public
-    from ivr import public, views, webhooks
+    from ivr import public, retention, simulator, views, voicemails, webhooks
+    from sms import public as sms_public
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     webhooks.install_shortcut(app)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(assemble("ivr", __name__, [views.routes, simulator.routes, voicemails.routes],
+                                    url_prefix="/ivr", template_folder="templates", static_folder="static",
+                                    static_url_path="/static"))
     guidance_public.register_usage_finder(public.guidance_usage)
-
-
-def register_jobs(registry, app) -> None:
-    from ivr.simulator import sweep_recordings
-
-    registry.daily("ivr.sweep_simulator_recordings", "03:40", sweep_recordings,
-                   description="保存期間を過ぎたシミュレーター録音の削除")
+    sms_public.register_caller_source(app, "ivr", public.caller_numbers)
+    retention.register(app)
 
 
 def seed_defaults(app) -> None:

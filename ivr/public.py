@@ -1,11 +1,22 @@
-"""What other packages may use from ivr: who uses a guidance (for guidance's deletion guard).
+"""What other packages may use from ivr.
 
-reports reads ivr.models.Call and CallEvent directly (docs/ARCHITECTURE.md).
+    guidance_usage(guidance_id) -> [description]   registered with guidance: who plays a guidance
+    caller_numbers(since, until) -> [E.164]        registered with sms: callers offered as bulk recipients
+    number_search_term(q) -> str                   how a typed number is searched in the stored ones
+    Call, CallEvent, Node                          read models for reports (fields in docs/ARCHITECTURE.md);
+                                                   read only: ivr alone writes and purges them
 """
 from __future__ import annotations
 
+import datetime as dt
+
+from peewee import fn
+
 from ivr.flow import guidance_fields
-from ivr.models import Flow, Node
+from ivr.models import Call, CallEvent, Flow, Node
+from ivr.numbers import number_search_term
+
+__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage", "number_search_term"]
 
 
 def guidance_usage(guidance_id: int) -> list[str]:
@@ -16,3 +27,14 @@ def guidance_usage(guidance_id: int) -> list[str]:
             if gid == guidance_id:
                 found.append(f"フロー「{node.flow.name}」のノード「{node.label}」（{label}）")
     return found
+
+
+def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
+    """Distinct caller numbers of the calls kept (those days only, when given), the latest caller first."""
+    last_call = fn.MAX(Call.started_at)
+    query = Call.select(Call.from_number, last_call.alias("last")).group_by(Call.from_number)
+    if since:
+        query = query.where(Call.started_at >= dt.datetime.combine(since, dt.time()))
+    if until:
+        query = query.where(Call.started_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+    return [number for number, _ in query.order_by(last_call.desc()).tuples() if number]

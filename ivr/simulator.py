@@ -16,16 +16,18 @@ from werkzeug.test import Client
 
 from core.config import ROOT, setting
 from core.files import write_atomically
-from core.security import role_required
-from core.twilio import external_url, public_base_url, signature_for
+from core.routes import Routes
+from core.security import api_error, role_required
+from core.twilio import external_url, inbound_call_params, public_base_url, signature_for
 from guidance import public as guidance_public
 from ivr import flow as f
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
 from ivr.models import Call, CallEvent, Flow
 from ivr.numbers import display, to_e164
-from ivr.views import bp
+from ivr.webhooks import VOICE_PATH
+from sms.public import messages_for_call
 
-WEBHOOK_PREFIX = "/twilio/voice"
+routes = Routes()
 SIMULATED_ACCOUNT = "AC" + "5" * 32
 # What a page may add to a request: the fields Twilio itself reports for Gather, Dial and Record.
 FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUrl", "RecordingDuration")
@@ -34,13 +36,8 @@ RECORDING_TYPES = {"webm": "audio/webm", "ogg": "audio/ogg", "wav": "audio/wav"}
 RECORDING_NAME = re.compile(r"CA[0-9a-f]{32}\.(webm|ogg|wav)")
 
 
-def error(message: str, status: int = 400):
-    return jsonify({"error": {"code": "invalid", "message": message}}), status
-
-
 def twilio_params(call: Call, **extra) -> dict:
-    return {"CallSid": call.call_sid, "AccountSid": SIMULATED_ACCOUNT, "From": call.from_number, "To": call.to_number,
-            "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra}
+    return inbound_call_params(call.call_sid, call.from_number, call.to_number, SIMULATED_ACCOUNT, **extra)
 
 
 def post_signed(path: str, params: dict):
@@ -54,7 +51,7 @@ def webhook_path(url: str) -> str | None:
     """The path of one of our own voice webhook URLs (absolute or not), else None."""
     base = public_base_url()
     path = url[len(base):] if url.startswith(base) else url
-    if path.startswith(WEBHOOK_PREFIX + "/") and "://" not in path and ".." not in path:
+    if path.startswith(VOICE_PATH + "/") and "://" not in path and ".." not in path:
         return path
     return None
 
@@ -82,87 +79,89 @@ def answer_json(call_sid: str, response):
     return jsonify(payload), (200 if response.status_code == 200 else 502)
 
 
-@bp.route("/simulator")
+@routes.route("/simulator")
 @role_required("staff")
 def simulator():
     flows = list(Flow.select().order_by(Flow.number))
     return render_template("ivr/simulator.html", flows=flows)
 
 
-@bp.route("/simulator/start", methods=["POST"])
+@routes.route("/simulator/start", methods=["POST"])
 @role_required("staff")
 def simulator_start():
     body = request.get_json(silent=True) or {}
     to = to_e164(str(body.get("to", "")))
     if not to:
-        return error("発信先（着信番号）を選んでください。")
+        return api_error("invalid", "発信先（着信番号）を選んでください。")
     if body.get("withheld"):
         caller = "anonymous"
     else:
         caller = to_e164(str(body.get("from", "")))
         if not caller:
-            return error(f"発信者番号「{body.get('from', '')}」は電話番号として正しくありません。"
-                         "（非通知で試す場合は「非通知」を選んでください）")
+            return api_error("invalid", f"発信者番号「{body.get('from', '')}」は電話番号として正しくありません。"
+                                        "（非通知で試す場合は「非通知」を選んでください）")
     sid = "CA" + secrets.token_hex(16)
-    params = {"CallSid": sid, "AccountSid": SIMULATED_ACCOUNT, "From": caller, "To": to, "CallStatus": "ringing",
-              "Direction": "inbound", "ApiVersion": "2010-04-01"}
-    response = post_signed(WEBHOOK_PREFIX, params)
+    ringing = inbound_call_params(sid, caller, to, SIMULATED_ACCOUNT, status="ringing")
+    response = post_signed(VOICE_PATH, ringing)
     Call.update(simulated=True).where(Call.call_sid == sid).execute()
     return answer_json(sid, response)
 
 
-@bp.route("/simulator/send", methods=["POST"])
+@routes.route("/simulator/send", methods=["POST"])
 @role_required("staff")
 def simulator_send():
     body = request.get_json(silent=True) or {}
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
-        return error("シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
+        return api_error("invalid", "シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
     path = webhook_path(str(body.get("url", "")))
     if path is None:
-        return error("この URL には送信できません（アプリの音声 Webhook のみ）。")
+        return api_error("invalid", "この URL には送信できません（アプリの音声 Webhook のみ）。")
     given = body.get("params") or {}
     extra = {key: str(given[key]) for key in FORWARDED_FIELDS if key in given and given[key] is not None}
     return answer_json(call.call_sid, post_signed(path, twilio_params(call, **extra)))
 
 
-@bp.route("/simulator/hangup", methods=["POST"])
+@routes.route("/simulator/hangup", methods=["POST"])
 @role_required("staff")
 def simulator_hangup():
     body = request.get_json(silent=True) or {}
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
-        return error("シミュレーターの通話が見つかりません。", 404)
+        return api_error("invalid", "シミュレーターの通話が見つかりません。", 404)
     status = body.get("status") if body.get("status") in ("completed", "busy", "no-answer", "canceled") else "completed"
     seconds = body.get("seconds")
     seconds = str(int(seconds)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
-    response = post_signed(WEBHOOK_PREFIX + "/status", twilio_params(call, CallStatus=status, CallDuration=seconds))
-    return call_json(call.call_sid) if response.status_code == 204 else error("通話終了を記録できませんでした。", 502)
+    ended = twilio_params(call, CallStatus=status, CallDuration=seconds)
+    response = post_signed(VOICE_PATH + "/status", ended)
+    if response.status_code != 204:
+        return api_error("invalid", "通話終了を記録できませんでした。", 502)
+    return call_json(call.call_sid)
 
 
-@bp.route("/simulator/recording", methods=["POST"])
+@routes.route("/simulator/recording", methods=["POST"])
 @role_required("staff")
 def simulator_recording():
     """A voicemail the page recorded (the tester's microphone, or silence without one): kept for staff to play,
     its URL then goes to the <Record> action as Twilio's RecordingUrl would."""
     call = Call.get_or_none(Call.call_sid == request.form.get("call_sid", ""))
     if call is None or not call.simulated:
-        return error("シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
+        return api_error("invalid", "シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
     upload = request.files.get("audio")
     data = upload.read(MAX_RECORDING_BYTES + 1) if upload else b""
     if not data:
-        return error("録音データがありません。")
+        return api_error("invalid", "録音データがありません。")
     if len(data) > MAX_RECORDING_BYTES:
-        return error(f"録音が大きすぎます（{MAX_RECORDING_BYTES // 1024 // 1024} MB まで）。", 413)
+        return api_error("invalid", f"録音が大きすぎます（{MAX_RECORDING_BYTES // 1024 // 1024} MB まで）。", 413)
     kind = recording_kind(data)
     if kind is None:
-        return error("録音の形式が正しくありません（WebM・Ogg・WAV のみ）。")
+        return api_error("invalid", "録音の形式が正しくありません（WebM・Ogg・WAV のみ）。")
     name = f"{call.call_sid}.{kind}"
     write_atomically(recordings_dir() / name, data)
     return jsonify({"url": external_url(url_for("ivr.simulator_recording_file", name=name))})
 
 
-@bp.route("/simulator/recordings/<name>")
+@routes.route("/simulator/recordings/<name>")
 @role_required("staff")
 def simulator_recording_file(name: str):
     match = RECORDING_NAME.fullmatch(name)
@@ -201,7 +200,7 @@ def sweep_recordings() -> int:
     return len(gone)
 
 
-@bp.route("/simulator/calls/<call_sid>")
+@routes.route("/simulator/calls/<call_sid>")
 @role_required("staff")
 def simulator_call(call_sid: str):
     return call_json(call_sid)
@@ -209,11 +208,9 @@ def simulator_call(call_sid: str):
 
 def call_json(call_sid: str):
     """The call's record as the simulator shows it: outcome, events, and the SMS it queued."""
-    from sms.public import messages_for_call
-
     call = Call.get_or_none(Call.call_sid == call_sid)
     if call is None:
-        return error("通話が見つかりません。", 404)
+        return api_error("invalid", "通話が見つかりません。", 404)
     events = [{"at": e.at.strftime("%H:%M:%S"), "kind": e.kind, "kind_label": EVENT_LABELS.get(e.kind, e.kind),
                "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
               for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]

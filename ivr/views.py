@@ -1,13 +1,17 @@
-"""Staff pages of the IVR: flows editor, PB menus (入力指示ルーティング変更), caller rules, call simulator."""
+"""Staff pages of the IVR: flows editor, PB menus (入力指示ルーティング変更), caller rules.
+
+The call simulator and the voicemails are route groups of their own on the same `ivr` blueprint (init_app).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from core import audit
 from core.config import setting
 from core.db import database
 from core.pagination import paginate
+from core.routes import Routes
 from core.security import role_required
 from guidance import public as guidance_public
 from ivr import diagram, forms
@@ -18,8 +22,7 @@ from ivr.numbers import display, to_e164
 from ivr.store import FlowInvalid, save_and_audit
 from sms import public as sms_public
 
-bp = Blueprint("ivr", __name__, url_prefix="/ivr", template_folder="templates", static_folder="static",
-               static_url_path="/static")
+routes = Routes()
 
 
 def editor_defaults() -> dict:
@@ -47,13 +50,13 @@ def flow_diagram(spec: f.FlowSpec) -> diagram.Diagram:
     return diagram.build(spec, dict(guidance_public.guidance_choices()))
 
 
-@bp.app_template_filter("phone")
+@routes.app_template_filter("phone")
 def phone_filter(number: str) -> str:
     return display(number or "")
 
 
 # --- flows ----------------------------------------------------------------------------------------------------
-@bp.route("/flows")
+@routes.route("/flows")
 @role_required("staff")
 def flows():
     rows = []
@@ -63,13 +66,13 @@ def flows():
     return render_template("ivr/flows.html", rows=rows)
 
 
-@bp.route("/flows/new", methods=["GET", "POST"])
+@routes.route("/flows/new", methods=["GET", "POST"])
 @role_required("staff")
 def flow_new():
     return flow_editor(None)
 
 
-@bp.route("/flows/<int:flow_id>", methods=["GET", "POST"])
+@routes.route("/flows/<int:flow_id>", methods=["GET", "POST"])
 @role_required("staff")
 def flow_edit(flow_id: int):
     return flow_editor(Flow.get_or_none(Flow.id == flow_id) or abort(404))
@@ -108,7 +111,7 @@ def flow_editor(flow: Flow | None):
                            diagram=flow_diagram(saved_spec) if saved_spec else None, **choices())
 
 
-@bp.route("/flows/<int:flow_id>/delete", methods=["POST"])
+@routes.route("/flows/<int:flow_id>/delete", methods=["POST"])
 @role_required("staff")
 def flow_delete(flow_id: int):
     flow = Flow.get_or_none(Flow.id == flow_id) or abort(404)
@@ -120,7 +123,7 @@ def flow_delete(flow_id: int):
 
 
 # --- PB menus: 入力指示ルーティング変更 (R-13) -------------------------------------------------------------------
-@bp.route("/menus")
+@routes.route("/menus")
 @role_required("staff")
 def menus():
     q = request.args.get("q", "").strip()
@@ -133,7 +136,7 @@ def menus():
     return render_template("ivr/menus.html", page=page, q=q, labels=labels)
 
 
-@bp.route("/menus/<int:node_id>", methods=["GET", "POST"])
+@routes.route("/menus/<int:node_id>", methods=["GET", "POST"])
 @role_required("staff")
 def menu_detail(node_id: int):
     node = (Node.select(Node, Flow).join(Flow).where((Node.id == node_id) & (Node.kind == "menu")).first()
@@ -170,7 +173,7 @@ def menu_fields(node: f.NodeSpec) -> dict:
 
 
 # --- caller rules (R-09a) -----------------------------------------------------------------------------------------
-@bp.route("/callers", methods=["GET", "POST"])
+@routes.route("/callers", methods=["GET", "POST"])
 @role_required("staff")
 def callers():
     form = request.form if request.method == "POST" else {}
@@ -233,7 +236,7 @@ def caller_rule_input(form) -> tuple[dict, list[str]]:
     return dict(number=number, action=action, flow=flow_id, node_key=node_key, note=note), errors
 
 
-@bp.route("/callers/<int:rule_id>/delete", methods=["POST"])
+@routes.route("/callers/<int:rule_id>/delete", methods=["POST"])
 @role_required("staff")
 def caller_delete(rule_id: int):
     rule = CallerRule.get_or_none(CallerRule.id == rule_id) or abort(404)
@@ -242,6 +245,3 @@ def caller_delete(rule_id: int):
     flash("発信者番号の設定を削除しました。", "success")
     return redirect(url_for("ivr.callers"))
 
-
-from ivr import simulator  # noqa: E402,F401  (registers the simulator's routes on bp)
-from ivr import voicemails  # noqa: E402,F401  (registers the voicemail pages on bp)

@@ -23,7 +23,8 @@ from core.extensions import SERVER_ERROR_MESSAGE
 from core.twilio import public_base_url, signature_matches, twilio_signature_required
 from ivr import calls
 
-bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
+VOICE_PATH = "/twilio/voice"  # the number's Voice URL (SPEC §11); the call's other webhooks are under it
+bp = Blueprint("twilio_voice", __name__, url_prefix=VOICE_PATH)
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 1024 * 1024  # when the app sets no request limit
 

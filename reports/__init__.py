@@ -4,12 +4,13 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     from core.extensions import csrf
-    from reports import api, views
+    from reports import api, retention, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     api.document(app)
+    retention.register(app)
 
 
 def register_jobs(registry, app) -> None:

@@ -10,12 +10,12 @@ import datetime as dt
 from peewee import JOIN, Case, fn
 
 from core.db import database
-from ivr.models import Call, CallEvent, Node
+from ivr.public import Call, CallEvent, Node
 from reports.call_rows import store_paths
 from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyStat
 from reports.queries import day_bounds
 from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
-from sms.models import Message
+from sms.public import Message
 
 
 def as_date(value) -> dt.date:

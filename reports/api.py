@@ -7,15 +7,14 @@ from core import clock
 from core.calendar import calendar_for
 from core.config import setting
 from core.openapi import add_api_paths
+from core.retention import oldest_kept_day
 from core.security import api_error, api_token_required
-from ivr.models import Call
-from ivr.numbers import number_search_term
+from ivr.public import Call, number_search_term
 from reports.aggregate import load_published
 from reports.csv_export import format_datetime
 from reports.jobs import refresh_status
 from reports.queries import CallFilter, events_by_call
 from reports.ranges import RangeLimits, parse_range
-from reports.retention import oldest_kept_day
 from reports.summary import COUNTERS, build_report, empty_report, outcome_label
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1")

@@ -15,7 +15,7 @@ from operator import itemgetter
 from peewee import JOIN, Case, Select, Value, fn
 
 from core.db import database, insert_rows, is_postgres
-from ivr.models import Call, CallEvent
+from ivr.public import Call, CallEvent
 from reports import queries
 from reports.csv_export import FORMULA_STARTS, LineWriter
 from reports.models import CallPath

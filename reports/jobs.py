@@ -1,4 +1,4 @@
-"""Scheduled work: the 13:00 refresh (R-51) and the daily retention purge (R-52)."""
+"""Scheduled work: the 13:00 refresh (R-51). The daily retention purge (R-52) is core.retention's job."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,14 +9,13 @@ from flask import current_app
 
 from core import clock
 from core.calendar import BusinessCalendar, calendar_for
+from core.retention import oldest_kept_day
 from reports.aggregate import days_with_sms_changed_since, publish
 from reports.models import ReportRefresh
 from reports.refresh import RefreshRule, last_refresh_at, next_refresh_at, publish_cutoff
-from reports.retention import oldest_kept_day, purge_expired
 
 log = logging.getLogger("reports.jobs")
 REFRESH_JOB = "reports-refresh"
-PURGE_JOB = "reports-purge"
 
 
 def refresh_rule() -> RefreshRule:
@@ -72,9 +71,7 @@ def refresh_status(now: dt.datetime | None = None, calendar: BusinessCalendar | 
 
 def register(registry, app) -> None:
     settings = app.config["SETTINGS"]
-    # run_at_start: a refresh or purge missed while the process was down runs when it comes back;
-    # both are idempotent, so running them at every start costs nothing more.
+    # run_at_start: a refresh missed while the process was down runs when it comes back; it is idempotent,
+    # so running it at every start costs nothing more.
     registry.daily(REFRESH_JOB, settings["reports.refresh_time"], refresh_reports, run_at_start=True,
                    description="着信・SMS送信レポートの更新 (営業日 13:00)")
-    registry.daily(PURGE_JOB, settings["reports.purge_time"], purge_expired, run_at_start=True,
-                   description="保存期間を過ぎたデータの削除")

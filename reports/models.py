@@ -5,7 +5,7 @@ from peewee import AutoField, CharField, DateField, DateTimeField, ForeignKeyFie
 
 from core import clock
 from core.db import BaseModel
-from ivr.models import Call
+from ivr.public import Call
 
 # The dialled-number bucket of SMS that did not come from a call (API, bulk sends, the UI).
 NO_CALL = ""
@@ -80,7 +80,7 @@ class CallPath(BaseModel):
 
     Reading one short text per call (the finished CSV line) is what lets a million-row export keep up
     with csv.writer; calls not published yet have no row and get their path from their events at export time. It goes with
-    its call (retention follows this foreign key).
+    its call (ON DELETE CASCADE, and reports.retention).
     """
 
     call = ForeignKeyField(Call, primary_key=True, backref="report_path", on_delete="CASCADE")

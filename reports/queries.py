@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ivr.models import Call, CallEvent
-from reports.retention import PurgeTarget
-from sms.models import Message
+from ivr.public import Call, CallEvent
 
 ONE_DAY = dt.timedelta(days=1)
 CHUNK_ROWS = 5000
@@ -19,11 +17,6 @@ CHUNK_ROWS = 5000
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Half-open timestamps covering whole days start..end (an index range, unlike date(column))."""
     return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + ONE_DAY, dt.time.min)
-
-
-def expiring_sources() -> list[PurgeTarget]:
-    """The raw records retention deletes (their events, clicks, receipts and attempts go with them)."""
-    return [PurgeTarget(Call, Call.started_at), PurgeTarget(Message, Message.created_at)]
 
 
 @dataclass(frozen=True)

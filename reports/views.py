@@ -14,8 +14,9 @@ from core import clock
 from core.calendar import calendar_for, weekday_label
 from core.config import setting
 from core.pagination import Page, paginate
+from core.retention import oldest_kept_day
 from core.security import role_required
-from ivr.numbers import number_search_term
+from ivr.public import number_search_term
 from reports.aggregate import compute_current, load_published
 from reports.csv_export import (
     ENCODINGS,
@@ -30,7 +31,6 @@ from reports.jobs import RefreshStatus, refresh_status
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
 from reports.ranges import DateRange, RangeLimits, parse_range
-from reports.retention import oldest_kept_day
 from reports.summary import (
     COUNTER_LABELS,
     build_report,

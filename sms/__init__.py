@@ -11,22 +11,31 @@ DEMO_BOX = {
 
 
 def init_app(app) -> None:
-    """Register the SMS blueprints (webhook and API exempt from CSRF) and the API paths."""
-    from core.extensions import csrf
+    """The SMS pages (one `sms` blueprint: boxes, and the log, outbox and opt-out pages), the public
+    short-link and opt-out pages, the status webhook and the API (both CSRF-exempt), the "sms" channel and
+    the retention targets."""
+    from core.channels import register_channel
+    from core.extensions import csrf, register_public_paths
     from core.openapi import add_api_paths
-    from sms import api, log_views, public_views, views  # noqa: F401  (log_views adds routes to views.bp)
+    from core.routes import assemble
+    from sms import api, log_views, providers, public_views, retention, views
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
+                                    template_folder="templates", static_folder="static",
+                                    static_url_path="/static"))
     app.register_blueprint(public_views.bp)
+    register_public_paths(app, "/s/", "/optout/")  # public_views: short links and opt-out, for recipients
     app.register_blueprint(public_views.webhooks)
     app.register_blueprint(api.bp)
     csrf.exempt(public_views.webhooks)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    register_channel(app, "sms", providers.configured_provider)
+    retention.register(app)
 
 
 def register_jobs(registry, app) -> None:
-    """The dispatcher (sends, resends, simulated receipts) and the status timeout (R-29)."""
+    """The dispatcher (sends, resends, receipts the provider holds) and the status timeout (R-29)."""
     from sms.outbox import run_dispatch
     from sms.receipts import expire_stale
 

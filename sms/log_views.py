@@ -14,6 +14,7 @@ from peewee import Case, fn
 from core import audit, clock
 from core.config import setting
 from core.pagination import paginate
+from core.routes import Routes
 from core.security import role_required
 from sms import links
 from sms.models import (
@@ -26,9 +27,10 @@ from sms.models import (
     ShortLink,
     StorageBox,
 )
-from sms.providers import SIMULATOR_TEST_NUMBERS
 from sms.rules import check_mobile, display_number, national_digits
-from sms.views import bp
+from sms.simulator import SIMULATOR_TEST_NUMBERS
+
+routes = Routes()
 
 FILTER_ERRORS = {
     "date": "{label}は YYYY-MM-DD の形式で入力してください（入力: {value}）。",
@@ -110,12 +112,12 @@ def box_names() -> dict[int, str]:
     return {b.number: b.name for b in StorageBox.select(StorageBox.number, StorageBox.name)}
 
 
-@bp.app_template_filter("phone")
+@routes.app_template_filter("phone")
 def phone_filter(e164):
     return display_number(e164)
 
 
-@bp.route("/log")
+@routes.route("/log")
 @role_required("manager")
 def log():
     f = parse_filter(request.args)
@@ -124,7 +126,7 @@ def log():
                            sources=SOURCE_LABELS, boxes=box_names())
 
 
-@bp.route("/log.csv")
+@routes.route("/log.csv")
 @role_required("manager")
 def log_csv():
     f = parse_filter(request.args)
@@ -156,7 +158,7 @@ def csv_row(m: Message, names: dict[int, str]) -> list:
             m.clicks, SOURCE_LABELS.get(m.source, m.source), m.call_sid or "", m.provider_sid or ""]
 
 
-@bp.route("/log/monthly")
+@routes.route("/log/monthly")
 @role_required("manager")
 def monthly():
     raw = request.args.get("month", "").strip()
@@ -197,7 +199,7 @@ def monthly_counts(month: dt.date) -> list[dict]:
     return sorted(out, key=lambda r: (r["box_number"] is None, r["box_number"] or 0))
 
 
-@bp.route("/messages/<int(max=2147483647):message_id>")  # larger ids: 404, not a database overflow
+@routes.route("/messages/<int(max=2147483647):message_id>")  # larger ids: 404, not a database overflow
 @role_required("staff")
 def message_detail(message_id: int):
     message = Message.get_or_none(Message.id == message_id)
@@ -211,7 +213,7 @@ def message_detail(message_id: int):
                            opted_out=links.is_opted_out(message.to_number))
 
 
-@bp.route("/outbox")
+@routes.route("/outbox")
 @role_required("staff")
 def outbox():
     """What the simulator "sent" (as a phone would show it), and what is waiting to be sent."""
@@ -224,7 +226,7 @@ def outbox():
                            test_numbers=SIMULATOR_TEST_NUMBERS, boxes=box_names())
 
 
-@bp.route("/optouts", methods=["GET", "POST"])
+@routes.route("/optouts", methods=["GET", "POST"])
 @role_required("manager")
 def optouts():
     q = request.args.get("q", "").strip()
@@ -250,7 +252,7 @@ def optouts():
     return render_template("sms/optouts.html", page=page, q=q, typed=typed), status
 
 
-@bp.route("/optouts/<int(max=2147483647):optout_id>/remove", methods=["POST"])
+@routes.route("/optouts/<int(max=2147483647):optout_id>/remove", methods=["POST"])
 @role_required("admin")
 def optout_remove(optout_id: int):
     row = OptOut.get_or_none(OptOut.id == optout_id)

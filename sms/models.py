@@ -122,10 +122,6 @@ class SendAttempt(BaseModel):
     error_code = IntegerField(null=True)
     sent_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
-    # The simulator's receipt for this attempt, played back when due.
-    sim_receipt_at = DateTimeField(null=True, index=True)
-    sim_receipt_status = CharField(max_length=20, default="")
-    sim_receipt_error = IntegerField(null=True)
 
 
 class Receipt(BaseModel):

@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass, fields
 
 from core import clock
+from core.channels import Channel, open_channel
 from core.config import setting
 from core.db import database, for_update_skip_locked, write_transaction
 from sms import links
 from sms.models import Message, SendAttempt
-from sms.providers import SimulatorProvider, current_provider
 from sms.receipts import apply_status, record_receipt, replay_early_receipts, resend_policy, store_decision
 from sms.sending import REFUSAL_LOG_MESSAGES
 from sms.statuses import Decision, decide_due_resend, decide_send_error
@@ -32,7 +32,6 @@ log = logging.getLogger("sms.outbox")
 STALE_CLAIM = dt.timedelta(minutes=2)
 RECONCILE_SLACK = dt.timedelta(minutes=1)   # the provider's clock may differ a little from ours
 RECONCILE_RETRY = dt.timedelta(seconds=30)  # provider unreachable while reconciling: ask again later
-SIMULATED_RECEIPT_DELAY = dt.timedelta(seconds=3)
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
@@ -84,10 +83,10 @@ class Pacer:
 
 
 # --- the job ------------------------------------------------------------------------------------------------
-def run_dispatch(provider=None, pacer: Pacer | None = None, limit: int | None = None,
+def run_dispatch(provider: Channel | None = None, pacer: Pacer | None = None, limit: int | None = None,
                  worker: str = WORKER) -> DispatchReport:
-    """Send what is due (at most `limit`, default sms.dispatch_batch), then play back simulated receipts."""
-    provider = provider or current_provider()
+    """Send what is due (at most `limit`, default sms.dispatch_batch), then apply the provider's receipts."""
+    provider = provider or open_channel("sms")
     limit = limit or setting("sms.dispatch_batch")
     mps = setting("sms.mps_limit")
     pacer = pacer or Pacer(mps)
@@ -101,8 +100,7 @@ def run_dispatch(provider=None, pacer: Pacer | None = None, limit: int | None = 
         claims += len(claimed)
         for item in claimed:
             process(item, provider, pacer, report, worker)
-    if isinstance(provider, SimulatorProvider):
-        report.receipts = play_simulated_receipts()
+    report.receipts = collect_receipts(provider)
     return report
 
 
@@ -159,7 +157,8 @@ def _still_mine(message_id: int, worker: str) -> bool:
 
 
 # --- one message ---------------------------------------------------------------------------------------------
-def process(item: Claimed, provider, pacer: Pacer, report: DispatchReport, worker: str = WORKER) -> None:
+def process(item: Claimed, provider: Channel, pacer: Pacer, report: DispatchReport,
+            worker: str = WORKER) -> None:
     if not _still_mine(item.message_id, worker):
         return
     message = Message.get_by_id(item.message_id)
@@ -177,7 +176,8 @@ def process(item: Claimed, provider, pacer: Pacer, report: DispatchReport, worke
         _record_send_error(message, attempt, outcome, report)
 
 
-def _reconcile(message: Message, attempt: SendAttempt, provider, report: DispatchReport, worker: str):
+def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report: DispatchReport,
+               worker: str):
     """A dead process claimed this attempt: adopt what the provider sent since then, or send afresh."""
     try:
         candidates = provider.find_sent(message.to_number, message.body, attempt.claimed_at - RECONCILE_SLACK)
@@ -202,18 +202,11 @@ def _reconcile(message: Message, attempt: SendAttempt, provider, report: Dispatc
     return SendAttempt.create(message=message.id, seq=attempt.seq + 1, claimed_at=now, claimed_by=worker)
 
 
-def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider) -> None:
+def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider: Channel) -> None:
     """Store the provider id and the first status from the API response (no callback comes for it)."""
     now = clock.now()
     with database.atomic():
-        sim = {}
-        if isinstance(provider, SimulatorProvider):
-            planned, code = provider.planned_receipt(message.to_number, attempt.seq)
-            if planned:
-                sim = {SendAttempt.sim_receipt_at: now + SIMULATED_RECEIPT_DELAY,
-                       SendAttempt.sim_receipt_status: planned, SendAttempt.sim_receipt_error: code}
-        SendAttempt.update({SendAttempt.provider_sid: sid, SendAttempt.outcome: "sent",
-                            SendAttempt.provider_status: status, SendAttempt.sent_at: now, **sim}).where(
+        SendAttempt.update(provider_sid=sid, outcome="sent", provider_status=status, sent_at=now).where(
             SendAttempt.id == attempt.id).execute()
         sending = dict(provider=provider.name, provider_sid=sid, sent_at=now, due_at=None, claimed_at=None,
                        claimed_by="", send_failures=0, state="sending", status=1, updated_at=now)
@@ -244,18 +237,12 @@ def _record_send_error(message: Message, attempt: SendAttempt, outcome, report: 
                 outcome.error_code, outcome.detail)
 
 
-def play_simulated_receipts() -> int:
-    """Deliver the simulator's planned receipts that are due, through the same path as Twilio's callbacks."""
-    now = clock.now()
-    due = list(SendAttempt.select().where(SendAttempt.sim_receipt_at <= now).order_by(SendAttempt.sim_receipt_at))
-    played = 0
-    for attempt in due:
-        taken = SendAttempt.update(sim_receipt_at=None).where(
-            (SendAttempt.id == attempt.id) & SendAttempt.sim_receipt_at.is_null(False)).execute()
-        if taken:
-            record_receipt(attempt.provider_sid, attempt.sim_receipt_status, attempt.sim_receipt_error)
-            played += 1
-    return played
+def collect_receipts(provider: Channel) -> int:
+    """Apply the receipts the provider holds (the simulator's planned ones) as Twilio's callbacks are."""
+    due = provider.due_receipts(clock.now())
+    for receipt in due:
+        record_receipt(receipt.sid, receipt.status, receipt.error_code)
+    return len(due)
 
 
 def dispatch_now(message_id: int) -> None:
@@ -266,6 +253,6 @@ def dispatch_now(message_id: int) -> None:
                                        & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))
         claimed = [item for item in (_claim_one(m, now, WORKER) for m in rows) if item is not None]
-    provider = current_provider()
+    provider = open_channel("sms")
     for item in claimed:
         process(item, provider, Pacer(0), DispatchReport())

@@ -1,102 +1,25 @@
-"""Where SMS go: the built-in simulator (default, no credentials) or Twilio's Messages API.
+"""Where SMS go: Twilio's Messages API, or the built-in simulator (sms.simulator: the default, no keys).
 
-Both answer the same three questions for the dispatcher: send this, what did you send to this
-number since then (to reconcile after a crash), and (simulator only) which receipts are due.
+Both implement core.channels.Channel; sms.init_app registers `configured_provider` as the "sms" channel.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
-from dataclasses import dataclass
 
 from core import clock
+from core.channels import Channel, DeliveryReceipt, SendOutcome, SentRecord
 from core.config import setting
+from sms.simulator import SimulatorProvider
 
 STATUS_CALLBACK_PATH = "/twilio/sms/status"
 HTTP_TIMEOUT_SECONDS = 15
 log = logging.getLogger("sms.providers")
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    sid: str | None                 # the provider's id when it accepted the message
-    status: str = ""                # first status from the API response (no callback comes for it)
-    http_status: int | None = None  # on error: HTTP status (None: network error)
-    error_code: int | None = None   # on error: provider error code
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class SentRecord:
-    sid: str
-    status: str
-    body: str
-    created_at: dt.datetime  # naive Tokyo time
-
-
-# --- simulator --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TestNumber:
-    number: str
-    description: str
-    api_error: int | None = None      # refused at send time with this error code
-    receipt: str = "delivered"        # "" = no receipt ever (times out to 0)
-    receipt_error: int | None = None
-    first_attempt_only: bool = False  # the failure applies to the first send only; resends are delivered
-
-
-# Documented on the outbox page so staff can see every state without a phone (the rest are delivered).
-SIMULATOR_TEST_NUMBERS = [
-    TestNumber("09099990001", "1 回目は失敗し、システム再送で送達（失敗再送 → 送達）", receipt="failed",
-               receipt_error=30003, first_attempt_only=True),
-    TestNumber("09099990003", "毎回「端末の電源が入っていないか、圏外」で失敗（再送を使い切って配信失敗）",
-               receipt="failed", receipt_error=30003),
-    TestNumber("09099990004", "「その他エラー」（受信拒否など）で失敗", receipt="failed", receipt_error=30004),
-    TestNumber("09099990005", "「現在使われていない番号」で失敗（再送しない）", receipt="undelivered",
-               receipt_error=30005),
-    TestNumber("09099990006", "キャリア違いで失敗（再送しない）", receipt="undelivered", receipt_error=30006),
-    TestNumber("09099990008", "キャリアの不明なエラーで失敗（エラーメッセージは空欄）", receipt="undelivered",
-               receipt_error=30008),
-    TestNumber("09099990000", "受信通知が返らない（タイムアウトで状態不明）", receipt=""),
-    TestNumber("09099990610", "送信時に拒否される（受信拒否された番号: 21610）", api_error=21610),
-]
-SIMULATED_RECEIPT_DELAY = dt.timedelta(seconds=3)
-
-
-def _e164(national: str) -> str:
-    return "+81" + national[1:]
-
-
-TEST_NUMBERS_BY_E164 = {_e164(t.number): t for t in SIMULATOR_TEST_NUMBERS}
-
-
-class SimulatorProvider:
-    """Sends nothing: the message row is the outbox page's "sent" SMS; receipts are played back later."""
-
-    name = "simulator"
-
-    def send(self, to: str, body: str, attempt_seq: int = 0) -> SendOutcome:
-        test = TEST_NUMBERS_BY_E164.get(to)
-        if test and test.api_error:
-            return SendOutcome(None, http_status=400, error_code=test.api_error, detail=test.description)
-        return SendOutcome("SM" + secrets.token_hex(16), "queued")
-
-    def planned_receipt(self, to: str, attempt_seq: int) -> tuple[str, int | None]:
-        """(status, error code) the simulated carrier will report for this attempt; ("", None) for none."""
-        test = TEST_NUMBERS_BY_E164.get(to)
-        if test is None or (test.first_attempt_only and attempt_seq > 0):
-            return "delivered", None
-        return test.receipt, test.receipt_error
-
-    def find_sent(self, to: str, body: str, since: dt.datetime) -> list[SentRecord]:
-        # The simulator hands out its id in the same call that "sends": nothing can be lost in between.
-        return []
-
-
-# --- twilio ------------------------------------------------------------------------------------------------
 class TwilioProvider:
-    """The real twilio client (core.twilio.rest_client), aimed at TWILIO_API_BASE_URL."""
+    """The real twilio client (core.twilio.rest_client), aimed at TWILIO_API_BASE_URL; receipts come pushed to
+    /twilio/sms/status (sms.public_views)."""
 
     name = "twilio"
 
@@ -130,8 +53,11 @@ class TwilioProvider:
                 found.append(SentRecord(message.sid, message.status or "", message.body, created))
         return found
 
+    def due_receipts(self, now: dt.datetime) -> list[DeliveryReceipt]:
+        return []  # Twilio posts each receipt to the status callback
 
-def current_provider():
+
+def configured_provider() -> Channel:
     """The provider of telephony.provider."""
     if setting("telephony.provider") == "twilio":
         return TwilioProvider()

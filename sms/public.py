@@ -1,11 +1,24 @@
-"""What other packages may use from sms (docs/ARCHITECTURE.md): ivr, sms.bulk and reports import only this."""
+"""What other packages may use from sms (docs/ARCHITECTURE.md): ivr and reports import only this.
+
+`Message` is exported as a read model: reports reads its fields (fixed in docs/ARCHITECTURE.md), never writes.
+"""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+from flask import Flask
+
+from core import registry
 from sms.models import Message, StorageBox
 from sms.rules import NumberCheck, check_mobile
 from sms.sending import SendResult, queue_box
 
-__all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "messages_for_call", "send_box_to_caller"]
+__all__ = ["CallerSource", "Message", "NumberCheck", "SendResult", "box_choices", "caller_numbers",
+           "check_mobile", "messages_for_call", "register_caller_source", "send_box_to_caller"]
+
+# (since, until) → the distinct numbers that called in those days (either end open), most recent caller first.
+CallerSource = Callable[[dt.date | None, dt.date | None], list[str]]
 
 
 def send_box_to_caller(box_number, to_number, *, call_sid, idempotency_key, source="ivr") -> SendResult:
@@ -29,3 +42,16 @@ def messages_for_call(call_sid: str) -> list[dict]:
                             Message.box_number)
              .where(Message.call_sid == call_sid).order_by(Message.id))
     return list(query.dicts())
+
+
+def register_caller_source(app: Flask, name: str, source: CallerSource) -> None:
+    """Let a package offer the numbers that called it as bulk recipients (ivr offers its callers)."""
+    registry.add(app, "sms.caller_sources", name, source)
+
+
+def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
+    """Every registered source's callers, most recent first within a source, each number once."""
+    found: dict[str, None] = {}
+    for source in registry.entries("sms.caller_sources").values():
+        found.update(dict.fromkeys(source(since, until)))
+    return list(found)

@@ -1,23 +1,23 @@
 """Staff pages for storage boxes (メッセージ蓄積 → SMS送信情報設定, R-20): list, create, detail/save, test send,
-and the JSON check the editor calls as the user types. The delivery log, outbox and opt-out pages are in
-sms.log_views on the same blueprint.
+and the JSON check the editor calls as the user types. The delivery log, outbox and opt-out pages are
+sms.log_views' routes; sms.init_app puts both groups on the one `sms` blueprint.
 """
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from core import audit, clock
 from core.config import setting
 from core.pagination import paginate
+from core.routes import Routes
 from core.security import role_required
 from sms.models import Message, StorageBox
 from sms.sending import check_template, queue_box
 
-bp = Blueprint("sms", __name__, url_prefix="/sms", template_folder="templates", static_folder="static",
-               static_url_path="/static")
+routes = Routes()
 
 MESSAGES = {
     "number_required": "蓄積BOX番号を入力してください。",
@@ -37,7 +37,7 @@ MESSAGES = {
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\S*$")
 
 
-@bp.route("/boxes")
+@routes.route("/boxes")
 @role_required("staff")
 def boxes():
     query = StorageBox.select().order_by(StorageBox.number)
@@ -51,7 +51,7 @@ def boxes():
     return render_template("sms/boxes.html", page=page, q=q)
 
 
-@bp.route("/boxes/new", methods=["GET", "POST"])
+@routes.route("/boxes/new", methods=["GET", "POST"])
 @role_required("staff")
 def box_new():
     form = request.form
@@ -71,7 +71,7 @@ def box_new():
     return redirect(url_for("sms.box_detail", number=box.number))
 
 
-@bp.route("/boxes/<int(max=2147483647):number>", methods=["GET", "POST"])
+@routes.route("/boxes/<int(max=2147483647):number>", methods=["GET", "POST"])
 @role_required("staff")
 def box_detail(number: int):
     box = StorageBox.get_or_none(StorageBox.number == number)
@@ -102,7 +102,7 @@ def box_detail(number: int):
     return redirect(url_for("sms.box_detail", number=box.number))
 
 
-@bp.route("/boxes/<int(max=2147483647):number>/test", methods=["POST"])
+@routes.route("/boxes/<int(max=2147483647):number>/test", methods=["POST"])
 @role_required("staff")
 def box_test_send(number: int):
     """テスト送信: the saved box to one number, sent at once through the normal outbox."""
@@ -125,7 +125,7 @@ def box_test_send(number: int):
     return redirect(url_for("sms.box_detail", number=number))
 
 
-@bp.route("/check", methods=["POST"])
+@routes.route("/check", methods=["POST"])
 @role_required("staff")
 def check_text_json():
     """The editor's live check: characters, parts, offending and special characters (server rules)."""

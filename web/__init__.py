@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from core.config import ROOT, Settings, load_settings
 from core.db import MAX_ID, bind_database, database
-from core.extensions import NO_LOGIN_PREFIXES, WEBHOOK_PREFIX, csrf, login_manager
+from core.extensions import WEBHOOK_PREFIX, csrf, login_manager, no_login_prefixes
 from core.migrate import upgrade_schema
 
 # Feature packages, in dependency order. Each has init_app(app); optionally register_jobs(registry)
@@ -126,7 +126,7 @@ def forget_previous_request() -> None:
 
 def require_login():
     # Every page is behind login except the public prefixes; roles are checked per view.
-    if request.path.startswith(NO_LOGIN_PREFIXES) or request.endpoint in (None, "static"):
+    if request.path.startswith(no_login_prefixes()) or request.endpoint in (None, "static"):
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()

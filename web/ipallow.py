@@ -5,7 +5,7 @@ import ipaddress
 
 from flask import abort, request
 
-from core.extensions import NO_ALLOWLIST_PREFIXES
+from core.extensions import no_allowlist_prefixes
 from core.models import IpAllowRule
 
 SCOPES = {"login": "ログイン許可IPアドレス", "update": "更新許可IPアドレス"}
@@ -36,7 +36,7 @@ def rules(scope: str) -> list[str]:
 
 def enforce_ip_allowlist():
     """before_request: every page needs the login allowlist; every change also the update allowlist."""
-    if request.path.startswith(NO_ALLOWLIST_PREFIXES) or request.endpoint == "static":
+    if request.path.startswith(no_allowlist_prefixes()) or request.endpoint == "static":
         return None
     address = request.remote_addr or ""
     if not allowed(address, rules("login")):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the bulk pages (bulk.index, bulk.tickets, …) and the API (/api/v1/bulk-sends, CSRF-exempt)."""
+    """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt) and
+    the retention targets."""
     from core.extensions import csrf
     from core.openapi import add_api_paths
-    from sms.bulk import api, views
+    from sms.bulk import api, retention, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    retention.register(app)
 
 
 def register_jobs(registry, app) -> None:

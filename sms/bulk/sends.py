@@ -9,11 +9,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from core import audit, clock
 from core.config import setting
 from core.db import database, insert_rows
+from sms import public as sms_public
 from sms import tickets
 from sms.bulk.allocation import shortage_message, tickets_needed
 from sms.bulk.models import (
@@ -65,18 +66,8 @@ def build_recipients(candidates: Iterable[Candidate]) -> RecipientList:
 
 
 def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
-    """Distinct caller numbers the IVR has seen (newest first); empty when the IVR package is absent."""
-    try:
-        from ivr.models import Call
-    except ImportError:
-        return []
-    query = Call.select(Call.from_number, fn.MAX(Call.started_at).alias("last")).group_by(Call.from_number)
-    if since:
-        query = query.where(Call.started_at >= dt.datetime.combine(since, dt.time()))
-    if until:
-        query = query.where(Call.started_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
-    rows = query.order_by(fn.MAX(Call.started_at).desc()).tuples()
-    return [number for number, _ in rows if number and check_mobile(number).ok]
+    """Distinct mobile numbers that called (newest first), from the packages that offer theirs (ivr)."""
+    return [number for number in sms_public.caller_numbers(since, until) if check_mobile(number).ok]
 
 
 def create_draft(found: RecipientList, *, source: str, actor: str, source_detail: str = "", via: str = "ui",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -159,12 +158,11 @@ def discard_upload(token: str) -> None:
         path.unlink()
 
 
-def purge_uploads(max_age_days: int) -> int:
-    """Uploaded files kept for a column choice that never came."""
+def purge_uploads(before: dt.datetime) -> int:
+    """Uploaded files kept for a column choice that never came, written before `before` (bulk retention)."""
     if not UPLOAD_DIR.exists():
         return 0
-    cutoff = time.time() - max_age_days * 86400
-    old = [p for p in UPLOAD_DIR.glob("*.csv") if p.stat().st_mtime < cutoff]
+    old = [p for p in UPLOAD_DIR.glob("*.csv") if clock.from_timestamp(p.stat().st_mtime) < before]
     for path in old:
         path.unlink(missing_ok=True)
     return len(old)

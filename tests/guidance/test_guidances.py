@@ -2,7 +2,7 @@
 import pytest
 
 from core.models import AuditLog
-from guidance import public
+from guidance import public, usage
 from guidance.models import Guidance, GuidanceItem, VoiceFile
 
 
@@ -15,7 +15,7 @@ def two_files(make_voice_file):
 
 @pytest.fixture(autouse=True)
 def no_usage_finders(monkeypatch):
-    monkeypatch.setattr(public, "_usage_finders", [])
+    monkeypatch.setattr(usage, "_usage_finders", [])
 
 
 def guidance_form(ids, **overrides):

@@ -11,7 +11,7 @@ import itertools
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from core.twilio import signature_for
+from core.twilio import inbound_call_params, signature_for
 
 ACCOUNT_SID = "AC" + "1" * 32
 _sids = itertools.count(1)
@@ -44,8 +44,7 @@ class Call:
         self.responses: list[str] = []
 
     def params(self, **extra) -> dict:
-        return {"CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": self.caller, "To": self.to,
-                "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra}
+        return inbound_call_params(self.sid, self.caller, self.to, ACCOUNT_SID, **extra)
 
     def answer(self, response) -> ET.Element:
         assert response.status_code == 200, response.get_data(as_text=True)

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from playwright.sync_api import expect
 
+from core.retention import purge_expired
 from ivr.models import Call, CallEvent
 from ivr.simulator import recordings_dir, sweep_recordings
 from tests.ivr.builders import node, spec
@@ -101,6 +102,18 @@ def test_recordings_of_calls_no_longer_kept_are_swept(staff_client, voicemail_fl
     (recordings_dir() / "notes.txt").write_text("not ours")
     assert sweep_recordings() == 1
     assert sorted(p.name for p in recordings_dir().iterdir()) == sorted(["notes.txt", f"{kept_sid}.wav"])
+
+
+def test_the_daily_purge_sweeps_the_recordings_of_the_calls_it_deletes(staff_client, clock, voicemail_flow):
+    purged_sid, _ = simulated_call(staff_client)
+    assert upload(staff_client, purged_sid, silent_wav(1)).status_code == 200
+    clock.advance(days=91)
+    kept_sid, _ = simulated_call(staff_client)
+    assert upload(staff_client, kept_sid, silent_wav(1)).status_code == 200
+    clock.advance(days=1)
+    counts = purge_expired()
+    assert (counts["ivr.calls"], counts["ivr.simulator_recordings"]) == (1, 1)
+    assert [path.name for path in recordings_dir().iterdir()] == [f"{kept_sid}.wav"]
 
 
 @pytest.mark.browser

@@ -1,10 +1,12 @@
 """留守番電話: a caller's <Record> becomes a voicemail staff can hear (fetched from the local Twilio-compatible
 server with the account's credentials, never from anywhere else) and mark as dealt with; it goes with its call."""
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 
 from core.models import AuditLog
+from core.retention import purge_expired
 from ivr.models import Call, Voicemail
 from tests.conftest import TEST_ACCOUNT_SID
 from tests.ivr.builders import node, spec
@@ -159,12 +161,40 @@ def test_the_simulators_voicemail_is_listed_and_played_from_the_apps_own_file(st
     assert played.status_code == 200 and played.mimetype == "audio/wav" and played.data == silent_wav(2)
 
 
-def test_a_voicemail_goes_with_its_call_at_the_purge(client, voicemail_flow, twilio_server):
-    from reports.retention import delete_with_dependents
+def test_a_voicemail_goes_with_its_call_at_the_purge(client, clock, voicemail_flow, twilio_server):
+    """Its recording at Twilio is deleted through Twilio's API (DELETE …/Recordings/{sid}.json) first."""
+    url = twilio_server.add_recording(silent_wav(1))
+    leave_voicemail(client, url)
+    clock.advance(days=92)
+    assert purge_expired()["ivr.calls"] == 1
+    assert Voicemail.select().count() == Call.select().count() == 0
+    assert twilio_server.deleted_recordings == [url.rsplit("/", 1)[1]]
 
-    call = leave_voicemail(client, twilio_server.add_recording(silent_wav(1)))
-    delete_with_dependents(Call, [Call.get(Call.call_sid == call.sid).id])
-    assert Voicemail.select().count() == 0
+
+def test_a_call_stays_until_twilio_has_deleted_its_recording(client, clock, voicemail_flow, twilio_server):
+    first = twilio_server.add_recording(silent_wav(1))
+    second = twilio_server.add_recording(silent_wav(1))
+    leave_voicemail(client, first)
+    leave_voicemail(client, second, caller="+819055556666")
+    clock.advance(days=92)
+    twilio_server.fail_recording_deletes(http_status=503)
+    assert purge_expired()["ivr.calls"] == 0  # Twilio refused: both wait (the second is not even asked)
+    assert Voicemail.select().count() == Call.select().count() == 2
+    assert twilio_server.deleted_recordings == []
+    clock.advance(days=1)
+    assert purge_expired()["ivr.calls"] == 2  # the next day's purge
+    assert sorted(twilio_server.deleted_recordings) == sorted(u.rsplit("/", 1)[1] for u in (first, second))
+    assert Voicemail.select().count() == Call.select().count() == 0
+
+
+def test_a_recording_of_another_account_is_not_deleted_and_its_call_still_goes(client, clock, voicemail_flow,
+                                                                              twilio_server):
+    elsewhere = twilio_server.add_recording(silent_wav(1)).replace(TEST_ACCOUNT_SID, "AC" + "9" * 32)
+    leave_voicemail(client, elsewhere)
+    clock.advance(days=92)
+    assert purge_expired()["ivr.calls"] == 1
+    assert twilio_server.deleted_recordings == [] and Call.select().count() == 0
+    assert ("DELETE", urlsplit(elsewhere).path + ".json") not in twilio_server.requests
 
 
 def test_only_logged_in_staff_reach_voicemails(client, voicemail_flow, twilio_server):

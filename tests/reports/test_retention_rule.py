@@ -1,8 +1,8 @@
-"""R-52 retention, pure: which days go, and the batching loop (each batch its own transaction)."""
+"""R-52 retention (core.retention), pure: which days go, and the batching loop (a transaction per batch)."""
 import contextlib
 import datetime as dt
 
-from reports.retention import oldest_kept_day, purge_before, purge_in_batches
+from core.retention import oldest_kept_day, purge_before, purge_in_batches
 
 
 def test_day_90_is_kept_and_day_91_deleted():

@@ -1,11 +1,12 @@
-"""A local Twilio-compatible HTTP server: the subset of the Messages API the twilio client uses.
+"""A local Twilio-compatible HTTP server: the subset of the Messages and Recordings APIs the app uses.
 
 It stands at the edge of Twilio's cloud so the real twilio library, the real HTTP stack and the app's
-real webhook are all exercised. It implements create (form To/From/Body/StatusCallback, HTTP Basic
+real webhook are all exercised. It implements message create (form To/From/Body/StatusCallback, HTTP Basic
 auth), list (To, DateSent filters, paging) and fetch; keeps a log of every accepted message; fails on
 request (HTTP status and Twilio error code, per number or for everyone, a number of times); and posts
 status callbacks signed like Twilio (RequestValidator.compute_signature with the account's auth token),
-in any order and as often as asked.
+in any order and as often as asked. Recordings: media fetch (with Range, or a redirect to storage) and
+delete (DELETE …/Recordings/{sid}.json: 204, 404 when unknown), each delete recorded; deletes fail on request.
 """
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ from twilio.request_validator import RequestValidator
 API = "/2010-04-01/Accounts/{sid}"
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages\.json$")
 MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages/(?P<sid>SM[0-9a-f]{32})\.json$")
-# A recording's media: Twilio answers the bare URL (its RecordingUrl) and ".wav" with WAV.
+# A recording: Twilio answers its bare URL (the RecordingUrl) and ".wav" with the WAV; ".json": the resource.
 RECORDING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Recordings/"
-                            r"(?P<sid>RE[0-9a-f]{32})(?:\.wav)?$")
+                            r"(?P<sid>RE[0-9a-f]{32})(?P<extension>\.wav|\.json)?$")
 
 
 @dataclass
@@ -78,6 +79,8 @@ class FakeTwilio:
         self.failures: dict[str, list[Failure]] = {}  # per To number; "*" for everyone
         self.recordings: dict[str, bytes] = {}  # RE… sid → WAV bytes
         self.recording_redirects: dict[str, str] = {}  # RE… sid → where its media is (signed storage)
+        self.deleted_recordings: list[str] = []  # RE… sids deleted through the API, in order
+        self.recording_delete_failures: list[Failure] = []
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -119,6 +122,12 @@ class FakeTwilio:
         """Answer the recording's media with a 302 to `to`, as Twilio may to signed storage."""
         with self.lock:
             self.recording_redirects[recording_url.rsplit("/", 1)[1]] = to
+
+    def fail_recording_deletes(self, http_status: int = 500, code: int | None = 20500,
+                               times: int | None = 1) -> None:
+        """The next `times` recording deletes fail with this HTTP status and error code."""
+        with self.lock:
+            self.recording_delete_failures.append(Failure(http_status, code, times=times))
 
     def sent_to(self, to: str) -> list[FakeMessage]:
         with self.lock:
@@ -173,16 +182,20 @@ class FakeTwilio:
 
     def _take_failure(self, to: str) -> Failure | None:
         with self.lock:
-            for key in (to, "*"):
-                queue = self.failures.get(key) or []
+            for queue in (self.failures.get(to), self.failures.get("*")):
                 if queue:
-                    failure = queue[0]
-                    if failure.times is not None:
-                        failure.times -= 1
-                        if failure.times <= 0:
-                            queue.pop(0)
-                    return failure
+                    return _take(queue)
         return None
+
+    def _delete_recording(self, sid: str) -> tuple[int, dict | None]:
+        with self.lock:
+            failure = _take(self.recording_delete_failures) if self.recording_delete_failures else None
+            if failure is not None:
+                return failure.http_status, _error(failure.http_status, failure.code, failure.message)
+            if self.recordings.pop(sid, None) is None:
+                return 404, _error(404, 20404, "The requested resource was not found")
+            self.deleted_recordings.append(sid)
+        return 204, None
 
     def _create(self, account: str, form: dict[str, str]) -> tuple[int, dict]:
         for name, code in (("To", 21604), ("From", 21603), ("Body", 21602)):
@@ -238,6 +251,16 @@ def send_media(handler: BaseHTTPRequestHandler, data: bytes, content_type: str) 
     handler.wfile.write(data[start:end + 1])
 
 
+def _take(queue: list[Failure]) -> Failure:
+    """The first failure of a queue, used up once more (the caller holds the lock)."""
+    failure = queue[0]
+    if failure.times is not None:
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+    return failure
+
+
 def _error(status: int, code: int | None, message: str) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
@@ -259,10 +282,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet: the test output stays readable
         pass
 
-    def _answer(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode()
+    def _answer(self, status: int, payload: dict | None) -> None:
+        body = json.dumps(payload).encode() if payload is not None else b""
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if payload is not None:
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -275,8 +299,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         recording = RECORDING_PATH.match(parts.path)
-        if recording and method == "GET":
+        if recording and method == "GET" and recording["extension"] != ".json":
             return self._recording(recording)
+        if recording and method == "DELETE" and recording["extension"] == ".json":
+            if not fake._authorised(self.headers.get("Authorization", ""), recording["account"]):
+                return self._answer(401, _error(401, 20003, "Authenticate"))
+            return self._answer(*fake._delete_recording(recording["sid"]))
         collection, single = MESSAGES_PATH.match(parts.path), MESSAGE_PATH.match(parts.path)
         match = collection or single
         if match is None:
@@ -318,3 +346,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._route("POST")
+
+    def do_DELETE(self):
+        self._route("DELETE")

@@ -1,4 +1,5 @@
-"""Twilio helpers: signature check on webhooks, TwiML responses, the REST client, request signing.
+"""Twilio helpers: signature check on webhooks, the REST client, request signing, the form Twilio posts for a
+call. Recordings (fetching their media, deleting them) are in core.twilio.recordings.
 
 In simulator mode the same signature check applies; the simulator signs its own requests with the
 same auth token, so what staff try is exactly what Twilio would do.
@@ -9,9 +10,10 @@ import functools
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, request
+from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import VoiceResponse
+
+API_VERSION = "2010-04-01"
 
 
 def auth_token() -> str:
@@ -69,9 +71,11 @@ def twilio_signature_required(view):
     return wrapper
 
 
-def twiml(response: VoiceResponse) -> Response:
-    """Return TwiML as text/xml."""
-    return Response(str(response), mimetype="text/xml")
+def inbound_call_params(call_sid: str, caller: str, to: str, account_sid: str, status: str = "in-progress",
+                        **extra: str) -> dict[str, str]:
+    """The form Twilio posts to a voice webhook in an inbound call (the simulator and tests post it too)."""
+    return {"CallSid": call_sid, "AccountSid": account_sid, "From": caller, "To": to, "CallStatus": status,
+            "Direction": "inbound", "ApiVersion": API_VERSION, **extra}
 
 
 def rest_client():

@@ -1,0 +1,121 @@
+"""R-52 retention: records older than the retention period (reports.retention_days, 90) are deleted every day.
+
+Each feature package registers, in its init_app, what it keeps and how old rows of it go: a named target with
+a purge function and the models or columns it empties. `purge_expired`, the daily job, runs every target in
+registration order; a target deletes in small batches, each its own short transaction, so the webhooks writing
+calls and messages never wait long. A test derives from the models every column that may hold a phone number
+or message text and checks that some target covers it (tests/foundation/test_retention_coverage.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from flask import Flask
+from peewee import Field, Model
+
+from core import clock, registry
+from core.config import setting
+from core.db import database
+
+log = logging.getLogger("core.retention")
+PURGE_JOB = "retention-purge"
+REGISTRY = "retention"
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What a purge deletes: all stamped strictly before `before`; at most `batch_size` rows a transaction."""
+
+    before: dt.datetime
+    batch_size: int
+
+
+Purge = Callable[[Expiry], int]  # deletes what expired; returns how many rows (or files) went
+
+
+@dataclass(frozen=True)
+class RetentionTarget:
+    name: str
+    purge: Purge
+    covers: tuple[Field, ...]  # the columns whose old rows this target deletes
+
+
+def register_retention(app: Flask, name: str, purge: Purge, *,
+                       covers: Iterable[type[Model] | Field] = ()) -> None:
+    """Add a target ("sms.messages"); `covers`: the models (all their columns) or the columns it empties."""
+    columns = tuple(column for item in covers
+                    for column in (item._meta.sorted_fields if isinstance(item, type) else [item]))
+    registry.add(app, REGISTRY, name, RetentionTarget(name, purge, columns))
+
+
+def retention_targets(app: Flask | None = None) -> list[RetentionTarget]:
+    return list(registry.entries(REGISTRY, app).values())
+
+
+def oldest_kept_day(today: dt.date, retention_days: int) -> dt.date:
+    """With 90 days' retention, the day 90 days ago is kept and the day 91 days ago is deleted."""
+    return today - dt.timedelta(days=retention_days)
+
+
+def purge_before(today: dt.date, retention_days: int) -> dt.datetime:
+    """Timestamps strictly before this moment are deleted."""
+    return dt.datetime.combine(oldest_kept_day(today, retention_days), dt.time.min)
+
+
+def current_expiry(today: dt.date | None = None) -> Expiry:
+    return Expiry(purge_before(today or clock.today(), setting("reports.retention_days")),
+                  setting("reports.purge_batch"))
+
+
+def purge_expired(today: dt.date | None = None) -> dict[str, int | str]:
+    """The daily job: every target deletes what is older than the retention period; rows deleted per target.
+
+    A target that fails is logged and reported as "error"; the others still run (it runs again tomorrow)."""
+    expiry = current_expiry(today)
+    counts: dict[str, int | str] = {}
+    for target in retention_targets():
+        try:
+            counts[target.name] = target.purge(expiry)
+        except Exception:
+            log.exception("retention target %s failed", target.name)
+            counts[target.name] = "error"
+    log.info("retention purge before %s: %s", expiry.before, counts)
+    return counts
+
+
+def purge_in_batches(take_batch: Callable[[int], list], delete_batch: Callable[[list], int], batch_size: int,
+                     transaction: Callable) -> int:
+    """Repeat "take up to batch_size keys, delete them" each in its own transaction; returns rows deleted."""
+    deleted = 0
+    while True:
+        with transaction():
+            keys = take_batch(batch_size)
+            if keys:
+                deleted += delete_batch(keys)
+        if len(keys) < batch_size:
+            return deleted
+
+
+def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequence[Field] = ()) -> int:
+    """Delete the rows of `model` matching `expired`, in batches by primary key; the rows of the owner's child
+    tables that reference them (the foreign keys in `children`) go first, in the same transaction."""
+    key = model._meta.primary_key
+
+    def take_batch(size: int) -> list:
+        return [row[0] for row in model.select(key).where(expired).order_by(key).limit(size).tuples()]
+
+    def delete_batch(keys: list) -> int:
+        for foreign_key in children:
+            foreign_key.model.delete().where(foreign_key << keys).execute()
+        return model.delete().where(key << keys).execute()
+
+    return purge_in_batches(take_batch, delete_batch, expiry.batch_size, database.atomic)
+
+
+def register_jobs(jobs, app: Flask) -> None:
+    """The daily purge; run_at_start: a purge missed while the process was down runs when it comes back."""
+    jobs.daily(PURGE_JOB, app.config["SETTINGS"]["reports.purge_time"], purge_expired, run_at_start=True,
+                    description="保存期間を過ぎたデータの削除")

@@ -1,0 +1,104 @@
+"""The built-in SMS provider (TELEPHONY_PROVIDER=simulator): sends nothing, and plays back the receipts a
+carrier would send, so staff see every delivery state without a phone or credentials.
+
+Its state is its own: the receipt it plans for each send waits in its own table (sms_simulated_receipt) until
+due, and the dispatcher collects it through the channel protocol (`due_receipts`) like any provider's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from peewee import AutoField, CharField, DateTimeField, IntegerField
+
+from core import clock
+from core.channels import DeliveryReceipt, SendOutcome, SentRecord
+from core.db import BaseModel
+
+SIMULATED_RECEIPT_DELAY = dt.timedelta(seconds=3)
+
+
+@dataclass(frozen=True)
+class TestNumber:
+    number: str
+    description: str
+    api_error: int | None = None      # refused at send time with this error code
+    receipt: str = "delivered"        # "" = no receipt ever (times out to 0)
+    receipt_error: int | None = None
+    first_attempt_only: bool = False  # the failure applies to the first send only; resends are delivered
+
+
+# Documented on the outbox page so staff can see every state without a phone (the rest are delivered).
+SIMULATOR_TEST_NUMBERS = [
+    TestNumber("09099990001", "1 回目は失敗し、システム再送で送達（失敗再送 → 送達）", receipt="failed",
+               receipt_error=30003, first_attempt_only=True),
+    TestNumber("09099990003", "毎回「端末の電源が入っていないか、圏外」で失敗（再送を使い切って配信失敗）",
+               receipt="failed", receipt_error=30003),
+    TestNumber("09099990004", "「その他エラー」（受信拒否など）で失敗", receipt="failed", receipt_error=30004),
+    TestNumber("09099990005", "「現在使われていない番号」で失敗（再送しない）", receipt="undelivered",
+               receipt_error=30005),
+    TestNumber("09099990006", "キャリア違いで失敗（再送しない）", receipt="undelivered", receipt_error=30006),
+    TestNumber("09099990008", "キャリアの不明なエラーで失敗（エラーメッセージは空欄）", receipt="undelivered",
+               receipt_error=30008),
+    TestNumber("09099990000", "受信通知が返らない（タイムアウトで状態不明）", receipt=""),
+    TestNumber("09099990610", "送信時に拒否される（受信拒否された番号: 21610）", api_error=21610),
+]
+
+
+def _e164(national: str) -> str:
+    return "+81" + national[1:]
+
+
+TEST_NUMBERS_BY_E164 = {_e164(t.number): t for t in SIMULATOR_TEST_NUMBERS}
+
+
+class SimulatedReceipt(BaseModel):
+    """The receipt the simulated carrier will report for one accepted send, due a moment after it."""
+
+    class Meta:
+        table_name = "sms_simulated_receipt"
+
+    id = AutoField()
+    provider_sid = CharField(max_length=64, unique=True)
+    due_at = DateTimeField(index=True)
+    status = CharField(max_length=20)
+    error_code = IntegerField(null=True)
+
+
+def planned_receipt(to: str, attempt_seq: int) -> tuple[str, int | None]:
+    """(status, error code) the simulated carrier will report for this attempt; ("", None) for none."""
+    test = TEST_NUMBERS_BY_E164.get(to)
+    if test is None or (test.first_attempt_only and attempt_seq > 0):
+        return "delivered", None
+    return test.receipt, test.receipt_error
+
+
+class SimulatorProvider:
+    """Sends nothing: the message row is the outbox page's "sent" SMS; its receipt is played back when due."""
+
+    name = "simulator"
+
+    def send(self, to: str, body: str, attempt_seq: int = 0) -> SendOutcome:
+        test = TEST_NUMBERS_BY_E164.get(to)
+        if test and test.api_error:
+            return SendOutcome(None, http_status=400, error_code=test.api_error, detail=test.description)
+        sid = "SM" + secrets.token_hex(16)
+        status, error_code = planned_receipt(to, attempt_seq)
+        if status:
+            due = clock.now() + SIMULATED_RECEIPT_DELAY
+            SimulatedReceipt.create(provider_sid=sid, due_at=due, status=status, error_code=error_code)
+        return SendOutcome(sid, "queued")
+
+    def find_sent(self, to: str, body: str, since: dt.datetime) -> list[SentRecord]:
+        # The simulator hands out its id in the same call that "sends": nothing can be lost in between.
+        return []
+
+    def due_receipts(self, now: dt.datetime) -> list[DeliveryReceipt]:
+        """The planned receipts that are due, oldest first; each taken once, whichever dispatcher asks."""
+        due = []
+        for planned in SimulatedReceipt.select().where(SimulatedReceipt.due_at <= now).order_by(
+                SimulatedReceipt.due_at, SimulatedReceipt.id):
+            if SimulatedReceipt.delete().where(SimulatedReceipt.id == planned.id).execute():
+                due.append(DeliveryReceipt(planned.provider_sid, planned.status, planned.error_code))
+        return due
