@@ -170,6 +170,7 @@ SCHEMA: dict[str, Setting] = {
     # --- sms ------------------------------------------------------------------------------------
     "sms.max_length": S(660, integer(70, 2000)),
     "sms.sender_id": S("", text()),
+    "sms.company_name": S("", text()),
     "sms.mps_limit": S(10, integer(0, 1000)),
     "sms.dispatch_interval_seconds": S(2, integer(1, 300)),
     "sms.dispatch_batch": S(200, integer(1, 10000)),
