@@ -17,7 +17,7 @@ TODAY_COLUMNS = ["今日 1/6 (火)", "昨日 1/5 (月)"]
 
 def rows_of(html: str, table_id: str) -> int:
     """Body rows of a list table on a page."""
-    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S).group(0)
+    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.DOTALL).group(0)
     body = table.split("<tbody>", 1)[1]
     return body.count("<tr")
 
@@ -216,7 +216,7 @@ def test_managers_and_admins_see_every_tile_and_every_link_opens(role, around_mi
 
 def test_the_page_says_the_figures_are_preliminary(around_midnight, manager_client, dashboard_of):
     html = manager_client.get("/").get_data(as_text=True)
-    notice = re.search(r'<p class="flash flash-info" id="preliminary-notice">(.*?)</p>', html, re.S).group(1)
+    notice = re.search(r'<p class="flash flash-info" id="preliminary-notice">(.*?)</p>', html, re.DOTALL).group(1)
     assert "速報値" in notice and "13:00 の更新で公開されるレポートの数字とは異なることがあります" in notice
     titles = {key: tile.title for key, tile in dashboard_of(manager_client).items()}
     assert titles == {"calls": "着信 速報値", "sms": "SMS 速報値", "voicemails": "留守番電話 速報値",
