@@ -6,7 +6,6 @@ import datetime as dt
 from core.dashboard import (
     DashboardDay,
     TileBody,
-    daily_line,
     day_span,
     format_count,
     register_tile,
@@ -29,10 +28,10 @@ def received_count(day: dt.date) -> int:
 
 
 def voicemail_tile(day: DashboardDay) -> TileBody:
-    received = {d: received_count(d) for d in day.days}
     return TileBody((
         single_line("未対応", format_count(unhandled_count()), key="voicemails-open",
                     endpoint="ivr.voicemails", args={"show": "open"}),
-        daily_line("受信", day, lambda d: format_count(received[d]), key="voicemails-received",
-                   endpoint="ivr.voicemails", args_for=lambda d: {"show": "all"}),
-    ), columns=day.columns)
+        single_line("今日の受信", format_count(received_count(day.today)), key="voicemails-today",
+                    endpoint="ivr.voicemails", args={"show": "all"}),
+        single_line("昨日の受信", format_count(received_count(day.yesterday)), key="voicemails-yesterday"),
+    ))

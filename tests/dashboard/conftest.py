@@ -4,6 +4,15 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.figures import read_dashboard
+from tests.ivr.conftest import (  # noqa: F401  (real guidance and flows, as the IVR tests make them)
+    app_config,
+    box,
+    demo_guidance,
+    guidance,
+    menu_flow_saved,
+    save_flow,
+    shared_audio_dir,
+)
 from tests.reports.conftest import make_call, make_message  # noqa: F401  (fixtures shared with the report tests)
 
 

@@ -130,7 +130,7 @@ def test_unhandled_voicemails_and_the_ones_received_each_day(clock, make_call, s
         Voicemail.create(call=call, at=at, url="https://example.jp/rec.wav", seconds=5, handled_at=handled)
     tile = dashboard_of(staff_client)["voicemails"]
     assert tile.texts("voicemails-open") == ["3 件"]
-    assert tile.texts("voicemails-received") == ["2 件", "1 件"]
+    assert (tile.texts("voicemails-today"), tile.texts("voicemails-yesterday")) == (["2 件"], ["1 件"])
     path, args = query(tile.hrefs("voicemails-open")[0])
     assert (path, args) == ("/ivr/voicemails", {"show": "open"})
     listed = staff_client.get(tile.hrefs("voicemails-open")[0]).get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_the_page_says_the_figures_are_preliminary(around_midnight, manager_clie
     notice = re.search(r'<p class="flash flash-info" id="preliminary-notice">(.*?)</p>', html, re.DOTALL).group(1)
     assert "速報値" in notice and "13:00 の更新で公開されるレポートの数字とは異なることがあります" in notice
     titles = {key: tile.title for key, tile in dashboard_of(manager_client).items()}
-    assert titles == {"calls": "着信 速報値", "sms": "SMS 速報値", "voicemails": "留守番電話 速報値",
+    assert titles == {"calls": "着信 速報値", "sms": "SMS 速報値", "voicemails": "留守番電話",
                       "bulk": "一括配信", "refresh": "レポートの公開"}  # per-day figures are marked, states are not
 
 
