@@ -33,5 +33,6 @@ def voicemail_tile(day: DashboardDay) -> TileBody:
                     endpoint="ivr.voicemails", args={"show": "open"}),
         single_line("今日の受信", format_count(received_count(day.today)), key="voicemails-today",
                     endpoint="ivr.voicemails", args={"show": "all"}),
-        single_line("昨日の受信", format_count(received_count(day.yesterday)), key="voicemails-yesterday"),
+        single_line("昨日の受信", format_count(received_count(day.yesterday)), key="voicemails-yesterday",
+                    endpoint="ivr.voicemails", args={"show": "all"}),
     ))

@@ -68,7 +68,7 @@ def calls_tile(day: DashboardDay) -> TileBody:
             args_for=lambda d, o=outcome: {**live_range(d), "outcome": o}))
     if IN_PROGRESS in found:
         lines.append(daily_line(outcome_label(IN_PROGRESS), day, lambda d: format_count(counts[d][IN_PROGRESS]),
-                                key="outcome-in-progress"))
+                                key="outcome-in-progress", endpoint="reports.calls", args_for=live_range))
     return TileBody(tuple(lines), columns=day.columns,
                     notes=("途中放棄率は、着信数のうち途中放棄した通話の割合です。",))
 
@@ -84,12 +84,16 @@ def refresh_tile(day: DashboardDay) -> TileBody:
         return date_time_label(dt.datetime.combine(visible_from(of_day, calendar, rule), rule.refresh_time))
 
     return TileBody((
-        single_line("次回の更新", date_time_label(status.next_at), key="next-refresh"),
-        single_line("次回公開される日", newly_published(status.cutoff, next_through), key="next-publishes"),
+        single_line("次回の更新", date_time_label(status.next_at), key="next-refresh", endpoint="reports.index"),
+        single_line("次回公開される日", newly_published(status.cutoff, next_through), key="next-publishes",
+                    endpoint="reports.index"),
         single_line("公開済み", published_so_far(status), key="published", endpoint="reports.index"),
-        single_line("今日の分の公開", published_at(day.today), key="today-published-at"),
-        single_line("昨日の分の公開", published_at(day.yesterday), key="yesterday-published-at"),
-    ), notes=("レポートは営業日の定時更新で、2営業日前までの分が公開されます。",))
+        single_line("今日の分の公開", published_at(day.today), key="today-published-at", endpoint="reports.index",
+                    args=live_range(day.today)),
+        single_line("昨日の分の公開", published_at(day.yesterday), key="yesterday-published-at",
+                    endpoint="reports.index", args=live_range(day.yesterday)),
+    ), notes=(f"レポートは営業日の {rule.refresh_time:%H:%M} の更新で、{rule.lag_business_days}営業日前までの分が"
+              "公開されます。",))
 
 
 def newly_published(published_through: dt.date | None, next_through: dt.date) -> str:

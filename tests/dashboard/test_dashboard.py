@@ -165,6 +165,9 @@ def test_the_next_refresh_what_it_publishes_and_when_today_and_yesterday_appear(
     assert tile.texts("next-publishes") == ["1/4 (日) 分まで"]
     assert tile.texts("today-published-at") == ["2026/1/8 (木) 13:00"]
     assert tile.texts("yesterday-published-at") == ["2026/1/7 (水) 13:00"]
+    assert query(tile.hrefs("yesterday-published-at")[0]) == (
+        "/reports/", {"mode": "live", "from": "2026-01-05", "to": "2026-01-05"})
+    assert tile.notes == ["レポートは営業日の 13:00 の更新で、2営業日前までの分が公開されます。"]
 
     clock.set("2026-01-06 13:00")
     refresh_reports()
