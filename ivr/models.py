@@ -170,6 +170,3 @@ class Voicemail(BaseModel):
     seconds = IntegerField(default=0)
     handled_at = DateTimeField(null=True)
     handled_by = CharField(max_length=64, default="")
-
-
-IVR_MODELS = [Flow, Node, CallerRule, Call, CallEvent, Voicemail]

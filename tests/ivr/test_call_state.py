@@ -8,7 +8,7 @@ from ivr.state import CallState, NumberEntry, Wait
 from ivr.verbs import Keys
 from tests.ivr.builders import FakePorts, menu_flow
 
-# Rows as the engine stored them before the state had a type (ivr/flow.py's dicts through json.dumps).
+# Rows as the engine stored them before the state had a type (plain dicts through json.dumps).
 STORED_ROWS = [
     '{"caller": "+819012345678", "tries": {}, "wait": {"node": "main", "mode": "menu"}, "entry": null}',
     '{"caller": "+819012345678", "tries": {"main": 2}, "wait": {"node": "op", "mode": "dial"}, "entry": null}',
