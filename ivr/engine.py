@@ -18,7 +18,20 @@ from ivr.hours import Hours, is_open
 from ivr.number_entry import NUMBER_DIGITS, number_problem, read_digits
 from ivr.spec import FlowError, FlowSpec, NodeSpec
 from ivr.state import CallState, NumberEntry, Wait, WaitMode
-from ivr.verbs import Dial, DialEnded, Gather, Guidance, Hangup, Keys, Record, Recorded, Say
+from ivr.verbs import (
+    Dial,
+    DialEnded,
+    Gather,
+    Guidance,
+    Hangup,
+    Input,
+    Keys,
+    Prompt,
+    Record,
+    Recorded,
+    Say,
+    Verb,
+)
 
 MAX_HOPS = 64
 NUMBER_TIMEOUT_SECONDS = 10
@@ -38,7 +51,7 @@ class Event:
 
 @dataclass
 class Step:
-    verbs: list
+    verbs: list[Verb]
     state: CallState
     events: list[Event]
     outcome: str | None
@@ -63,7 +76,7 @@ def start(flow: FlowSpec, state: CallState, ports: Ports, entry: str | None = No
     return run.finish()
 
 
-def resume(flow: FlowSpec, state: CallState, given, ports: Ports) -> Step:
+def resume(flow: FlowSpec, state: CallState, given: Input, ports: Ports) -> Step:
     """The step after the caller acted (or a timeout, a transfer ended, a recording ended)."""
     if state.wait is None:
         raise FlowError("入力を待っていない通話に入力がありました。")
@@ -95,7 +108,7 @@ class Run:
         self.flow = flow
         self.state = state.copy()  # the caller's state is never changed
         self.ports = ports
-        self.verbs: list = []
+        self.verbs: list[Verb] = []
         self.events: list[Event] = []
         self.outcome: str | None = None
         self.last: NodeSpec | None = None
@@ -128,7 +141,7 @@ class Run:
     def enter_menu(self, node: NodeSpec) -> None:
         self.ask_menu(node, ())
 
-    def ask_menu(self, node: NodeSpec, before: tuple) -> None:
+    def ask_menu(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         prompts = before + (Guidance(node.guidance),) if node.guidance else before
         self.verbs.append(Gather(node.digits, node.timeout, prompts))
         self.wait_at(node, "menu")
@@ -195,13 +208,13 @@ class Run:
         self.event("sms", node, detail=f"送信不可: {reason or code}")
         return node.exits.get("cannot_send")
 
-    def ask_number(self, node: NodeSpec, before: tuple) -> None:
+    def ask_number(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         guidance = node.param("number_entry_guidance")
         prompt = Guidance(int(guidance)) if guidance else Say(msg.NUMBER_ENTRY_PROMPT)
         self.verbs.append(Gather(NUMBER_DIGITS, NUMBER_TIMEOUT_SECONDS, before + (prompt,), finish_on_key="#"))
         self.wait_at(node, "number")
 
-    def ask_confirm(self, node: NodeSpec, before: tuple) -> None:
+    def ask_confirm(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         prompt = Say(msg.NUMBER_READBACK.format(digits=read_digits(self.state.entry.number)))
         self.verbs.append(Gather(1, CONFIRM_TIMEOUT_SECONDS, before + (prompt,)))
         self.wait_at(node, "confirm")
@@ -227,7 +240,7 @@ class Run:
         self.ask_confirm(node, ())
         return None
 
-    def number_retry(self, node: NodeSpec, why) -> str | None:
+    def number_retry(self, node: NodeSpec, why: Prompt) -> str | None:
         if self.entry_failed(node):
             self.event("sms", node, detail="携帯番号ヒアリング: 入力回数の上限")
             return node.exits.get("cannot_send")
@@ -298,7 +311,7 @@ class Run:
 
 
 # Wait mode → what takes the input the next webhook brings (read by ivr.verbs.input_from_params).
-RESUMED_BY: dict[WaitMode, Callable[[Run, NodeSpec, Any], str | None]] = {
+RESUMED_BY: dict[WaitMode, Callable[[Run, NodeSpec, Input], str | None]] = {
     "menu": Run.menu_input, "number": Run.number_input, "confirm": Run.confirm_input,
     "dial": Run.dial_ended, "record": Run.recorded,
 }

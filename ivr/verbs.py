@@ -24,7 +24,7 @@ class Say:
 class Gather:
     num_digits: int
     timeout: int
-    prompts: tuple
+    prompts: tuple[Prompt, ...]
     finish_on_key: str = ""  # R-09b: no finish key for menus
 
 
@@ -42,6 +42,10 @@ class Record:
 @dataclass(frozen=True)
 class Hangup:
     pass
+
+
+Prompt = Guidance | Say  # what a Gather plays while it listens
+Verb = Guidance | Say | Gather | Dial | Record | Hangup
 
 
 # --- inputs (Twilio → engine) -----------------------------------------------------------------------------------
@@ -62,7 +66,10 @@ class Recorded:
     seconds: int = 0
 
 
-def input_from_params(mode: str, params: Mapping[str, str]) -> Keys | DialEnded | Recorded:
+Input = Keys | DialEnded | Recorded
+
+
+def input_from_params(mode: str, params: Mapping[str, str]) -> Input:
     """The input a webhook request carries, read as the waiting mode (ivr.state.Wait.mode) expects it."""
     if mode == "dial":
         return DialEnded(params.get("DialCallStatus", "") or "no-answer", _int(params.get("DialCallDuration")))
