@@ -89,7 +89,7 @@ def ports_for(call_sid: str, step: int) -> Ports:
                                              idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
 
     return Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
-                   check_mobile=sms_public.check_mobile, send_sms=send_sms)
+                 check_mobile=sms_public.check_mobile, send_sms=send_sms)
 
 
 # --- answering -------------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def ended(params: dict) -> None:
         events.append(Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
     elif call.outcome is None:
         events.append(Event("hangup", call.last_node_key, call.last_node_name,
-                              detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
+                            detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
     else:
         events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
     with write_transaction():

@@ -137,10 +137,10 @@ def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
         exits.update({digit: target for digit, target in row["branches"] if digit or target})
     params = params_from_row(row, kind, integer, guidance, errors, label)
     node = NodeSpec(key=row["key"], kind=kind, name=row["name"][:100], guidance=guidance("guidance"),
-                      timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
-                      mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
-                      digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
-                      exits=exits, params=params)
+                    timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
+                    mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
+                    digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
+                    exits=exits, params=params)
     return node, errors
 
 

@@ -149,7 +149,7 @@ def menu_detail(node_id: int):
         changed, errors = forms.node_from_row(row)
         if not errors:
             new_spec = FlowSpec(entry=spec.entry, nodes={k: (changed if k == node.key else n)
-                                                            for k, n in spec.nodes.items()})
+                                                          for k, n in spec.nodes.items()})
             try:
                 save_and_audit(new_spec, action="ivr.menu.updated", name=flow.name, number=flow.number,
                                description=flow.description, flow=flow, actor=current_user.username,

@@ -63,7 +63,7 @@ class FakePorts:
 
     def ports(self) -> Ports:
         return Ports(now=self.now, holiday_name=self.holidays.get, check_mobile=check_mobile,
-                       send_sms=self.send_sms)
+                     send_sms=self.send_sms)
 
     def send_sms(self, box, to, key):
         self.sent.append((box, to, key))

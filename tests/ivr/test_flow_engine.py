@@ -95,7 +95,7 @@ def test_transfer_dials_then_no_answer_branch_or_transferred_outcome():
     assert step.verbs == [Dial("+81312345678", 20)]
     assert step.state.wait.mode == "dial"
     answered = resume(flow, step.state, input_from_params("dial", {"DialCallStatus": "completed",
-                                                                      "DialCallDuration": "42"}), fake.ports())
+                                                                  "DialCallDuration": "42"}), fake.ports())
     assert (answered.outcome, answered.verbs) == ("transferred", [Hangup()])
     missed = resume(flow, step.state, input_from_params("dial", {"DialCallStatus": "no-answer"}), fake.ports())
     assert missed.verbs == [Guidance(7), Guidance(6), Hangup()]
@@ -186,7 +186,7 @@ def test_voicemail_records_then_thanks():
     _, fake, step = call(flow=flow)
     assert step.verbs == [Guidance(1), Record(60)]
     done = resume(flow, step.state, input_from_params("record", {"RecordingUrl": "https://x/r.wav",
-                                                                     "RecordingDuration": "7"}), fake.ports())
+                                                                 "RecordingDuration": "7"}), fake.ports())
     assert done.outcome == "voicemail" and done.verbs[-1] == Hangup()
     empty = resume(flow, step.state, input_from_params("record", {}), fake.ports())
     assert empty.outcome == "completed"
