@@ -69,7 +69,7 @@ class CallState:
     def _from_dict(cls, data: Mapping[str, Any]) -> CallState:
         wait = data.get("wait")
         entry = data.get("entry")
-        return cls(caller=data.get("caller") or "", tries=dict(data.get("tries") or {}),
+        return cls(caller=data.get("caller") or "", tries=data.get("tries") or {},
                    wait=Wait(wait["node"], wait["mode"]) if wait else None,
                    entry=NumberEntry(entry["node"], entry.get("tries", 0), entry.get("number"), entry.get("e164"))
                    if entry else None)
