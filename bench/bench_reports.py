@@ -178,11 +178,12 @@ def measure_export(app, start: dt.date, end: dt.date) -> dict:
 def measure_baseline(app, start: dt.date, end: dt.date) -> dict:
     """csv.writer writing the very same rows, read into memory beforehand (making them is not timed)."""
     from core.db import database
-    from reports.exports import CALL_HEADER, call_csv_rows
+    from reports.call_rows import iter_csv_rows
+    from reports.exports import CALL_HEADER
     from reports.queries import CallFilter
 
     with database.connection_context():
-        rows = list(call_csv_rows(CallFilter(start, end)))
+        rows = list(iter_csv_rows(CallFilter(start, end)))
     with open(os.devnull, "w", encoding="utf-8-sig", newline="") as sink:
         began = time.perf_counter()
         writer = csv.writer(sink, lineterminator="\r\n")

@@ -109,16 +109,6 @@ def database_url(key, value):
     return value
 
 
-def string_list(key, value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [v for v in re.split(r"[\s,]+", value) if v]
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise ConfigError(key, f"文字列のリストを指定してください (値: {value!r})")
-    return [str(v) for v in value]
-
-
 @dataclass(frozen=True)
 class Setting:
     default: Any

@@ -206,6 +206,3 @@ def path_steps(events: list[tuple]) -> list[str]:
 
 PATH_SEPARATOR = " → "
 
-
-def path_text(events: list[tuple]) -> str:
-    return PATH_SEPARATOR.join(path_steps(events))
