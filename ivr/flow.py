@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from core import phone
 from ivr import messages as msg
 
 KINDS = tuple(msg.KIND_LABELS)
@@ -209,8 +210,7 @@ def _sms_problems(node: NodeSpec, boxes: set[int] | None) -> list[str]:
 
 def _transfer_problems(node: NodeSpec, _boxes) -> list[str]:
     problems = []
-    number = str(node.param("number", ""))
-    if not re.fullmatch(r"\+?\d{6,15}", number):
+    if not phone.is_complete(str(node.param("number", ""))):
         problems.append("転送先の電話番号を正しく入力してください（例: 0312345678 / +81312345678）。")
     if not 5 <= int(node.param("timeout", 30)) <= 120:
         problems.append("呼び出し時間は 5〜120 秒にしてください。")
@@ -385,7 +385,7 @@ class Ports:
 
     now: dt.datetime
     holiday_name: Callable[[dt.date], str | None]
-    check_mobile: Callable[[str], Any]           # → .ok, .e164, .reason, .withheld
+    check_mobile: Callable[[str], Any]           # core.phone.check_mobile: .ok, .e164, .reason, .code, .withheld
     send_sms: Callable[[int, str, str], Any]     # (box, to, idempotency suffix) → .ok, .code, .reason
 
 
@@ -649,16 +649,16 @@ class Run:
 
 # --- numbers ----------------------------------------------------------------------------------------------------
 def number_problem(digits: str, check) -> str | None:
-    """Why a keyed-in number cannot take an SMS (a key of messages.NUMBER_PROBLEMS), or None."""
+    """Why a keyed-in number cannot take an SMS (a key of messages.NUMBER_PROBLEMS), or None.
+
+    `check` is core.phone.check_mobile's verdict on `digits`; its code carries the number rules."""
     if check.ok and len(digits) == NUMBER_DIGITS:
         return None
-    if digits.startswith("050"):
+    if check.code == "ip_phone":
         return "ip_phone"
     if len(digits) != NUMBER_DIGITS:
         return "length"
-    if digits[:3] in ("070", "080", "090") and digits[3] == "0":
-        return "unassigned"
-    return "not_mobile"
+    return "unassigned" if check.code == "unassigned" else "not_mobile"
 
 
 def read_digits(number: str) -> str:

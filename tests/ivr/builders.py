@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.phone import check_mobile
 from ivr import flow as f
-from sms.rules import check_mobile
 
 
 def node(key, kind, **kw) -> f.NodeSpec:
