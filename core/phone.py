@@ -33,8 +33,8 @@ MOBILE_DIGITS = 11
 NUMBER_TEXT = re.compile(r"\+?\d{4,15}", re.ASCII)
 # The fast path of check_mobile: phonenumbers' own pattern for Japanese mobile numbers after the trunk 0, so it
 # cannot disagree with the full check (tests/foundation/test_phone.py compares the two over every prefix).
-WELL_FORMED_MOBILE = re.compile(
-    "0(?:%s)" % phonenumbers.PhoneMetadata.metadata_for_region(REGION).mobile.national_number_pattern, re.ASCII)
+_JAPAN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region(REGION)
+WELL_FORMED_MOBILE = re.compile(f"0(?:{_JAPAN_METADATA.mobile.national_number_pattern})", re.ASCII)
 
 
 class Kind(StrEnum):

@@ -229,3 +229,11 @@ def test_the_fast_path_agrees_with_phonenumbers_for_every_prefix(body):
             assert result.e164 == "+81" + digits[1:]
         if phone.WELL_FORMED_MOBILE.fullmatch(digits):
             assert full_rule(digits), digits
+
+
+def test_one_phone_filter_serves_every_page(app):
+    # Registered once by the app factory; a feature registering its own would replace it for every page.
+    assert app.jinja_env.filters["phone"] is phone.display
+    with app.app_context():
+        rendered = app.jinja_env.from_string("{{ '+81312345678' | phone }} {{ '+819012345678' | phone }}").render()
+    assert rendered == "03-1234-5678 090-1234-5678"

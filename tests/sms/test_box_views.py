@@ -96,6 +96,14 @@ def test_test_send_queues_and_sends_in_simulator_mode(staff_client, box):
     assert AuditLog.get(AuditLog.action == "box.test_sent").target == "蓄積BOX 7"
 
 
+def test_test_send_to_an_incomplete_number_is_refused_with_the_reason(staff_client, box):
+    response = staff_client.post("/sms/boxes/7/test", data={"to": "090-1234-56"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "テスト送信できません: 携帯電話番号は 11 桁です（入力は 9 桁）。" in page and 'value="090-1234-56"' in page
+    assert Message.select().count() == 0
+
+
 def test_test_send_to_a_landline_is_refused_with_the_reason(staff_client, box):
     response = staff_client.post("/sms/boxes/7/test", data={"to": "03-1234-5678"})
     page = response.get_data(as_text=True)
