@@ -28,6 +28,8 @@ WITHHELD_VALUES = frozenset({"", "anonymous", "restricted", "blocked", "unknown"
                              "+266696687", "+7378742833", "+2562533", "+86282452253", "+8656"})
 WITHHELD_LABEL = "非通知"
 MOBILE_PREFIXES = ("060", "070", "080", "090")
+# 0x0-0… of these is never given out to a mobile (000: 090-0XXX is unassigned); 060-0… is simply no number.
+UNASSIGNED_PREFIXES = ("070", "080", "090")
 MOBILE_DIGITS = 11
 # Digits (a + first for another country) that may be a number at all; anything else is never parsed.
 NUMBER_TEXT = re.compile(r"\+?\d{4,15}", re.ASCII)
@@ -131,7 +133,7 @@ def national(parsed: phonenumbers.PhoneNumber) -> str:
 
 def is_unassigned_mobile(digits: str) -> bool:
     """070/080/090 followed by 0, 11 digits: never a mobile number (080-0… is also how 0800 free dial looks)."""
-    return len(digits) == MOBILE_DIGITS and digits[:3] in MOBILE_PREFIXES[1:] and digits[3] == "0"
+    return len(digits) == MOBILE_DIGITS and digits[:3] in UNASSIGNED_PREFIXES and digits[3] == "0"
 
 
 # --- showing and finding numbers --------------------------------------------------------------------------------
