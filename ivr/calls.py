@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape as xml_escape
 from flask import current_app
 from peewee import IntegrityError
 
-from core import clock
+from core import clock, phone
 from core.calendar import calendar_for
 from core.db import write_transaction
 from core.twilio import external_url
@@ -24,7 +24,6 @@ from guidance import public as guidance_public
 from ivr import callsql, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.models import Call, CallerRule, Flow, Voicemail
-from ivr.numbers import normalize_caller, normalize_dialled
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
 from ivr.verbs import input_from_params
@@ -107,10 +106,10 @@ def answer(params: dict, simulated: bool = False) -> Answer:
 
 
 def _answer_new(sid: str, params: dict, simulated: bool) -> str:
-    to = normalize_dialled(params.get("To", ""))
+    to = phone.e164_or_text(params.get("To", ""))
     caller = params.get("From", "")
     flow = Flow.get_or_none(Flow.number == to)
-    call = Call.create(call_sid=sid, flow=flow, from_number=normalize_caller(caller), to_number=to,
+    call = Call.create(call_sid=sid, flow=flow, from_number=phone.e164_or_text(caller), to_number=to,
                        started_at=clock.now(), simulated=simulated, step=1)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
@@ -128,8 +127,8 @@ def _answer_new(sid: str, params: dict, simulated: bool) -> str:
 
 def caller_rule(caller: str, flow: Flow) -> CallerRule | None:
     """R-09a: a block (everywhere or in this flow) wins over routing to a node of this flow."""
-    numbers = [normalize_caller(caller)]
-    if sms_public.check_mobile(caller).withheld:
+    numbers = [phone.e164_or_text(caller)]
+    if phone.is_withheld(caller):
         numbers.append(WITHHELD)
     rules = list(CallerRule.select().where(CallerRule.number.in_(numbers),
                                            CallerRule.flow.is_null() | (CallerRule.flow == flow.id)))

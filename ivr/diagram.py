@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core import phone
 from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS, KIND_LABELS
 from ivr.spec import FlowSpec, NodeSpec, guidance_fields
@@ -47,7 +48,7 @@ def summary(node: NodeSpec) -> str:
         extra = "・番号ヒアリングあり" if node.param("ask_number") else ""
         return f"蓄積BOX {node.param('box_number', '?')}{extra}"
     if node.kind == "transfer":
-        return f"{node.param('number', '')}（{node.param('timeout', 30)}秒）"
+        return f"{phone.display(str(node.param('number', '')))}（{node.param('timeout', 30)}秒）"
     if node.kind == "hours":
         hours = Hours.from_params(node.params)
         days = "".join("月火水木金土日"[d] for d in hours.weekdays)

@@ -65,7 +65,7 @@ class Ports:
 
     now: dt.datetime
     holiday_name: Callable[[dt.date], str | None]
-    check_mobile: Callable[[str], Any]           # → .ok, .e164, .reason, .withheld
+    check_mobile: Callable[[str], Any]           # core.phone.check_mobile: .ok, .e164, .reason, .code, .withheld
     send_sms: Callable[[int, str, str], Any]     # (box, to, idempotency suffix) → .ok, .code, .reason
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from core import phone
 from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS
-from ivr.numbers import to_e164
 from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
 
 BRANCH_ROWS = 12
@@ -45,7 +45,7 @@ def row_from_spec(node: NodeSpec, index: int, defaults: Mapping[str, Any]) -> di
         box_number=_s(node.param("box_number")), ask_number=bool(node.param("ask_number")),
         number_entry_guidance=_s(node.param("number_entry_guidance")),
         invalid_number_guidance=_s(node.param("invalid_number_guidance")),
-        transfer_number=_s(node.param("number")), transfer_timeout=_s(node.param("timeout", 30)),
+        transfer_number=phone.display(_s(node.param("number"))), transfer_timeout=_s(node.param("timeout", 30)),
         max_seconds=_s(node.param("max_seconds", 120)),
         weekdays=[str(d) for d in hours.weekdays], open=hours.open, close=hours.close,
         closed_on_holidays=hours.closed_on_holidays,
@@ -154,9 +154,9 @@ def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
                 "invalid_number_guidance": guidance("invalid_number_guidance")}
     if kind == "transfer":
         raw = row.get("transfer_number", "")
-        number = to_e164(raw) if raw else ""
-        if raw and not number:
-            errors.append(f"{label}: 転送先の電話番号を正しく入力してください（入力: {raw}）。")
+        number, problem = phone.parse_entry(raw, "転送先電話番号") if raw else ("", None)
+        if problem:
+            errors.append(f"{label}: {problem}")
         return {"number": number or raw, "timeout": integer("transfer_timeout", 30)}
     if kind == "voicemail":
         return {"max_seconds": integer("max_seconds", 120)}

@@ -7,16 +7,16 @@ NUMBER_DIGITS = 11
 
 
 def number_problem(digits: str, check) -> str | None:
-    """Why a keyed-in number cannot take an SMS (a key of messages.NUMBER_PROBLEMS), or None."""
+    """Why a keyed-in number cannot take an SMS (a key of messages.NUMBER_PROBLEMS), or None.
+
+    `check` is core.phone.check_mobile's verdict on `digits`; its code carries the number rules."""
     if check.ok and len(digits) == NUMBER_DIGITS:
         return None
-    if digits.startswith("050"):
+    if check.code == "ip_phone":
         return "ip_phone"
     if len(digits) != NUMBER_DIGITS:
         return "length"
-    if digits[:3] in ("070", "080", "090") and digits[3] == "0":
-        return "unassigned"
-    return "not_mobile"
+    return "unassigned" if check.code == "unassigned" else "not_mobile"
 
 
 def read_digits(number: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from core import phone
 from ivr import messages as msg
 from ivr.hours import Hours
 from ivr.spec import REQUIRED_EXITS, WAITING_KINDS, FlowSpec, NodeSpec, guidance_fields
@@ -110,8 +111,7 @@ def _sms_problems(node: NodeSpec, boxes: set[int] | None) -> list[str]:
 
 def _transfer_problems(node: NodeSpec, _boxes) -> list[str]:
     problems = []
-    number = str(node.param("number", ""))
-    if not re.fullmatch(r"\+?\d{6,15}", number):
+    if not phone.is_complete(str(node.param("number", ""))):
         problems.append("転送先の電話番号を正しく入力してください（例: 0312345678 / +81312345678）。")
     if not 5 <= int(node.param("timeout", 30)) <= 120:
         problems.append("呼び出し時間は 5〜120 秒にしてください。")

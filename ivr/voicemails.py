@@ -18,7 +18,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from peewee import JOIN
 
-from core import audit, clock
+from core import audit, clock, phone
 from core.config import setting
 from core.db import database
 from core.pagination import paginate
@@ -26,7 +26,6 @@ from core.security import role_required
 from core.twilio import auth_token
 from ivr import simulator
 from ivr.models import Call, Flow, Voicemail
-from ivr.numbers import looks_like_number, number_search_term
 from ivr.views import bp
 
 FILTERS = {"open": "未対応", "handled": "対応済み", "all": "すべて"}
@@ -61,8 +60,8 @@ def voicemails():
 
 def search_clause(q: str):
     """A typed phone number (whole or in part, full-width too) searches the numbers; other text the names."""
-    if looks_like_number(q):
-        number = number_search_term(q)  # 090-3333 finds +8190333…
+    if phone.looks_like_number(q):
+        number = phone.search_term(q)  # 090-3333 finds +8190333…
         return Call.from_number.contains(number) | Call.to_number.contains(number)
     return Flow.name.contains(q) | Voicemail.node_name.contains(q)
 

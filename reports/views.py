@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 
-from core import clock
+from core import clock, phone
 from core.calendar import calendar_for, weekday_label
 from core.config import setting
 from core.pagination import Page, paginate
 from core.security import role_required
-from ivr.numbers import number_search_term
 from reports.aggregate import compute_current, load_published
 from reports.csv_export import (
     ENCODINGS,
@@ -133,7 +132,7 @@ def number_choices(scope: Scope) -> list[tuple[str, str]]:
         numbers = [*dialled_numbers(), NO_CALL]
     else:
         numbers = [row[0] for row in DailyStat.select(DailyStat.dialled).distinct().order_by(DailyStat.dialled).tuples()]
-    return [(number or NO_CALL_PARAM, dialled_label(number)) for number in numbers]
+    return [(number or NO_CALL_PARAM, dialled_label(phone.display(number))) for number in numbers]
 
 
 def page_of(items: list, number) -> Page:
@@ -198,7 +197,7 @@ def calls_csv():
 
 
 def call_filter(scope: Scope, args) -> CallFilter:
-    return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=number_search_term(args.get("caller")),
+    return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=phone.search_term(args.get("caller")),
                       dialled=scope.dialled, outcome=scope.outcome)
 
 

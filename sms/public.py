@@ -1,8 +1,8 @@
 """What other packages may use from sms (docs/ARCHITECTURE.md): ivr, sms.bulk and reports import only this."""
 from __future__ import annotations
 
+from core.phone import NumberCheck, check_mobile  # the R-21 rules, shared by every package
 from sms.models import Message, StorageBox
-from sms.rules import NumberCheck, check_mobile
 from sms.sending import SendResult, queue_box
 
 __all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "messages_for_call", "send_box_to_caller"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
 
-from core import audit
+from core import audit, phone
 from core.config import setting
 from core.twilio import twilio_signature_required
 from sms import links
 from sms.receipts import record_receipt
-from sms.rules import display_number
 
 bp = Blueprint("sms_public", __name__, template_folder="templates")
 webhooks = Blueprint("sms_webhooks", __name__)
@@ -42,7 +41,7 @@ def optout(token: str):
 
 def mask(e164: str) -> str:
     """090-****-5678: enough for the recipient to recognise the number, no more."""
-    shown = display_number(e164)
+    shown = phone.display(e164)
     parts = shown.split("-")
     if len(parts) == 3:
         return f"{parts[0]}-****-{parts[2]}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.phone import check_mobile
 from ivr.engine import Ports
 from ivr.spec import FlowSpec, NodeSpec
-from sms.rules import check_mobile
 
 
 def node(key, kind, **kw) -> NodeSpec:

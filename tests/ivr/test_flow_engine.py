@@ -158,7 +158,7 @@ def test_re_entry_with_2_asks_for_the_number_again_without_counting_a_try():
     ("09001234567", "unassigned"), ("0312345678", "length"), ("03123456789", "not_mobile"),
 ])
 def test_number_problems(digits, problem):
-    from sms.rules import check_mobile
+    from core.phone import check_mobile
 
     assert number_problem(digits, check_mobile(digits)) == problem
 
