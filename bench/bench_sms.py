@@ -7,7 +7,7 @@ Prints
     the server's own log is checked for exactly one message per queued row;
   * the MPS limit set to 10: the rate the local server actually saw (from its own receive times), the spacing
     between sends and the most messages inside any 1-second window;
-  * validation time for 100,000 numbers (sms.rules.check_mobile on mixed input: hyphens, full-width digits,
+  * validation time for 100,000 numbers (core.phone.check_mobile on mixed input: hyphens, full-width digits,
     050 / 020 / 090-0… / landlines / junk), next to phonenumbers' parse + is_valid_number + number_type alone.
 
 Usage: ./dev python bench/bench_sms.py [--messages 2000] [--mps-messages 50] [--numbers 100000] [--database-url URL]
@@ -167,7 +167,7 @@ def number_inputs(count: int, seed: int = 5) -> list[str]:
 def validation(count: int) -> None:
     import phonenumbers
 
-    from sms.rules import check_mobile
+    from core.phone import check_mobile
 
     inputs = number_inputs(count)
     print(f"validation of {count:,} numbers (mixed input)")
@@ -194,7 +194,7 @@ def validation(count: int) -> None:
     ours = time.perf_counter() - started
     accepted = sum(r.ok for r in results)
     reasons = len({r.reason for r in results if not r.ok})
-    print(f"  {'sms.rules.check_mobile (R-21, reasons)':<48} {ours:8.2f} s   "
+    print(f"  {'core.phone.check_mobile (R-21, reasons)':<48} {ours:8.2f} s   "
           f"({ours / count * 1e6:.1f} µs a number, {accepted:,} accepted, {count - accepted:,} refused "
           f"with {reasons} distinct reasons; {ours / base:.2f}× baseline)")
 

@@ -18,9 +18,9 @@ SERVER_ERROR_MESSAGE = "サーバーでエラーが発生しました。時間�
 # Twilio's webhooks: signed instead of logged in, no session cookie, no allowlist (Twilio calls from anywhere).
 WEBHOOK_PREFIX = "/twilio/"
 # Paths anyone may reach without a login session and from any address, whatever the feature packages: webhooks
-# check Twilio's signature instead, the API a bearer token; static assets and the health check are public.
+# check Twilio's signature instead, the API a bearer token; static assets, icon and health check are public.
 # A package adds its own public pages with register_public_paths (sms: short links, opt-out; guidance: audio).
-PUBLIC_PREFIXES = (WEBHOOK_PREFIX, "/static/", "/api/", "/healthz")
+PUBLIC_PREFIXES = (WEBHOOK_PREFIX, "/static/", "/api/", "/healthz", "/favicon.ico")
 LOGIN_PAGE = "/login"  # public too, but behind the login allowlist like every page
 
 

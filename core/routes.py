@@ -13,7 +13,7 @@ from flask import Blueprint
 
 
 class Routes:
-    """Routes and template filters of one module, added to a blueprint by `add_to`."""
+    """Routes of one module, added to a blueprint by `add_to`."""
 
     def __init__(self) -> None:
         self._deferred: list[Callable[[Blueprint], None]] = []
@@ -24,13 +24,6 @@ class Routes:
         def decorate(view):
             self._deferred.append(lambda bp: bp.add_url_rule(rule, endpoint, view, **options))
             return view
-
-        return decorate
-
-    def app_template_filter(self, name: str | None = None):
-        def decorate(function):
-            self._deferred.append(lambda bp: bp.add_app_template_filter(function, name))
-            return function
 
         return decorate
 

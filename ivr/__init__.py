@@ -5,11 +5,11 @@ from __future__ import annotations
 def init_app(app) -> None:
     """The Twilio webhooks (signature-checked, so CSRF-exempt), one `ivr` blueprint for the staff pages
     (editor, simulator, voicemails), and what ivr offers the other packages (guidance users, callers,
-    retention targets)."""
+    retention targets, the voicemail tile)."""
     from core.extensions import csrf
     from core.routes import assemble
     from guidance import public as guidance_public
-    from ivr import public, retention, simulator, views, voicemails, webhooks
+    from ivr import dashboard, public, retention, simulator, views, voicemails, webhooks
     from sms import public as sms_public
 
     app.register_blueprint(webhooks.bp)
@@ -21,6 +21,7 @@ def init_app(app) -> None:
     guidance_public.register_usage_finder(public.guidance_usage)
     sms_public.register_caller_source(app, "ivr", public.caller_numbers)
     retention.register(app)
+    dashboard.register(app)
 
 
 def seed_defaults(app) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from core import audit
+from core import audit, phone
 from core.config import setting
 from core.models import AuditLog
 from guidance import public as guidance_public
-from ivr import flow as f
 from ivr.models import Flow
-from ivr.numbers import to_e164
+from ivr.spec import FlowSpec, NodeSpec
 from ivr.store import FlowInvalid, save_flow
 
 log = logging.getLogger("ivr.demo")
@@ -47,14 +46,14 @@ DEMO_GUIDANCE = {
 def demo_number() -> str:
     """TWILIO_FROM_NUMBER with a real Twilio account, else the simulator's demo number."""
     if setting("telephony.provider") == "twilio" and setting("twilio.from_number"):
-        return to_e164(setting("twilio.from_number")) or setting("twilio.from_number")
-    return to_e164(setting("telephony.demo_number")) or setting("telephony.demo_number")
+        return phone.e164_or_text(setting("twilio.from_number"))
+    return phone.e164_or_text(setting("telephony.demo_number"))
 
 
-def demo_flow(g: dict[str, int]) -> f.FlowSpec:
+def demo_flow(g: dict[str, int]) -> FlowSpec:
     """greeting → menu: 1 SMS box 1, 2 operator, 3 business hours; 5 s, 3 tries, then closing."""
     def node(key, kind, name, **kw):
-        return f.NodeSpec(key=key, kind=kind, name=name, **kw)
+        return NodeSpec(key=key, kind=kind, name=name, **kw)
 
     nodes = [
         node("greeting", "play", "オープニング", guidance=g["greeting"], exits={"next": "main"}),
@@ -67,7 +66,7 @@ def demo_flow(g: dict[str, int]) -> f.FlowSpec:
              exits={"next": "end", "cannot_send": "sms_unavailable"}),
         node("sms_unavailable", "play", "SMS送信不可", guidance=g["unavailable"], exits={"next": "closing"}),
         node("operator", "transfer", "オペレーター転送", guidance=g["transfer"],
-             params={"number": to_e164(setting("telephony.operator_number")) or setting("telephony.operator_number"),
+             params={"number": phone.e164_or_text(setting("telephony.operator_number")),
                      "timeout": setting("ivr.transfer_timeout_seconds")},
              exits={"no_answer": "busy"}),
         node("busy", "play", "転送不応答", guidance=g["busy"], exits={"next": "closing"}),
@@ -75,7 +74,7 @@ def demo_flow(g: dict[str, int]) -> f.FlowSpec:
         node("closing", "hangup", "終話", guidance=g["closing"]),
         node("end", "hangup", "切断"),
     ]
-    return f.FlowSpec(entry="greeting", nodes={n.key: n for n in nodes})
+    return FlowSpec(entry="greeting", nodes={n.key: n for n in nodes})
 
 
 def seed_demo_flow() -> Flow | None:

@@ -2,7 +2,6 @@
 
     guidance_usage(guidance_id) -> [description]   registered with guidance: who plays a guidance
     caller_numbers(since, until) -> [E.164]        registered with sms: callers offered as bulk recipients
-    number_search_term(q) -> str                   how a typed number is searched in the stored ones
     Call, CallEvent, Node                          read models for reports (fields in docs/ARCHITECTURE.md);
                                                    read only: ivr alone writes and purges them
 """
@@ -12,11 +11,10 @@ import datetime as dt
 
 from peewee import fn
 
-from ivr.flow import guidance_fields
 from ivr.models import Call, CallEvent, Flow, Node
-from ivr.numbers import number_search_term
+from ivr.spec import guidance_fields
 
-__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage", "number_search_term"]
+__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage"]
 
 
 def guidance_usage(guidance_id: int) -> list[str]:

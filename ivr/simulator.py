@@ -14,16 +14,16 @@ from pathlib import Path
 from flask import abort, current_app, jsonify, render_template, request, send_file, url_for
 from werkzeug.test import Client
 
+from core import phone
 from core.config import ROOT, setting
 from core.files import write_atomically
 from core.routes import Routes
 from core.security import api_error, role_required
 from core.twilio import external_url, inbound_call_params, public_base_url, signature_for
 from guidance import public as guidance_public
-from ivr import flow as f
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
 from ivr.models import Call, CallEvent, Flow
-from ivr.numbers import display, to_e164
+from ivr.spec import guidance_fields
 from ivr.webhooks import VOICE_PATH
 from sms.public import messages_for_call
 
@@ -65,7 +65,7 @@ def captions(call: Call) -> dict[str, str]:
         return {}
     out = {}
     for node in flow.spec().nodes.values():
-        for _, gid in f.guidance_fields(node):
+        for _, gid in guidance_fields(node):
             if gid:
                 out.update({item.url: item.text for item in guidance_public.playlist(gid) if item.url})
     return out
@@ -90,16 +90,15 @@ def simulator():
 @role_required("staff")
 def simulator_start():
     body = request.get_json(silent=True) or {}
-    to = to_e164(str(body.get("to", "")))
+    to = phone.to_e164(str(body.get("to", "")), complete=False)  # a flow's own number, chosen from a list
     if not to:
         return api_error("invalid", "発信先（着信番号）を選んでください。")
     if body.get("withheld"):
         caller = "anonymous"
     else:
-        caller = to_e164(str(body.get("from", "")))
-        if not caller:
-            return api_error("invalid", f"発信者番号「{body.get('from', '')}」は電話番号として正しくありません。"
-                                        "（非通知で試す場合は「非通知」を選んでください）")
+        caller, problem = phone.parse_entry(str(body.get("from", "")), "発信者番号")
+        if problem:
+            return api_error("invalid", problem + "（非通知で試す場合は「非通知」を選んでください）")
     sid = "CA" + secrets.token_hex(16)
     ringing = inbound_call_params(sid, caller, to, SIMULATED_ACCOUNT, status="ringing")
     response = post_signed(VOICE_PATH, ringing)
@@ -214,7 +213,7 @@ def call_json(call_sid: str):
     events = [{"at": e.at.strftime("%H:%M:%S"), "kind": e.kind, "kind_label": EVENT_LABELS.get(e.kind, e.kind),
                "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
               for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]
-    messages = [{"id": m["id"], "to": display(m["to_number"]), "body": m["body"], "state": m["state"],
+    messages = [{"id": m["id"], "to": phone.display(m["to_number"]), "body": m["body"], "state": m["state"],
                  "parts": m["parts"], "box_number": m["box_number"]} for m in messages_for_call(call_sid)]
     return jsonify({"call_sid": call.call_sid, "outcome": call.outcome,
                     "outcome_label": OUTCOME_LABELS.get(call.outcome or "", "通話中"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from core import audit
+from core import audit, phone
 from core.config import setting
 from core.db import database
 from core.pagination import paginate
@@ -15,11 +15,11 @@ from core.routes import Routes
 from core.security import role_required
 from guidance import public as guidance_public
 from ivr import diagram, forms
-from ivr import flow as f
 from ivr.messages import EXIT_LABELS, KIND_LABELS, WEEKDAY_LABELS
 from ivr.models import CallerRule, Flow, Node
-from ivr.numbers import display, to_e164
+from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
 from ivr.store import FlowInvalid, save_and_audit
+from ivr.validation import validate_flow
 from sms import public as sms_public
 
 routes = Routes()
@@ -40,19 +40,14 @@ def choices() -> dict:
         "guidance_mis_entry": guidance_public.guidance_choices("mis_entry"),
         "guidance_number_entry": guidance_public.guidance_choices("number_entry"),
         "boxes": sms_public.box_choices(),
-        "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": f.REQUIRED_EXITS,
+        "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": REQUIRED_EXITS,
         "weekday_labels": WEEKDAY_LABELS, "branch_rows": forms.BRANCH_ROWS,
         "template_row": forms.blank_row("__i__", editor_defaults()),
     }
 
 
-def flow_diagram(spec: f.FlowSpec) -> diagram.Diagram:
+def flow_diagram(spec: FlowSpec) -> diagram.Diagram:
     return diagram.build(spec, dict(guidance_public.guidance_choices()))
-
-
-@routes.app_template_filter("phone")
-def phone_filter(number: str) -> str:
-    return display(number or "")
 
 
 # --- flows ----------------------------------------------------------------------------------------------------
@@ -62,7 +57,7 @@ def flows():
     rows = []
     for flow in Flow.select().order_by(Flow.number):
         spec = flow.spec()
-        rows.append((flow, len(spec.nodes), f.validate_flow(spec)))
+        rows.append((flow, len(spec.nodes), validate_flow(spec)))
     return render_template("ivr/flows.html", rows=rows)
 
 
@@ -90,7 +85,7 @@ def flow_editor(flow: Flow | None):
         if not errors:
             try:
                 saved = save_and_audit(spec, action="ivr.flow.updated" if flow else "ivr.flow.created",
-                                       name=fields["name"], number=to_e164(fields["number"]),
+                                       name=fields["name"], number=phone.to_e164(fields["number"], complete=False),
                                        description=fields["description"], flow=flow, actor=current_user.username)
                 flash(f"フロー「{saved.name}」を保存しました。", "success")
                 return redirect(url_for("ivr.flow_edit", flow_id=saved.id))
@@ -100,7 +95,7 @@ def flow_editor(flow: Flow | None):
         return render_template("ivr/flow_edit.html", flow=flow, fields=fields, rows=rows, errors=errors,
                                diagram=flow_diagram(saved_spec) if saved_spec else None, **choices()), 400
     if flow:
-        fields = {"name": flow.name, "number": display(flow.number), "description": flow.description,
+        fields = {"name": flow.name, "number": phone.display(flow.number), "description": flow.description,
                   "entry": flow.entry_key}
         rows = forms.rows_from_spec(saved_spec, defaults)
     else:
@@ -130,7 +125,7 @@ def menus():
     query = (Node.select(Node, Flow).join(Flow).where(Node.kind == "menu").order_by(Flow.number, Node.position))
     if q:
         query = query.where(Node.name.contains(q) | Node.key.contains(q) | Flow.name.contains(q)
-                            | Flow.number.contains(to_e164(q) or q))
+                            | Flow.number.contains(phone.search_term(q)))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     labels = dict(guidance_public.guidance_choices())
     return render_template("ivr/menus.html", page=page, q=q, labels=labels)
@@ -150,8 +145,8 @@ def menu_detail(node_id: int):
         row = forms.row_from_form(request.form, "", 0, defaults, base=row)
         changed, errors = forms.node_from_row(row)
         if not errors:
-            new_spec = f.FlowSpec(entry=spec.entry, nodes={k: (changed if k == node.key else n)
-                                                            for k, n in spec.nodes.items()})
+            new_spec = FlowSpec(entry=spec.entry, nodes={k: (changed if k == node.key else n)
+                                                          for k, n in spec.nodes.items()})
             try:
                 save_and_audit(new_spec, action="ivr.menu.updated", name=flow.name, number=flow.number,
                                description=flow.description, flow=flow, actor=current_user.username,
@@ -166,7 +161,7 @@ def menu_detail(node_id: int):
                            diagram=flow_diagram(spec), **choices()), (400 if errors else 200)
 
 
-def menu_fields(node: f.NodeSpec) -> dict:
+def menu_fields(node: NodeSpec) -> dict:
     return {"name": node.name, "guidance": node.guidance, "timeout_guidance": node.timeout_guidance,
             "mis_entry_guidance": node.mis_entry_guidance, "digits": node.digits, "timeout": node.timeout,
             "max_tries": node.max_tries, "exits": dict(node.exits)}
@@ -189,13 +184,19 @@ def callers():
     q = request.args.get("q", "").strip()
     query = CallerRule.select().order_by(CallerRule.number, CallerRule.id)
     if q:
-        query = query.where(CallerRule.number.contains(to_e164(q) or q) | CallerRule.note.contains(q))
+        query = query.where(CallerRule.number.contains(phone.search_term(q)) | CallerRule.note.contains(q))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     flows_list = list(Flow.select().order_by(Flow.number))
     targets = [(f"{fl.id}:{n.key}", f"{fl.name} › {n.label}") for fl in flows_list for n in fl.ordered_nodes()]
     names = {fl.id: fl.name for fl in flows_list}
     return render_template("ivr/callers.html", page=page, q=q, form=form, errors=errors, flows=flows_list,
-                           targets=targets, flow_names=names), (400 if errors else 200)
+                           targets=targets, flow_names=names,
+                           incomplete=incomplete_rules(page.items)), (400 if errors else 200)
+
+
+def incomplete_rules(rules) -> set[int]:
+    """Rules saved before numbers had to be complete (090-1234-56): they match no caller, so the list says so."""
+    return {rule.id for rule in rules if rule.number != "withheld" and not phone.is_complete(rule.number)}
 
 
 def caller_rule_input(form) -> tuple[dict, list[str]]:
@@ -203,11 +204,11 @@ def caller_rule_input(form) -> tuple[dict, list[str]]:
     errors = []
     withheld = bool(form.get("withheld"))
     raw = form.get("number", "").strip()
-    number = "withheld" if withheld else to_e164(raw)
+    number, problem = ("withheld", None) if withheld else phone.parse_entry(raw, "発信者番号")
     if not withheld and not raw:
         errors.append("発信者番号を入力するか、「非通知」を選んでください。")
-    elif number is None:
-        errors.append(f"発信者番号「{raw}」は電話番号として正しくありません。")
+    elif problem:
+        errors.append(problem)
     action = form.get("action", "")
     flow_id, node_key = None, ""
     if action == "block":

@@ -12,7 +12,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from peewee import JOIN
 
-from core import audit, clock
+from core import audit, clock, phone
 from core.config import setting
 from core.db import database
 from core.pagination import paginate
@@ -21,7 +21,6 @@ from core.security import role_required
 from core.twilio import recordings
 from ivr import simulator
 from ivr.models import Call, Flow, Voicemail
-from ivr.numbers import looks_like_number, number_search_term
 
 routes = Routes()
 FILTERS = {"open": "未対応", "handled": "対応済み", "all": "すべて"}
@@ -50,8 +49,8 @@ def voicemails():
 
 def search_clause(q: str):
     """A typed phone number (whole or in part, full-width too) searches the numbers; other text the names."""
-    if looks_like_number(q):
-        number = number_search_term(q)  # 090-3333 finds +8190333…
+    if phone.looks_like_number(q):
+        number = phone.search_term(q)  # 090-3333 finds +8190333…
         return Call.from_number.contains(number) | Call.to_number.contains(number)
     return Flow.name.contains(q) | Voicemail.node_name.contains(q)
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from core import clock
+from core import clock, phone
 from core.calendar import calendar_for
 from core.config import setting
 from core.openapi import add_api_paths
 from core.retention import oldest_kept_day
 from core.security import api_error, api_token_required
-from ivr.public import Call, number_search_term
+from ivr.public import Call
 from reports.aggregate import load_published
 from reports.csv_export import format_datetime
 from reports.jobs import refresh_status
@@ -57,7 +57,7 @@ def list_calls():
     if error:
         return error
     dialled = request.args.get("dialled", "").strip() or None
-    criteria = CallFilter(date_range.start, date_range.end, number_search_term(request.args.get("caller")), dialled)
+    criteria = CallFilter(date_range.start, date_range.end, phone.search_term(request.args.get("caller")), dialled)
     calls = list(Call.select().where(criteria.where() & (Call.id > after)).order_by(Call.id).limit(limit))
     events = events_by_call([call.id for call in calls])
     return jsonify({

@@ -12,13 +12,13 @@ DEMO_BOX = {
 
 def init_app(app) -> None:
     """The SMS pages (one `sms` blueprint: boxes, and the log, outbox and opt-out pages), the public
-    short-link and opt-out pages, the status webhook and the API (both CSRF-exempt), the "sms" channel and
-    the retention targets."""
+    short-link and opt-out pages, the status webhook and the API (both CSRF-exempt), the "sms" channel,
+    the retention targets and the SMS tile."""
     from core.channels import register_channel
     from core.extensions import csrf, register_public_paths
     from core.openapi import add_api_paths
     from core.routes import assemble
-    from sms import api, log_views, providers, public_views, retention, views
+    from sms import api, dashboard, log_views, providers, public_views, retention, views
 
     app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
                                     template_folder="templates", static_folder="static",
@@ -32,6 +32,7 @@ def init_app(app) -> None:
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     register_channel(app, "sms", providers.configured_provider)
     retention.register(app)
+    dashboard.register(app)
 
 
 def register_jobs(registry, app) -> None:

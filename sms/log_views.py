@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from peewee import Case, fn
 
-from core import audit, clock
+from core import audit, clock, phone
 from core.config import setting
 from core.pagination import paginate
 from core.routes import Routes
@@ -27,7 +27,6 @@ from sms.models import (
     ShortLink,
     StorageBox,
 )
-from sms.rules import check_mobile, display_number, national_digits
 from sms.simulator import SIMULATOR_TEST_NUMBERS
 
 routes = Routes()
@@ -96,11 +95,9 @@ def filtered_messages(f: LogFilter):
         query = query.where(Message.created_at >= dt.datetime.combine(f.date_from, dt.time()))
     if f.date_to:
         query = query.where(Message.created_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
-    if f.number:
-        digits, _ = national_digits(f.number)
-        digits = "".join(ch for ch in digits if ch.isdigit())
-        if digits:
-            query = query.where(Message.to_number.contains(digits.removeprefix("0")))
+    term = phone.search_term(f.number)
+    if term.isdigit():  # no digits typed: no number filter
+        query = query.where(Message.to_number.contains(term))
     if f.box is not None:
         query = query.where(Message.box_number == f.box)
     if f.state:
@@ -110,11 +107,6 @@ def filtered_messages(f: LogFilter):
 
 def box_names() -> dict[int, str]:
     return {b.number: b.name for b in StorageBox.select(StorageBox.number, StorageBox.name)}
-
-
-@routes.app_template_filter("phone")
-def phone_filter(e164):
-    return display_number(e164)
 
 
 @routes.route("/log")
@@ -153,7 +145,7 @@ def log_csv():
 
 def csv_row(m: Message, names: dict[int, str]) -> list:
     box = "" if m.box_number is None else f"{m.box_number} {names.get(m.box_number, '')}".strip()
-    return [m.id, m.created_at.strftime("%Y-%m-%d %H:%M:%S"), display_number(m.to_number), box, m.body, m.parts,
+    return [m.id, m.created_at.strftime("%Y-%m-%d %H:%M:%S"), phone.display(m.to_number), box, m.body, m.parts,
             m.status, m.state_label, "" if m.error_code is None else m.error_code, m.error_message, m.resend_count,
             m.clicks, SOURCE_LABELS.get(m.source, m.source), m.call_sid or "", m.provider_sid or ""]
 
@@ -199,7 +191,7 @@ def monthly_counts(month: dt.date) -> list[dict]:
     return sorted(out, key=lambda r: (r["box_number"] is None, r["box_number"] or 0))
 
 
-@routes.route("/messages/<int(max=2147483647):message_id>")  # larger ids: 404, not a database overflow
+@routes.route("/messages/<int:message_id>")
 @role_required("staff")
 def message_detail(message_id: int):
     message = Message.get_or_none(Message.id == message_id)
@@ -233,30 +225,29 @@ def optouts():
     typed = ""
     if request.method == "POST":
         typed = request.form.get("number", "").strip()
-        checked = check_mobile(typed)
+        checked = phone.check_mobile(typed)
         if not checked.ok:
             flash(f"配信停止に登録できません: {checked.reason}", "error")
         else:
             row, created = links.opt_out(checked.e164, via="admin", note=request.form.get("note", "").strip()[:200])
             if created:
                 audit.record("optout.added", checked.e164, {"via": "admin", "note": row.note})
-                flash(f"{display_number(checked.e164)} を配信停止に登録しました。", "success")
+                flash(f"{phone.display(checked.e164)} を配信停止に登録しました。", "success")
                 return redirect(url_for("sms.optouts"))
-            flash(f"{display_number(checked.e164)} は既に配信停止に登録されています。", "info")
+            flash(f"{phone.display(checked.e164)} は既に配信停止に登録されています。", "info")
     query = OptOut.select().order_by(OptOut.created_at.desc(), OptOut.id.desc())
     if q:
-        digits = "".join(ch for ch in national_digits(q)[0] if ch.isdigit())
-        query = query.where(OptOut.number.contains(digits[1:] if digits.startswith("0") else digits or q))
+        query = query.where(OptOut.number.contains(phone.search_term(q)))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     status = 400 if request.method == "POST" else 200
     return render_template("sms/optouts.html", page=page, q=q, typed=typed), status
 
 
-@routes.route("/optouts/<int(max=2147483647):optout_id>/remove", methods=["POST"])
+@routes.route("/optouts/<int:optout_id>/remove", methods=["POST"])
 @role_required("admin")
 def optout_remove(optout_id: int):
     row = OptOut.get_or_none(OptOut.id == optout_id)
     if row is not None and links.remove_opt_out(row.number):
         audit.record("optout.removed", row.number, {"was_via": row.via})
-        flash(f"{display_number(row.number)} の配信停止を解除しました。", "success")
+        flash(f"{phone.display(row.number)} の配信停止を解除しました。", "success")
     return redirect(url_for("sms.optouts"))

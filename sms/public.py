@@ -10,8 +10,8 @@ from collections.abc import Callable
 from flask import Flask
 
 from core import registry
+from core.phone import NumberCheck, check_mobile  # the R-21 rules, shared by every package
 from sms.models import Message, StorageBox
-from sms.rules import NumberCheck, check_mobile
 from sms.sending import SendResult, queue_box
 
 __all__ = ["CallerSource", "Message", "NumberCheck", "SendResult", "box_choices", "caller_numbers",

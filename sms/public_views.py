@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
 
-from core import audit
+from core import audit, phone
+from core.config import setting
 from core.twilio import twilio_signature_required
 from sms import links
 from sms.receipts import record_receipt
-from sms.rules import display_number
 
 bp = Blueprint("sms_public", __name__, template_folder="templates")
 webhooks = Blueprint("sms_webhooks", __name__)
@@ -34,13 +34,14 @@ def optout(token: str):
     if request.method == "POST" and not already:
         links.opt_out(number, via="link", message_id=message.id)
         audit.record("optout.added", number, {"via": "link", "message_id": message.id}, actor="recipient")
-        return render_template("sms/optout.html", masked=mask(number), done=True)
-    return render_template("sms/optout.html", masked=mask(number), done=already, token=token)
+        return render_template("sms/optout.html", masked=mask(number), done=True, company=setting("sms.company_name"))
+    return render_template("sms/optout.html", masked=mask(number), done=already, token=token,
+                           company=setting("sms.company_name"))
 
 
 def mask(e164: str) -> str:
     """090-****-5678: enough for the recipient to recognise the number, no more."""
-    shown = display_number(e164)
+    shown = phone.display(e164)
     parts = shown.split("-")
     if len(parts) == 3:
         return f"{parts[0]}-****-{parts[2]}"

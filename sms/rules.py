@@ -1,7 +1,7 @@
-"""Pure SMS rules used by every entry point (UI, API, IVR, bulk): numbers (R-21), characters (R-22), parts (R-23).
+"""Pure SMS rules used by every entry point (UI, API, IVR, bulk): characters (R-22), parts (R-23).
 
-Nothing here touches Flask or the database, so the rules are tested as plain functions and the
-bench can time them on their own.
+The number rules (R-21) live in core.phone. Nothing here touches Flask or the database, so the rules are
+tested as plain functions and the bench can time them on their own.
 """
 from __future__ import annotations
 
@@ -11,126 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
-# --- numbers (R-21) --------------------------------------------------------------------------------
-# Separators people type between digit groups; all are dropped before parsing.
-SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−ー－ｰ﹣()（）.．]")
-WITHHELD_VALUES = {"", "anonymous", "restricted", "unknown", "private", "unavailable", "+266696687", "+7378742833",
-                   "+2562533", "+86282452253", "+8656"}
-MOBILE_PREFIXES = ("060", "070", "080", "090")
-
-
-@dataclass(frozen=True)
-class NumberCheck:
-    ok: bool
-    e164: str | None
-    reason: str | None
-    withheld: bool = False
-
-
-NUMBER_REASONS = {
-    "empty": "電話番号を入力してください。",
-    "withheld": "非通知の着信のため、SMS を送信できません。",
-    "characters": "電話番号に使えない文字が含まれています（{chars}）。数字とハイフンで入力してください。",
-    "foreign": "日本の携帯電話番号（060・070・080・090 で始まる 11 桁）のみ送信できます。",
-    "ip_phone": "050 から始まる番号は IP 電話のため、SMS を送信できません。",
-    "m2m": "020 から始まる番号は M2M（データ通信・ポケベル）用のため、SMS を送信できません。",
-    "unassigned": "{prefix}-0 から始まる番号は携帯電話に割り当てられていない番号のため、送信できません。",
-    "mobile_length": "携帯電話番号は 11 桁です（入力は {count} 桁）。",
-    "toll_free": "フリーダイヤル等の番号には SMS を送信できません。",
-    "navi_dial": "ナビダイヤル等の番号には SMS を送信できません。",
-    "landline": "固定電話の番号には SMS を送信できません。携帯電話番号を入力してください。",
-    "invalid": "電話番号として正しくありません。携帯電話番号（060・070・080・090 で始まる 11 桁）を入力してください。",
-}
-
-
-def _refuse(key: str, **fmt) -> NumberCheck:
-    return NumberCheck(False, None, NUMBER_REASONS[key].format(**fmt), withheld=key == "withheld")
-
-
-def is_withheld(raw: str | None) -> bool:
-    """Twilio's From for a withheld (非通知) caller: empty, 'anonymous', or one of its placeholder numbers."""
-    return (raw or "").strip().lower() in WITHHELD_VALUES
-
-
-def national_digits(raw: str) -> tuple[str, str]:
-    """(digits as dialled in Japan, characters that are not digits); full-width digits and +81 accepted."""
-    text = unicodedata.normalize("NFKC", raw).strip()
-    text = SEPARATORS.sub("", text)
-    if text.startswith("+81"):
-        text = "0" + text[3:]
-    elif text.startswith("+"):
-        return text, ""  # another country: left for the caller to refuse
-    bad = "".join(sorted({ch for ch in text if not ("0" <= ch <= "9")}))
-    return text, bad
-
-
-def check_mobile(raw: str | None) -> NumberCheck:
-    """Whether `raw` is a Japanese mobile number that can receive SMS; E.164 when it is, a Japanese reason when not."""
-    if raw is None or not str(raw).strip():
-        return _refuse("empty")
-    if is_withheld(raw):
-        return _refuse("withheld")
-    digits, bad = national_digits(str(raw))
-    if digits.startswith("+"):
-        return _refuse("foreign")
-    if bad:
-        return _refuse("characters", chars=" ".join(describe_char(ch) for ch in bad))
-    verdict = _prefix_verdict(digits)
-    if verdict is not None:
-        return verdict
-    try:
-        parsed = phonenumbers.parse(digits, "JP")
-    except phonenumbers.NumberParseException:
-        return _refuse("invalid")
-    if not phonenumbers.is_valid_number(parsed):
-        return _refuse("invalid")
-    kind = phonenumbers.number_type(parsed)
-    if kind != PhoneNumberType.MOBILE:
-        return _refuse(_TYPE_REASONS.get(kind, "invalid"))
-    return NumberCheck(True, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None)
-
-
-_TYPE_REASONS = {
-    PhoneNumberType.VOIP: "ip_phone",
-    PhoneNumberType.PAGER: "m2m",
-    PhoneNumberType.FIXED_LINE: "landline",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-    PhoneNumberType.UAN: "navi_dial",
-    PhoneNumberType.SHARED_COST: "navi_dial",
-    PhoneNumberType.PREMIUM_RATE: "navi_dial",
-}
-
-
-def _prefix_verdict(digits: str) -> NumberCheck | None:
-    """Reasons the prefix alone gives, so people read why (phonenumbers stays the final judge)."""
-    if not digits.startswith("0"):
-        return _refuse("foreign") if len(digits) > 11 else _refuse("invalid")
-    if digits.startswith("050"):
-        return _refuse("ip_phone")
-    if digits.startswith("020"):
-        return _refuse("m2m")
-    if digits.startswith(MOBILE_PREFIXES) and len(digits) == 11 and digits[3] == "0" and digits[:3] != "060":
-        # 080-0… is also how 0800 free-dial numbers look; either way it is no mobile.
-        return _refuse("unassigned", prefix=digits[:3])
-    if digits.startswith(("0120", "0800")):
-        return _refuse("toll_free")
-    if digits.startswith("0570"):
-        return _refuse("navi_dial")
-    if digits.startswith(MOBILE_PREFIXES) and len(digits) != 11:
-        return _refuse("mobile_length", count=len(digits))
-    return None
-
-
-def display_number(e164: str | None) -> str:
-    """+819012345678 → 090-1234-5678 for screens; other values unchanged."""
-    if not e164 or not e164.startswith("+81") or len(e164) != 13:
-        return e164 or ""
-    national = "0" + e164[3:]
-    return f"{national[:3]}-{national[3:7]}-{national[7:]}"
-
+from core.chars import describe_char
 
 # --- characters (R-22) -----------------------------------------------------------------------------
 SAFE_REPLACEMENTS: dict[str, str] = {
@@ -278,16 +159,6 @@ def _offending(ch: str) -> bool:
     if unicodedata.category(ch) in ("Cc", "Cs"):
         return True
     return not ch.isascii() and not encodable(ch)
-
-
-def describe_char(ch: str) -> str:
-    """「髙」(U+9AD9) — the character and its code point, so invisible ones can be found too."""
-    if unicodedata.category(ch) in UNPRINTABLE:
-        return f"制御文字(U+{ord(ch):04X})"
-    return f"「{ch}」(U+{ord(ch):04X})"
-
-
-UNPRINTABLE = {"Cc", "Cs", "Cf", "Co", "Cn", "Zl", "Zp"}
 
 
 def _is_special(ch: str) -> bool:

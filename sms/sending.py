@@ -11,9 +11,10 @@ from peewee import IntegrityError
 from core import clock
 from core.config import setting
 from core.db import database
+from core.phone import check_mobile
 from sms import links, tickets
 from sms.models import STATUS_FAILED, STATUS_SENDING, Message, StorageBox
-from sms.rules import TextCheck, check_mobile, check_text
+from sms.rules import TextCheck, check_text
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from core import phone
 from core.config import ROOT, Settings, load_settings
 from core.db import MAX_ID, bind_database, database
 from core.extensions import WEBHOOK_PREFIX, csrf, login_manager, no_login_prefixes
@@ -69,6 +70,7 @@ def configure(app: Flask, settings: Settings) -> None:
     )
     app.json.ensure_ascii = False
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.add_template_filter(phone.display, "phone")  # the one way every page shows a number
     if settings["web.trusted_proxies"]:
         n = settings["web.trusted_proxies"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

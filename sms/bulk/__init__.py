@@ -4,13 +4,14 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt) and
-    the retention targets."""
+    """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt), the
+    retention targets and the bulk tile."""
     from core.extensions import csrf
     from core.openapi import add_api_paths
-    from sms.bulk import api, retention, views
+    from sms.bulk import api, dashboard, retention, views
 
     app.register_blueprint(views.bp)
+    dashboard.register(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)

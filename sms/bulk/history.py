@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
+from core import phone
 from sms.bulk.models import SLOT_LABELS, SLOT_QUEUED, BulkRecipient, BulkSend, BulkSkipped
 from sms.bulk.progress import Progress, summarise
 from sms.models import STATE_LABELS, Message
-from sms.rules import display_number
 
 
 def sends_query(status: str | None = None):
@@ -79,7 +79,7 @@ def recipient_view(row, message_count: int) -> RecipientView:
             failed = state in ("no_ticket", "error", "opted_out")
             error = error or (label if failed else "")
         slots.append(SlotView(state, label, error, failed))
-    return RecipientView(row.position + 1, display_number(row.to_number), row.to_number, row.line, tuple(slots))
+    return RecipientView(row.position + 1, phone.display(row.to_number), row.to_number, row.line, tuple(slots))
 
 
 def skipped_query(send_id: int, kind: str | None = None):
@@ -92,4 +92,4 @@ def skipped_query(send_id: int, kind: str | None = None):
 def preview_numbers(send_id: int, limit: int = 100) -> list[str]:
     rows = (BulkRecipient.select(BulkRecipient.to_number).where(BulkRecipient.bulk_send == send_id)
             .order_by(BulkRecipient.position).limit(limit).tuples())
-    return [display_number(number) for (number,) in rows]
+    return [phone.display(number) for (number,) in rows]

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from core import audit, clock
+from core import audit, clock, phone
 from core.config import ROOT, setting
 from core.pagination import paginate
 from core.security import role_required
@@ -20,7 +20,6 @@ from sms import tickets
 from sms.bulk import history, sends
 from sms.bulk.models import MAX_MESSAGES, SKIP_KINDS, BulkSend
 from sms.bulk.recipients import CsvError, parse_pasted, read_csv
-from sms.rules import display_number
 from sms.sending import placeholder_expansions
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates", static_folder="static",
@@ -71,7 +70,7 @@ def edit_recipients(send_id: int):
 def recipients_step(send: BulkSend | None):
     since, until = parse_day(request.values.get("since")), parse_day(request.values.get("until"))
     callers = sends.caller_numbers(since, until)
-    shown = [(number, display_number(number)) for number in callers[:MAX_CALLERS_SHOWN]]
+    shown = [(number, phone.display(number)) for number in callers[:MAX_CALLERS_SHOWN]]
     context = {"send": send, "callers": shown, "callers_total": len(callers), "since": since, "until": until,
                "source": request.values.get("source", "csv"), "pasted": request.form.get("pasted", ""),
                "columns": [], "column": "", "upload_token": "", "upload_name": "", "errors": [],
@@ -330,7 +329,7 @@ def skipped(send_id: int):
 @role_required("manager")
 def failed_numbers(send_id: int):
     get_send(send_id)
-    body = "\n".join(display_number(n) for n in sends.failed_numbers(send_id))
+    body = "\n".join(phone.display(n) for n in sends.failed_numbers(send_id))
     return Response(body + ("\n" if body else ""), mimetype="text/plain; charset=utf-8")
 
 

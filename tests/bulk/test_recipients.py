@@ -122,6 +122,15 @@ def test_non_mobile_numbers_are_skipped_with_the_reason(check_mobile):
     assert len({s.reason for s in result.skipped}) >= 2  # landline and IP phone are told apart
 
 
+def test_incomplete_numbers_are_skipped_not_sent(check_mobile):
+    pasted = parse_pasted("090-1234-56\n０９０１２３４５６７\n+8190123456\n090-1234-5678")
+    result = collect(pasted, check_mobile)
+    assert result.numbers == ["+819012345678"]
+    assert [(s.line, s.reason) for s in result.skipped] == [
+        (1, "携帯電話番号は 11 桁です（入力は 9 桁）。"), (2, "携帯電話番号は 11 桁です（入力は 10 桁）。"),
+        (3, "携帯電話番号は 11 桁です（入力は 9 桁）。")]
+
+
 def test_opted_out_numbers_are_skipped_and_counted(check_mobile):
     candidates = [Candidate("090-1234-5678", 1), Candidate("08011112222", 2), Candidate("09012345678", 3)]
     result = collect(candidates, check_mobile, opted_out={"+819012345678"})

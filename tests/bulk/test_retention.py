@@ -55,7 +55,7 @@ def upload_dir(tmp_path, monkeypatch):
 
 
 def written_at(path, moment: str) -> None:
-    stamp = clock_module.to_utc(dt.datetime.fromisoformat(moment)).timestamp()
+    stamp = dt.datetime.fromisoformat(moment).replace(tzinfo=clock_module.TOKYO).timestamp()
     os.utime(path, (stamp, stamp))
 
 

@@ -24,6 +24,6 @@ def test_pages_from_several_modules_keep_their_blueprints_urls(app):
 
 def test_public_paths_are_the_kernels_and_those_the_packages_registered(app):
     with app.test_request_context():
-        assert set(no_allowlist_prefixes()) == {"/twilio/", "/static/", "/api/", "/healthz", "/audio/", "/s/",
-                                                "/optout/"}
+        assert set(no_allowlist_prefixes()) == {"/twilio/", "/static/", "/api/", "/healthz", "/favicon.ico",
+                                                "/audio/", "/s/", "/optout/"}
         assert set(no_login_prefixes()) == set(no_allowlist_prefixes()) | {"/login"}

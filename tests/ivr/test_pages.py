@@ -4,7 +4,7 @@ import json
 import pytest
 
 from core.models import AuditLog
-from ivr.models import CallerRule, Flow, Node
+from ivr.models import Call, CallerRule, Flow, Node
 from tests.ivr.conftest import FLOW_NUMBER
 
 
@@ -131,8 +131,6 @@ def test_bad_flow_number_is_named(staff_client, guidance):
 
 
 def test_delete_a_flow_keeps_call_records(staff_client, phone, menu_flow_saved):
-    from ivr.models import Call
-
     call = phone.dial(FLOW_NUMBER)
     assert staff_client.post(f"/ivr/flows/{menu_flow_saved.id}/delete").status_code == 302
     assert Flow.select().count() == 0 and Node.select().count() == 0
@@ -163,6 +161,64 @@ def test_caller_rules_block_and_route_with_validation(staff_client, menu_flow_sa
     rule = CallerRule.get(CallerRule.number == "+819011110000")
     assert staff_client.post(f"/ivr/callers/{rule.id}/delete").status_code == 302
     assert AuditLog.select().where(AuditLog.action.startswith("ivr.caller_rule")).count() == 4
+
+
+@pytest.mark.parametrize("typed", ["090-1234-56", "+8190123456", "03-1234", "０９０－１２３４－５６"])
+def test_an_incomplete_caller_number_is_refused_not_stored(staff_client, menu_flow_saved, typed):
+    # 「090-1234-56」 used to be stored as +8190123456 and reported as added; it matches no caller.
+    response = staff_client.post("/ivr/callers", data={"number": typed, "action": "block", "note": "迷惑"})
+    page = text(response)
+    assert response.status_code == 400 and "追加しました" not in page
+    assert f"発信者番号「{typed}」は電話番号として正しくありません。市外局番から最後の桁まで入力してください" in page
+    assert f'value="{typed}"' in page and 'value="迷惑"' in page
+    assert CallerRule.select().count() == 0
+    assert not AuditLog.select().where(AuditLog.action == "ivr.caller_rule.created").exists()
+
+
+def test_caller_numbers_of_every_kind_are_stored_whole_and_shown_alike(staff_client, menu_flow_saved):
+    for typed in ("03-1234-5678", "＋１ ４１５ ５５５ ０１００", "０８０ー１２３４ー５６７８"):
+        assert staff_client.post("/ivr/callers", data={"number": typed, "action": "block"}).status_code == 302
+    assert {r.number for r in CallerRule.select()} == {"+81312345678", "+14155550100", "+818012345678"}
+    listing = text(staff_client.get("/ivr/callers"))
+    for shown in ("03-1234-5678", "+1 415-555-0100", "080-1234-5678", "テストフロー（050-1111-2222）"):
+        assert shown in listing
+    assert "番号が不完全" not in listing
+
+
+def test_incomplete_rules_saved_before_the_fix_are_flagged(staff_client, menu_flow_saved, phone):
+    CallerRule.create(number="+8190123456", action="block", note="古い登録")
+    listing = text(staff_client.get("/ivr/callers"))
+    assert "090123456" in listing and "番号が不完全" in listing and "どの着信にも一致しません" in listing
+    assert phone.dial(FLOW_NUMBER, caller="+819012345678").root.find("./Reject") is None  # it never blocked
+
+
+def test_an_incomplete_transfer_number_is_refused_naming_the_node(staff_client, guidance):
+    rows = [{"key": "op", "name": "オペレーター", "kind": "transfer", "transfer_number": "03-1234",
+             "transfer_timeout": "20", "exit-no_answer": "bye"},
+            {"key": "bye", "name": "終わり", "kind": "hangup"}]
+    response = staff_client.post("/ivr/flows/new", data=flow_form(rows))
+    page = text(response)
+    assert response.status_code == 400 and Flow.select().count() == 0
+    assert "ノード「オペレーター」(op): 転送先電話番号「03-1234」は電話番号として正しくありません。" in page
+    assert 'value="03-1234"' in page
+
+
+def test_a_transfer_number_is_stored_as_e164_and_edited_as_shown(staff_client, guidance):
+    rows = [{"key": "op", "name": "オペレーター", "kind": "transfer", "transfer_number": "０３ー１２３４ー５６７８",
+             "transfer_timeout": "20", "exit-no_answer": "bye"},
+            {"key": "bye", "name": "終わり", "kind": "hangup"}]
+    assert staff_client.post("/ivr/flows/new", data=flow_form(rows)).status_code == 302
+    flow = Flow.get()
+    assert Node.get((Node.flow == flow.id) & (Node.key == "op")).spec().param("number") == "+81312345678"
+    page = text(staff_client.get(f"/ivr/flows/{flow.id}"))
+    assert 'value="03-1234-5678"' in page and "03-1234-5678（20秒）" in page and 'value="050-2222-3333"' in page
+
+
+def test_the_simulator_refuses_an_incomplete_caller_number(staff_client, menu_flow_saved):
+    response = staff_client.post("/ivr/simulator/start", json={"to": FLOW_NUMBER, "from": "090-1234-56"})
+    assert response.status_code == 400
+    assert response.json["error"]["message"].startswith("発信者番号「090-1234-56」は電話番号として正しくありません。")
+    assert not Call.select().exists()
 
 
 def test_guidance_in_use_is_reported_to_guidance(menu_flow_saved, guidance):

@@ -56,6 +56,15 @@ def test_a_voicemail_on_twilio_is_listed_and_played_through_the_app(client, staf
     assert ("GET", url.removeprefix(twilio_server.url)) in twilio_server.requests
 
 
+def test_voicemail_numbers_are_shown_as_on_every_page(client, staff_client, voicemail_flow, twilio_server):
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)), caller="+81312345678")
+    leave_voicemail(client, twilio_server.add_recording(silent_wav(1)), caller="+266696687")  # Twilio's 非通知
+    page = staff_client.get("/ivr/voicemails").get_data(as_text=True)
+    table = page[page.index("<table"):page.index("</table>")]
+    assert "03-1234-5678" in table and table.count("050-1111-2222") == 2 and "非通知" in table
+    assert "+81" not in table and "+266696687" not in table
+
+
 def test_twilios_retry_of_the_record_action_keeps_one_voicemail(client, voicemail_flow, twilio_server):
     phone = Phone(client)
     call = phone.dial(FLOW_NUMBER)

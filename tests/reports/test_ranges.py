@@ -38,17 +38,3 @@ def test_bad_input_is_explained_and_the_default_shown(raw_from, raw_to, message)
 def test_labels_can_name_api_parameters():
     _, errors = parse_range("x", "", LIMITS, labels=("from", "to"))
     assert errors == ["「from」は YYYY-MM-DD 形式の日付で入力してください (入力: x)"]
-
-
-@pytest.mark.parametrize("raw, term", [
-    ("090-1234-5678", "9012345678"),
-    ("０９０１２３４", "901234"),
-    ("+81 90 1234", "81901234"),
-    ("5678", "5678"),
-    ("  ", ""),
-    ("anonymous", "anonymous"),
-])
-def test_caller_search_matches_stored_e164_numbers(raw, term):
-    from ivr.numbers import number_search_term
-
-    assert number_search_term(raw) == term

@@ -59,6 +59,8 @@ def test_failed_message_reports_the_japanese_error(api, clock):
 @pytest.mark.parametrize("body, status, code, words", [
     ({"to": "050-1234-5678", "text": "こんにちは"}, 422, "not_mobile", "IP 電話"),
     ({"to": "090-0123-4567", "text": "こんにちは"}, 422, "not_mobile", "割り当てられていない"),
+    ({"to": "090-1234-56", "text": "こんにちは"}, 422, "not_mobile", "携帯電話番号は 11 桁です（入力は 9 桁）"),
+    ({"to": "+8190123456", "text": "こんにちは"}, 422, "not_mobile", "携帯電話番号は 11 桁です"),
     ({"to": "09012345678", "text": "髙橋様"}, 422, "invalid_text", "「髙」(U+9AD9)"),
     ({"to": "09012345678", "text": "あ" * 661}, 422, "invalid_text", "本文が長すぎます"),
     ({"to": "09012345678", "box": 99}, 422, "no_box", "蓄積BOX 99 は登録されていません。"),

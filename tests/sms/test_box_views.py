@@ -1,5 +1,7 @@
 """Storage box pages (R-20): list and search, create, detail with fixed number and name, save with audit,
 bad input re-rendered with the user's text, the live check endpoint, and the test send."""
+import pytest
+
 from core.models import AuditLog
 from sms import seed_defaults
 from sms.models import Message, StorageBox
@@ -96,11 +98,15 @@ def test_test_send_queues_and_sends_in_simulator_mode(staff_client, box):
     assert AuditLog.get(AuditLog.action == "box.test_sent").target == "蓄積BOX 7"
 
 
-def test_test_send_to_a_landline_is_refused_with_the_reason(staff_client, box):
-    response = staff_client.post("/sms/boxes/7/test", data={"to": "03-1234-5678"})
+@pytest.mark.parametrize("to, reason", [
+    ("03-1234-5678", "固定電話の番号には SMS を送信できません。"),
+    ("090-1234-56", "携帯電話番号は 11 桁です（入力は 9 桁）。"),   # incomplete
+])
+def test_test_send_to_a_number_that_takes_no_sms_is_refused_with_the_reason(staff_client, box, to, reason):
+    response = staff_client.post("/sms/boxes/7/test", data={"to": to})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "テスト送信できません: 固定電話の番号には SMS を送信できません。" in page and 'value="03-1234-5678"' in page
+    assert f"テスト送信できません: {reason}" in page and f'value="{to}"' in page
     assert Message.select().count() == 0
 
 
