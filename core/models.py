@@ -23,6 +23,8 @@ class User(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=clock.now)
     last_login_at = DateTimeField(null=True)
+    # Every session carries the value it began with; raising it ends all of the user's sessions (web.sessions).
+    session_version = IntegerField(default=0)
 
     @property
     def is_locked(self) -> bool:
@@ -50,7 +52,8 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What a session stores: the id with the session version, so a raised version refuses old cookies."""
+        return f"{self.id}:{self.session_version}"
 
     @classmethod
     def admins(cls):
@@ -103,6 +106,14 @@ class SchedulerLease(BaseModel):
     expires_at = DateTimeField()
 
 
+class LoginThrottle(BaseModel):
+    """Failed logins per client address in the current window, shared by every web process."""
+
+    client = CharField(max_length=64, primary_key=True)
+    window_start = DateTimeField(index=True)
+    attempts = IntegerField(default=0)
+
+
 class JobRun(BaseModel):
     """Last run of each scheduled job, so a run missed while everything was down can be caught up."""
 
@@ -111,6 +122,6 @@ class JobRun(BaseModel):
     last_result = TextField(default="")
 
 
-CORE_MODELS = [User, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, SchedulerLease, JobRun]
+CORE_MODELS = [User, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, SchedulerLease, JobRun, LoginThrottle]
 
 

@@ -25,6 +25,12 @@
     return (Math.ceil(bytes / 1048576 * 10) / 10).toLocaleString("ja-JP");
   }
 
+  // Bar widths come as data-width (percent): the Content-Security-Policy refuses style attributes in the page,
+  // while a width set from a script file is allowed.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-width]"), function (bar) {
+    bar.style.width = parseFloat(bar.getAttribute("data-width")) + "%";
+  });
+
   var meta = document.querySelector('meta[name="csrf-token"]');
   window.csrfToken = meta ? meta.getAttribute("content") : "";
 
