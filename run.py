@@ -115,7 +115,8 @@ def web_server(app):
 
 def bound_addresses(server) -> list[tuple[str, int]]:
     """The addresses waitress really listens on (a host name may give several)."""
-    return list(getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)])
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    return [(host, int(port)) for host, port in listening]
 
 
 def listening_message(addresses: list[tuple[str, int]]) -> str:
