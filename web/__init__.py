@@ -67,7 +67,8 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=settings["web.session_minutes"] * 60,
+        # The cookie lasts as long as a login may; web.sessions ends it earlier when idle, saying why.
+        PERMANENT_SESSION_LIFETIME=settings["web.session_absolute_hours"] * 3600,
         # A form's token lasts as long as an idle login: a form left open longer gets a Japanese page saying so.
         WTF_CSRF_TIME_LIMIT=settings["web.session_minutes"] * 60,
         JSON_AS_ASCII=False,
