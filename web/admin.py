@@ -104,6 +104,8 @@ def edit_user(user_id: int):
             User.update(**changes).where(User.id == user.id).execute()
             if form.get("password") or not changes["active"]:
                 sessions.end_all(user.id)  # a reset password or a disabled account ends every session it had
+                if user.id == current_user.id and changes["active"]:
+                    sessions.renew(User.get_by_id(user.id))  # an admin resetting their own: this session goes on
             audit.record("account.updated", user.username,
                          {k: v for k, v in changes.items() if k != "password_hash"} |
                          ({"password": "reset"} if form.get("password") else {}))

@@ -101,6 +101,14 @@ def test_an_admin_disabling_or_resetting_an_account_ends_its_sessions(app, make_
         assert app.test_client().login("saburo", "reset-password-1").status_code == 302
 
 
+def test_an_admin_resetting_their_own_password_stays_logged_in_here_only(app, admin_client):
+    me = User.get(User.username == "admin1")
+    thief = copy_of(app, admin_client)
+    form = {"display_name": "", "role": "admin", "active": "1", "password": "own-reset-1", "confirm": "own-reset-1"}
+    assert admin_client.post(f"/admin/users/{me.id}", data=form).status_code == 302
+    assert opens(admin_client, "/admin/users") and not opens(thief)
+
+
 def test_the_lock_ends_the_sessions_and_an_unlock_does_not_bring_them_back(app, make_user, admin_client):
     owner = logged_in(app, make_user, "shiro")
     thief = copy_of(app, owner)
