@@ -56,7 +56,7 @@ def seed_flow(app) -> None:
     import sms
     from core.db import database
     from guidance.public import ensure_guidance
-    from ivr.flow import FlowSpec, NodeSpec
+    from ivr.spec import FlowSpec, NodeSpec
     from ivr.store import save_flow
 
     with app.app_context(), database.connection_context():

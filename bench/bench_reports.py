@@ -89,8 +89,8 @@ def bulk_insert(database, model, rows: list[dict]) -> None:
     database.connection().executemany(sql, [tuple(row.get(n, defaults[n]) for n in names) for row in rows])
 
 
-def fill(database) -> None:
-    """100 days x 10,000 calls with their menu paths (2-3 events each), and 2,000 SMS a day."""
+def fill(database, first_day: dt.date = FIRST_DAY, days: int = DAYS) -> None:
+    """`days` days (100) x 10,000 calls with their menu paths (2-3 events each), and 2,000 SMS a day."""
     from ivr.models import Call, CallEvent, Flow, Node
     from sms.models import Message
 
@@ -99,8 +99,8 @@ def fill(database) -> None:
         Node.create(flow=flow, key=key, name=name, kind="menu", position=position)
     rng = random.Random(7)
     call_id = 0
-    for day_index in range(DAYS):
-        day = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day_index), dt.time(8, 0))
+    for day_index in range(days):
+        day = dt.datetime.combine(first_day + dt.timedelta(days=day_index), dt.time(8, 0))
         calls, events, messages = [], [], []
         for n in range(CALLS_PER_DAY):
             call_id += 1
@@ -137,18 +137,18 @@ def fill(database) -> None:
             bulk_insert(database, Message, messages)
 
 
-def logged_in_client(app):
+def logged_in_client(app, role: str = "admin"):
     from core.db import database
     from core.models import User
     from web.auth import hash_password
 
     with database.connection_context():
-        User.get_or_create(username="bench-admin",
-                           defaults={"role": "admin", "password_hash": hash_password(PASSWORD)})
+        User.get_or_create(username=f"bench-{role}",
+                           defaults={"role": role, "password_hash": hash_password(PASSWORD)})
     client = app.test_client()
     token_page = client.get("/login").get_data(as_text=True)
     token = token_page.split('name="csrf-token" content="')[1].split('"')[0]
-    response = client.post("/login", data={"username": "bench-admin", "password": PASSWORD, "csrf_token": token})
+    response = client.post("/login", data={"username": f"bench-{role}", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, "bench login failed"
     return client
 
@@ -178,11 +178,12 @@ def measure_export(app, start: dt.date, end: dt.date) -> dict:
 def measure_baseline(app, start: dt.date, end: dt.date) -> dict:
     """csv.writer writing the very same rows, read into memory beforehand (making them is not timed)."""
     from core.db import database
-    from reports.exports import CALL_HEADER, call_csv_rows
+    from reports.call_rows import iter_csv_rows
+    from reports.exports import CALL_HEADER
     from reports.queries import CallFilter
 
     with database.connection_context():
-        rows = list(call_csv_rows(CallFilter(start, end)))
+        rows = list(iter_csv_rows(CallFilter(start, end)))
     with open(os.devnull, "w", encoding="utf-8-sig", newline="") as sink:
         began = time.perf_counter()
         writer = csv.writer(sink, lineterminator="\r\n")

@@ -71,11 +71,6 @@ def today() -> dt.date:
     return _current.now().date()
 
 
-def to_utc(local: dt.datetime) -> dt.datetime:
-    """A stored Tokyo wall-clock time as an aware UTC datetime (for providers and APIs)."""
-    return local.replace(tzinfo=TOKYO).astimezone(dt.timezone.utc)
-
-
 def from_aware(moment: dt.datetime) -> dt.datetime:
     """Any aware datetime as naive Tokyo wall-clock time."""
     return _parse(moment)

@@ -109,16 +109,6 @@ def database_url(key, value):
     return value
 
 
-def string_list(key, value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [v for v in re.split(r"[\s,]+", value) if v]
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise ConfigError(key, f"文字列のリストを指定してください (値: {value!r})")
-    return [str(v) for v in value]
-
-
 @dataclass(frozen=True)
 class Setting:
     default: Any
@@ -173,6 +163,7 @@ SCHEMA: dict[str, Setting] = {
     # --- sms ------------------------------------------------------------------------------------
     "sms.max_length": S(660, integer(70, 2000)),
     "sms.sender_id": S("", text()),
+    "sms.company_name": S("", text()),
     "sms.mps_limit": S(10, integer(0, 1000)),
     "sms.dispatch_interval_seconds": S(2, integer(1, 300)),
     "sms.dispatch_batch": S(200, integer(1, 10000)),

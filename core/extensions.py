@@ -15,6 +15,8 @@ SERVER_ERROR_MESSAGE = "サーバーでエラーが発生しました。時間�
 WEBHOOK_PREFIX = "/twilio/"
 # Paths anyone may reach without a login session. Webhooks check Twilio's signature instead, the
 # API a bearer token; opt-out pages, short links, audio for Twilio and static assets are public.
-NO_LOGIN_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz", "/login")
+NO_LOGIN_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz", "/login",
+                     "/favicon.ico")
 # Of those, the ones the IP allowlists do not apply to (callers, carriers and Twilio come from anywhere).
-NO_ALLOWLIST_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz")
+NO_ALLOWLIST_PREFIXES = (WEBHOOK_PREFIX, "/s/", "/optout/", "/static/", "/api/", "/audio/", "/healthz",
+                         "/favicon.ico")

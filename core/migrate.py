@@ -22,11 +22,6 @@ def upgrade_schema() -> list[str]:
         return runner.up() or []
 
 
-def pending_migrations() -> list[str]:
-    runner = Runner(database.obj, directory=str(MIGRATIONS_DIR))
-    return [m.name for m in runner.status() if not m.applied and m.path]
-
-
 @contextlib.contextmanager
 def exclusive():
     """One process at a time (schema upgrades, first-start seeding): the second waits, then finds nothing to do."""

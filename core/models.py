@@ -120,8 +120,3 @@ class JobRun(BaseModel):
     job_id = CharField(max_length=64, primary_key=True)
     last_run_at = DateTimeField()
     last_result = TextField(default="")
-
-
-CORE_MODELS = [User, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, SchedulerLease, JobRun, LoginThrottle]
-
-

@@ -82,13 +82,6 @@ class Lease:
             (SchedulerLease.name == self.name) & (SchedulerLease.holder == self.holder)
         ).execute()
 
-    @staticmethod
-    def current_holder(name: str = LEASE_NAME) -> str | None:
-        row = SchedulerLease.get_or_none(SchedulerLease.name == name)
-        if row is None or row.expires_at < clock.now():
-            return None
-        return row.holder
-
 
 def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

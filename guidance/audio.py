@@ -5,7 +5,6 @@ import hashlib
 import io
 import math
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +23,6 @@ FORMAT_MULAW = 7
 
 class NotAudio(Exception):
     """An upload that cannot be used as guidance audio; the message is Japanese."""
-
-
-@dataclass(frozen=True)
-class WavInfo:
-    format_tag: int
-    channels: int
-    rate: int
-    bits: int
-    frames: int
-
-    @property
-    def seconds(self) -> float:
-        return self.frames / self.rate if self.rate else 0.0
-
-    @property
-    def encoding(self) -> str:
-        return {FORMAT_PCM: "pcm16", FORMAT_MULAW: "ulaw"}.get(self.format_tag, f"format {self.format_tag}")
 
 
 # --- conversion -------------------------------------------------------------------------------------------
@@ -84,32 +66,6 @@ def encode_wav(pcm: np.ndarray, encoding: str = "pcm16") -> bytes:
     body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra
             + b"data" + struct.pack("<I", len(data)) + data + padding)
     return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def read_wav_info(data: bytes) -> WavInfo:
-    """Parse a WAV header (the fmt and data chunks); ValueError when it is not one."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError("not a RIFF/WAVE file")
-    offset, fmt, data_size = 12, None, None
-    while offset + 8 <= len(data):
-        chunk, size = data[offset:offset + 4], struct.unpack("<I", data[offset + 4:offset + 8])[0]
-        if chunk == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", data[offset + 8:offset + 24])
-        elif chunk == b"data":
-            data_size = min(size, len(data) - offset - 8)
-        offset += 8 + size + (size % 2)
-    if fmt is None or data_size is None:
-        raise ValueError("WAV without fmt or data chunk")
-    format_tag, channels, rate, _byte_rate, block_align, bits = fmt
-    return WavInfo(format_tag, channels, rate, bits, data_size // max(block_align, 1))
-
-
-def decode_wav(data: bytes) -> Speech:
-    """Samples of any WAV (PCM or μ-law) as floats; used to check stored audio."""
-    import soundfile
-
-    samples, rate = soundfile.read(io.BytesIO(data), dtype="float64", always_2d=False)
-    return Speech(samples=samples, rate=int(rate))
 
 
 def telephone_wav(speech: Speech, volume: float, encoding: str) -> tuple[bytes, int]:
@@ -167,7 +123,3 @@ def store(directory: Path, data: bytes) -> str:
     if not target.exists():
         write_atomically(target, data)  # Twilio never fetches half a file
     return audio_hash
-
-
-def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(samples.astype(np.float64))))) if len(samples) else 0.0

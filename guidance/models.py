@@ -133,6 +133,3 @@ class ResynthJob(BaseModel):
     created_at = DateTimeField(default=clock.now)
     heartbeat_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
-
-
-GUIDANCE_MODELS = [VoiceFile, Guidance, GuidanceItem, ResynthJob]

@@ -6,13 +6,14 @@ def init_app(app) -> None:
     """Register the staff pages and the Twilio webhooks (signature-checked, so CSRF-exempt)."""
     from core.extensions import csrf
     from guidance import public as guidance_public
-    from ivr import public, views, webhooks
+    from ivr import dashboard, public, views, webhooks
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     webhooks.install_shortcut(app)
     app.register_blueprint(views.bp)
     guidance_public.register_usage_finder(public.guidance_usage)
+    dashboard.register(app)
 
 
 def register_jobs(registry, app) -> None:

@@ -8,7 +8,6 @@ Everything is read from the database: no synthesis and no provider call happens 
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from time import monotonic
@@ -23,9 +22,12 @@ from core.db import write_transaction
 from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
-from ivr import flow as f
+from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.models import Call, CallerRule, Flow, Voicemail
 from ivr.numbers import normalize_caller, normalize_dialled
+from ivr.spec import FlowError, FlowSpec
+from ivr.state import CallState
+from ivr.verbs import input_from_params
 from sms import public as sms_public
 
 log = logging.getLogger("ivr.calls")
@@ -45,7 +47,7 @@ class Answer:
 
 
 # --- flows, cached per revision ----------------------------------------------------------------------------
-def flow_spec(flow_id: int, revision: str) -> f.FlowSpec:
+def flow_spec(flow_id: int, revision: str) -> FlowSpec:
     """The parsed flow; re-read only when its revision changed (any process may have saved it)."""
     cache = current_app.extensions.setdefault("ivr_flow_cache", {})
     cached = cache.get(flow_id)
@@ -81,13 +83,13 @@ def action_url(step: int) -> str:
     return template.format(step)
 
 
-def ports_for(call_sid: str, step: int) -> f.Ports:
+def ports_for(call_sid: str, step: int) -> Ports:
     def send_sms(box: int, to: str, node_key: str):
         return sms_public.send_box_to_caller(box, to, call_sid=call_sid,
                                              idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
 
-    return f.Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
-                   check_mobile=sms_public.check_mobile, send_sms=send_sms)
+    return Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
+                 check_mobile=sms_public.check_mobile, send_sms=send_sms)
 
 
 # --- answering -------------------------------------------------------------------------------------------------
@@ -118,8 +120,8 @@ def _answer_new(sid: str, params: dict, simulated: bool) -> str:
     spec = flow_spec(flow.id, flow.revision)
     entry = rule.node_key if rule is not None else None
     try:
-        result = f.start(spec, f.new_state(caller), ports_for(sid, 0), entry)
-    except f.FlowError as exc:
+        result = start(spec, CallState(caller=caller), ports_for(sid, 0), entry)
+    except FlowError as exc:
         return _fail(call, exc)
     return _store(call, result, 1)
 
@@ -153,25 +155,24 @@ def proceed(step: int, params: dict) -> Answer:
 
 
 def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
-    state = json.loads(call.state or "{}")
-    wait = state.get("wait")
-    if call.flow_id is None or not wait:
+    state = CallState.from_json(call.state)
+    if call.flow_id is None or state.wait is None:
         return call.last_response
     try:
         spec = flow_spec(call.flow_id, call.revision)
-        given = f.input_from_params(wait["mode"], params)
-        result = f.resume(spec, state, given, ports_for(call.call_sid, step))
-    except (f.FlowError, Flow.DoesNotExist) as exc:
+        given = input_from_params(state.wait.mode, params)
+        result = resume(spec, state, given, ports_for(call.call_sid, step))
+    except (FlowError, Flow.DoesNotExist) as exc:
         return _fail(call, exc)
     return _store(call, result, step + 1)
 
 
-def _store(call, result: f.Step, next_step: int) -> str:
+def _store(call, result: Step, next_step: int) -> str:
     """Keep the step's answer and state on the call (`call` is a Call or a LiveCall) and add its events."""
     xml = rendered(result.verbs, action_url(next_step))
     last = result.last_node
     last_name = last.label[:100] if last else None
-    callsql.store_step(call.id, step=next_step, state=json.dumps(result.state, ensure_ascii=False),
+    callsql.store_step(call.id, step=next_step, state=result.state.to_json(),
                        last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
                        last_node_name=last_name)
     _add_events(call, result.events)
@@ -184,7 +185,7 @@ def _store(call, result: f.Step, next_step: int) -> str:
 def _end_at_once(call: Call, response, outcome: str, kind: str, detail: str) -> str:
     xml = str(response)
     Call.update(outcome=outcome, last_response=xml, last_node_name=detail[:100]).where(Call.id == call.id).execute()
-    _add_events(call, [f.Event(kind, detail=detail)])
+    _add_events(call, [Event(kind, detail=detail)])
     return xml
 
 
@@ -193,7 +194,7 @@ def _fail(call: Call, exc: Exception) -> str:
     return _end_at_once(call, twiml.system_error(), "error", "error", f"フローエラー: {exc}")
 
 
-def _add_events(call, events: list[f.Event]) -> None:
+def _add_events(call, events: list[Event]) -> None:
     callsql.insert_events(call.id, clock.now(), events)
 
 
@@ -212,20 +213,20 @@ def ended(params: dict) -> None:
     if call.ended_at is not None:
         return  # a repeated callback
     now = clock.now()
-    state = call.state_map()
-    outcome, abandoned = f.hangup_outcome(call.outcome, state)
+    state = call.call_state()
+    outcome, abandoned = hangup_outcome(call.outcome, state)
     fields = dict(status=status, ended_at=now, outcome=outcome, duration_seconds=_duration(params, call, now))
     events = []
     if abandoned:
-        key = (state.get("wait") or {}).get("node") or call.last_node_key
+        key = (state.wait.node if state.wait else None) or call.last_node_key
         name = _node_name(call, key)
         fields.update(abandoned_node_key=key, abandoned_node_name=name[:100])
-        events.append(f.Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
+        events.append(Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
     elif call.outcome is None:
-        events.append(f.Event("hangup", call.last_node_key, call.last_node_name,
-                              detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
+        events.append(Event("hangup", call.last_node_key, call.last_node_name,
+                            detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
     else:
-        events.append(f.Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
+        events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
     with write_transaction():
         updated = Call.update(**fields).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
         if updated:

@@ -12,9 +12,9 @@ from core import audit
 from core.config import setting
 from core.models import AuditLog
 from guidance import public as guidance_public
-from ivr import flow as f
 from ivr.models import Flow
 from ivr.numbers import to_e164
+from ivr.spec import FlowSpec, NodeSpec
 from ivr.store import FlowInvalid, save_flow
 
 log = logging.getLogger("ivr.demo")
@@ -51,10 +51,10 @@ def demo_number() -> str:
     return to_e164(setting("telephony.demo_number")) or setting("telephony.demo_number")
 
 
-def demo_flow(g: dict[str, int]) -> f.FlowSpec:
+def demo_flow(g: dict[str, int]) -> FlowSpec:
     """greeting → menu: 1 SMS box 1, 2 operator, 3 business hours; 5 s, 3 tries, then closing."""
     def node(key, kind, name, **kw):
-        return f.NodeSpec(key=key, kind=kind, name=name, **kw)
+        return NodeSpec(key=key, kind=kind, name=name, **kw)
 
     nodes = [
         node("greeting", "play", "オープニング", guidance=g["greeting"], exits={"next": "main"}),
@@ -75,7 +75,7 @@ def demo_flow(g: dict[str, int]) -> f.FlowSpec:
         node("closing", "hangup", "終話", guidance=g["closing"]),
         node("end", "hangup", "切断"),
     ]
-    return f.FlowSpec(entry="greeting", nodes={n.key: n for n in nodes})
+    return FlowSpec(entry="greeting", nodes={n.key: n for n in nodes})
 
 
 def seed_demo_flow() -> Flow | None:

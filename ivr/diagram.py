@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ivr import flow as f
+from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS, KIND_LABELS
+from ivr.spec import FlowSpec, NodeSpec, guidance_fields
 
 EXIT_ORDER = ("next", "open", "closed", "cannot_send", "no_answer", "target", "fallback")
 
@@ -32,14 +33,14 @@ class Diagram:
     unreachable: list[TreeNode]
 
 
-def ordered_exits(node: f.NodeSpec) -> list[tuple[str, str]]:
+def ordered_exits(node: NodeSpec) -> list[tuple[str, str]]:
     """(edge label, target) with digits first in keypad order, then the named exits."""
     digits = sorted(node.branches.items(), key=lambda item: (len(item[0]), item[0]))
     named = [(EXIT_LABELS[name], node.exits[name]) for name in EXIT_ORDER if node.exits.get(name)]
     return [(f"「{d}」", target) for d, target in digits] + named
 
 
-def summary(node: f.NodeSpec) -> str:
+def summary(node: NodeSpec) -> str:
     if node.kind == "menu":
         return f"{node.digits}桁・{node.timeout}秒・{node.max_tries}回"
     if node.kind == "sms":
@@ -48,7 +49,7 @@ def summary(node: f.NodeSpec) -> str:
     if node.kind == "transfer":
         return f"{node.param('number', '')}（{node.param('timeout', 30)}秒）"
     if node.kind == "hours":
-        hours = f.Hours.from_params(node.params)
+        hours = Hours.from_params(node.params)
         days = "".join("月火水木金土日"[d] for d in hours.weekdays)
         return f"{days} {hours.open}〜{hours.close}" + ("・祝休" if hours.closed_on_holidays else "")
     if node.kind == "voicemail":
@@ -56,7 +57,7 @@ def summary(node: f.NodeSpec) -> str:
     return ""
 
 
-def build(flow: f.FlowSpec, guidance_labels: dict[int, str] | None = None) -> Diagram:
+def build(flow: FlowSpec, guidance_labels: dict[int, str] | None = None) -> Diagram:
     labels = guidance_labels or {}
     drawn: set[str] = set()
 
@@ -65,7 +66,7 @@ def build(flow: f.FlowSpec, guidance_labels: dict[int, str] | None = None) -> Di
         if node is None:
             return TreeNode(key, key, "", via=via, missing=True)
         item = TreeNode(node.key, node.label, node.kind, via=via, summary=summary(node),
-                        guidance=[labels.get(gid, f"ID {gid}") for _, gid in f.guidance_fields(node) if gid])
+                        guidance=[labels.get(gid, f"ID {gid}") for _, gid in guidance_fields(node) if gid])
         if key in drawn:
             item.ref = True
             return item

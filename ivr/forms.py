@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ivr import flow as f
+from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS
 from ivr.numbers import to_e164
+from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
 
 BRANCH_ROWS = 12
 MENU_FIELDS = ("guidance", "timeout_guidance", "mis_entry_guidance", "digits", "timeout", "max_tries")
@@ -30,9 +31,9 @@ def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
     }
 
 
-def row_from_spec(node: f.NodeSpec, index: int, defaults: Mapping[str, Any]) -> dict:
+def row_from_spec(node: NodeSpec, index: int, defaults: Mapping[str, Any]) -> dict:
     row = blank_row(index, defaults)
-    hours = f.Hours.from_params(node.params)
+    hours = Hours.from_params(node.params)
     branches = sorted(node.branches.items())
     row.update(
         key=node.key, name=node.name, kind=node.kind,
@@ -52,7 +53,7 @@ def row_from_spec(node: f.NodeSpec, index: int, defaults: Mapping[str, Any]) -> 
     return row
 
 
-def rows_from_spec(spec: f.FlowSpec, defaults: Mapping[str, Any]) -> list[dict]:
+def rows_from_spec(spec: FlowSpec, defaults: Mapping[str, Any]) -> list[dict]:
     return [row_from_spec(node, i, defaults) for i, node in enumerate(spec.nodes.values())]
 
 
@@ -93,10 +94,10 @@ def is_blank(row: dict) -> bool:
     return not row["key"] and not row["name"]
 
 
-def spec_from_rows(rows: list[dict], entry: str) -> tuple[f.FlowSpec, list[str]]:
+def spec_from_rows(rows: list[dict], entry: str) -> tuple[FlowSpec, list[str]]:
     """The flow the rows describe, and the problems only the form can see (numbers that are not numbers)."""
     errors: list[str] = []
-    nodes: dict[str, f.NodeSpec] = {}
+    nodes: dict[str, NodeSpec] = {}
     for row in rows:
         if row.get("delete") or is_blank(row):
             continue
@@ -105,10 +106,10 @@ def spec_from_rows(rows: list[dict], entry: str) -> tuple[f.FlowSpec, list[str]]
         if node.key in nodes:
             errors.append(f"ノード「{node.label}」({node.key}): ID「{node.key}」が重複しています。")
         nodes[node.key] = node
-    return f.FlowSpec(entry=entry, nodes=nodes), errors
+    return FlowSpec(entry=entry, nodes=nodes), errors
 
 
-def node_from_row(row: dict) -> tuple[f.NodeSpec, list[str]]:
+def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
     label = f"ノード「{row['name'] or row['key']}」({row['key']})"
     errors: list[str] = []
 
@@ -131,15 +132,15 @@ def node_from_row(row: dict) -> tuple[f.NodeSpec, list[str]]:
         return int(value)
 
     kind = row["kind"]
-    exits = {name: target for name, target in row["exits"].items() if name in f.REQUIRED_EXITS.get(kind, ())}
+    exits = {name: target for name, target in row["exits"].items() if name in REQUIRED_EXITS.get(kind, ())}
     if kind == "menu":
         exits.update({digit: target for digit, target in row["branches"] if digit or target})
     params = params_from_row(row, kind, integer, guidance, errors, label)
-    node = f.NodeSpec(key=row["key"], kind=kind, name=row["name"][:100], guidance=guidance("guidance"),
-                      timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
-                      mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
-                      digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
-                      exits=exits, params=params)
+    node = NodeSpec(key=row["key"], kind=kind, name=row["name"][:100], guidance=guidance("guidance"),
+                    timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
+                    mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
+                    digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
+                    exits=exits, params=params)
     return node, errors
 
 

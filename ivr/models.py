@@ -10,8 +10,9 @@ from peewee import (
 
 from core import clock
 from core.db import BaseModel
-from ivr.flow import FlowSpec, NodeSpec
 from ivr.messages import KIND_LABELS, OUTCOME_LABELS
+from ivr.spec import FlowSpec, NodeSpec
+from ivr.state import CallState
 
 
 def new_revision() -> str:
@@ -129,15 +130,15 @@ class Call(BaseModel):
     simulated = BooleanField(default=False)
     # The step the call waits for; each TwiML's action URLs carry it, so a retried request is recognised.
     step = IntegerField(default=0)
-    state = TextField(default="{}")          # JSON: what the call waits for, tries per menu, number hearing
+    state = TextField(default="{}")          # ivr.state.CallState as JSON
     last_response = TextField(default="")   # the TwiML last answered, repeated to a retried request
 
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "通話中")
 
-    def state_map(self) -> dict:
-        return json.loads(self.state or "{}")
+    def call_state(self) -> CallState:
+        return CallState.from_json(self.state)
 
 
 class CallEvent(BaseModel):
@@ -169,6 +170,3 @@ class Voicemail(BaseModel):
     seconds = IntegerField(default=0)
     handled_at = DateTimeField(null=True)
     handled_by = CharField(max_length=64, default="")
-
-
-IVR_MODELS = [Flow, Node, CallerRule, Call, CallEvent, Voicemail]

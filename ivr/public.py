@@ -4,8 +4,8 @@ reports reads ivr.models.Call and CallEvent directly (docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
-from ivr.flow import guidance_fields
 from ivr.models import Flow, Node
+from ivr.spec import guidance_fields
 
 
 def guidance_usage(guidance_id: int) -> list[str]:

@@ -19,10 +19,10 @@ from core.files import write_atomically
 from core.security import role_required
 from core.twilio import external_url, public_base_url, signature_for
 from guidance import public as guidance_public
-from ivr import flow as f
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
 from ivr.models import Call, CallEvent, Flow
 from ivr.numbers import display, to_e164
+from ivr.spec import guidance_fields
 from ivr.views import bp
 
 WEBHOOK_PREFIX = "/twilio/voice"
@@ -68,7 +68,7 @@ def captions(call: Call) -> dict[str, str]:
         return {}
     out = {}
     for node in flow.spec().nodes.values():
-        for _, gid in f.guidance_fields(node):
+        for _, gid in guidance_fields(node):
             if gid:
                 out.update({item.url: item.text for item in guidance_public.playlist(gid) if item.url})
     return out

@@ -4,8 +4,9 @@ from __future__ import annotations
 from core import audit, clock
 from core.db import database
 from guidance import public as guidance_public
-from ivr import flow as f
 from ivr.models import Flow, Node, new_revision
+from ivr.spec import FlowSpec
+from ivr.validation import validate_flow
 from sms import public as sms_public
 
 
@@ -25,7 +26,7 @@ def known_boxes() -> set[int]:
     return {number for number, _ in sms_public.box_choices()}
 
 
-def flow_errors(spec: f.FlowSpec, name: str, number: str | None, flow: Flow | None) -> list[str]:
+def flow_errors(spec: FlowSpec, name: str, number: str | None, flow: Flow | None) -> list[str]:
     """Problems of the flow's own fields, then of its nodes."""
     errors = []
     if not name.strip():
@@ -38,10 +39,10 @@ def flow_errors(spec: f.FlowSpec, name: str, number: str | None, flow: Flow | No
         taken = Flow.get_or_none((Flow.number == number) & (Flow.id != (flow.id if flow else 0)))
         if taken is not None:
             errors.append(f"着信番号 {number} は既にフロー「{taken.name}」で使われています。")
-    return errors + f.validate_flow(spec, known_guidance_ids(), known_boxes())
+    return errors + validate_flow(spec, known_guidance_ids(), known_boxes())
 
 
-def save_flow(spec: f.FlowSpec, *, name: str, number: str | None, description: str = "",
+def save_flow(spec: FlowSpec, *, name: str, number: str | None, description: str = "",
               flow: Flow | None = None, actor: str = "") -> Flow:
     """Create or replace a flow and its nodes in one transaction; raises FlowInvalid and saves nothing."""
     errors = flow_errors(spec, name, number, flow)
@@ -68,7 +69,7 @@ def save_flow(spec: f.FlowSpec, *, name: str, number: str | None, description: s
     return Flow.get_by_id(flow.id)
 
 
-def save_and_audit(spec: f.FlowSpec, *, action: str, name: str, number: str | None, description: str = "",
+def save_and_audit(spec: FlowSpec, *, action: str, name: str, number: str | None, description: str = "",
                    flow: Flow | None = None, actor: str = "", detail: dict | None = None) -> Flow:
     saved = save_flow(spec, name=name, number=number, description=description, flow=flow, actor=actor)
     audit.record(action, f"{saved.name} ({saved.number})",

@@ -10,8 +10,8 @@ from typing import Callable, Iterable
 from twilio.twiml.voice_response import Gather as TwilioGather
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import flow as f
 from ivr import messages as msg
+from ivr.verbs import Dial, Gather, Hangup, Record, Say
 
 LANGUAGE = "ja-JP"
 Playlist = Callable[[int], list]  # guidance id → [PlayItem(url | None, text)]
@@ -21,20 +21,20 @@ def render(verbs: Iterable, action_url: str, playlist: Playlist) -> VoiceRespons
     """VoiceResponse for a step; `action_url` is where Gather, Redirect, Dial and Record report back."""
     response = VoiceResponse()
     for verb in verbs:
-        if isinstance(verb, f.Gather):
+        if isinstance(verb, Gather):
             gather = TwilioGather(input="dtmf", num_digits=verb.num_digits, timeout=verb.timeout,
                                   finish_on_key=verb.finish_on_key, action=action_url, method="POST")
             for prompt in verb.prompts:
                 add_prompt(gather, prompt, playlist)
             response.append(gather)
             response.redirect(action_url, method="POST")
-        elif isinstance(verb, f.Dial):
+        elif isinstance(verb, Dial):
             response.dial(verb.number, timeout=verb.timeout, action=action_url, method="POST")
-        elif isinstance(verb, f.Record):
+        elif isinstance(verb, Record):
             response.record(max_length=verb.max_seconds, action=action_url, method="POST", play_beep=True,
                             finish_on_key="#")
             response.redirect(action_url, method="POST")
-        elif isinstance(verb, f.Hangup):
+        elif isinstance(verb, Hangup):
             response.hangup()
         else:
             add_prompt(response, verb, playlist)
@@ -43,7 +43,7 @@ def render(verbs: Iterable, action_url: str, playlist: Playlist) -> VoiceRespons
 
 def add_prompt(parent, prompt, playlist: Playlist) -> None:
     """<Play> each voice file of a guidance; text without audio yet is spoken with <Say>."""
-    if isinstance(prompt, f.Say):
+    if isinstance(prompt, Say):
         parent.say(prompt.text, language=LANGUAGE)
         return
     for item in playlist(prompt.guidance_id):

@@ -11,11 +11,12 @@ from core.pagination import paginate
 from core.security import role_required
 from guidance import public as guidance_public
 from ivr import diagram, forms
-from ivr import flow as f
 from ivr.messages import EXIT_LABELS, KIND_LABELS, WEEKDAY_LABELS
 from ivr.models import CallerRule, Flow, Node
 from ivr.numbers import display, to_e164
+from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
 from ivr.store import FlowInvalid, save_and_audit
+from ivr.validation import validate_flow
 from sms import public as sms_public
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr", template_folder="templates")  # static files: web.assets
@@ -36,13 +37,13 @@ def choices() -> dict:
         "guidance_mis_entry": guidance_public.guidance_choices("mis_entry"),
         "guidance_number_entry": guidance_public.guidance_choices("number_entry"),
         "boxes": sms_public.box_choices(),
-        "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": f.REQUIRED_EXITS,
+        "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": REQUIRED_EXITS,
         "weekday_labels": WEEKDAY_LABELS, "branch_rows": forms.BRANCH_ROWS,
         "template_row": forms.blank_row("__i__", editor_defaults()),
     }
 
 
-def flow_diagram(spec: f.FlowSpec) -> diagram.Diagram:
+def flow_diagram(spec: FlowSpec) -> diagram.Diagram:
     return diagram.build(spec, dict(guidance_public.guidance_choices()))
 
 
@@ -58,7 +59,7 @@ def flows():
     rows = []
     for flow in Flow.select().order_by(Flow.number):
         spec = flow.spec()
-        rows.append((flow, len(spec.nodes), f.validate_flow(spec)))
+        rows.append((flow, len(spec.nodes), validate_flow(spec)))
     return render_template("ivr/flows.html", rows=rows)
 
 
@@ -146,8 +147,8 @@ def menu_detail(node_id: int):
         row = forms.row_from_form(request.form, "", 0, defaults, base=row)
         changed, errors = forms.node_from_row(row)
         if not errors:
-            new_spec = f.FlowSpec(entry=spec.entry, nodes={k: (changed if k == node.key else n)
-                                                            for k, n in spec.nodes.items()})
+            new_spec = FlowSpec(entry=spec.entry, nodes={k: (changed if k == node.key else n)
+                                                          for k, n in spec.nodes.items()})
             try:
                 save_and_audit(new_spec, action="ivr.menu.updated", name=flow.name, number=flow.number,
                                description=flow.description, flow=flow, actor=current_user.username,
@@ -162,7 +163,7 @@ def menu_detail(node_id: int):
                            diagram=flow_diagram(spec), **choices()), (400 if errors else 200)
 
 
-def menu_fields(node: f.NodeSpec) -> dict:
+def menu_fields(node: NodeSpec) -> dict:
     return {"name": node.name, "guidance": node.guidance, "timeout_guidance": node.timeout_guidance,
             "mis_entry_guidance": node.mis_entry_guidance, "digits": node.digits, "timeout": node.timeout,
             "max_tries": node.max_tries, "exits": dict(node.exits)}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     from core.extensions import csrf
-    from reports import api, views
+    from reports import api, dashboard, views
 
     app.register_blueprint(views.bp)
+    dashboard.register(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     api.document(app)

@@ -5,7 +5,7 @@ many times what csv.writer itself costs. Here the database gives the finished va
 to the second, Japanese outcome labels, menu names guarded against Excel formulas) and each call's
 path, stored when its day was published (CallPath) or built from its events for newer calls, so
 the rows go to csv.writer untouched (bench/bench_reports.py). The page shows paths with
-`reports.summary.path_steps`; the tests hold the SQL twins below to the Python originals.
+`reports.summary.path_steps`; the tests hold the path's SQL twin below to it.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def text(expr):
 
 
 def formula_safe(expr):
-    """SQL twin of csv_export.safe_text: a leading ', unless the text is a plain signed number."""
+    """Text typed by people (menu names) guarded so Excel never runs it as a formula: a leading ' when it starts
+    with one of FORMULA_STARTS, unless it is a plain signed number (+81312345678, -12.5)."""
     first = fn.SUBSTR(expr, 1, 1)
     number_like = first.in_(["+", "-"]) & (fn.LENGTH(expr) > 1) & (fn.LTRIM(fn.SUBSTR(expr, 2), "0123456789.") == "")
     return Case(None, [(first.in_(list(FORMULA_STARTS)) & ~number_like, Value("'").concat(expr))], expr)

@@ -58,20 +58,6 @@ def encode_text(text: str, encoding: CsvEncoding) -> bytes:
     return text.encode(encoding.codec)
 
 
-def safe_text(value: str | None) -> str:
-    """Text typed by people (menu names), guarded so Excel never runs it as a formula."""
-    if not value:
-        return ""
-    if value.startswith(FORMULA_STARTS) and not _is_number_like(value):
-        return "'" + value
-    return value
-
-
-def _is_number_like(value: str) -> bool:
-    """+81312345678 or -12.5: a sign then ASCII digits and dots only (the same test as call_rows' SQL)."""
-    return value[0] in "+-" and len(value) > 1 and not value[1:].lstrip("0123456789.")
-
-
 def format_datetime(value: dt.datetime | str | None) -> str:
     """A stored timestamp as Excel reads it (seconds, no microseconds)."""
     if value is None:

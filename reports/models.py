@@ -90,4 +90,3 @@ class CallPath(BaseModel):
 
 
 AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice]
-REPORT_MODELS = [*AGGREGATE_MODELS, ReportRefresh, CallPath]

@@ -32,6 +32,7 @@ class CallFilter:
     end: dt.date
     caller: str = ""      # part of the caller's number
     dialled: str | None = None  # exact dialled number; None: all
+    outcome: str | None = None  # one call outcome (completed, abandoned, ...); None: all
 
     def where(self, resume_at=None):
         """The calls asked for; from `resume_at` on (a keyset page) instead of the first day's start."""
@@ -42,6 +43,8 @@ class CallFilter:
             clause &= Call.from_number.contains(self.caller)
         if self.dialled is not None:
             clause &= Call.to_number == self.dialled
+        if self.outcome is not None:
+            clause &= Call.outcome == self.outcome
         return clause
 
 

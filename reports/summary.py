@@ -180,6 +180,7 @@ def chart_series(report: Report) -> dict:
 
 OUTCOME_LABELS = {"completed": "完了", "abandoned": "途中放棄", "transferred": "転送", "voicemail": "留守電",
                   "error": "エラー", None: "通話中"}
+CALL_OUTCOMES = tuple(outcome for outcome in OUTCOME_LABELS if outcome)  # a finished call's outcomes, in order
 EVENT_LABELS = {"timeout": "タイムアウト", "mis_entry": "入力ミス", "sms": "SMS送信", "transfer": "転送",
                 "voicemail": "留守電", "hangup": "切断", "error": "エラー"}
 
@@ -205,6 +206,3 @@ def path_steps(events: list[tuple]) -> list[str]:
 
 PATH_SEPARATOR = " → "
 
-
-def path_text(events: list[tuple]) -> str:
-    return PATH_SEPARATOR.join(path_steps(events))

@@ -1,6 +1,7 @@
 """Report pages: the daily report with its chart, the call detail list, and their CSV downloads.
 
-Managers see what the 13:00 refreshes published; admins may switch to the live (unpublished) view.
+Everyone who may read the report sees what the 13:00 refreshes published, and may switch to the live
+(unpublished) view, labelled 速報 (the home page's figures link to it).
 """
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
-from flask_login import current_user
 
 from core import clock
 from core.calendar import calendar_for, weekday_label
@@ -32,7 +32,9 @@ from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_
 from reports.ranges import DateRange, RangeLimits, parse_range
 from reports.retention import oldest_kept_day
 from reports.summary import (
+    CALL_OUTCOMES,
     COUNTER_LABELS,
+    OUTCOME_LABELS,
     build_report,
     chart_series,
     dialled_label,
@@ -59,6 +61,7 @@ class Scope:
     range: DateRange
     shown_end: dt.date | None  # the last day shown; published: never after the refresh's cutoff
     dialled: str | None
+    outcome: str | None = None  # the call list's outcome filter
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -82,8 +85,7 @@ def read_scope(args) -> Scope:
     now = clock.now()
     today = now.date()
     status = refresh_status(now, calendar_for(today))
-    wants_live = args.get("mode") == "live"
-    live = wants_live and current_user.has_role("admin")
+    live = args.get("mode") == "live"
     oldest = oldest_kept_day(today, setting("reports.retention_days"))
     limits = RangeLimits(oldest, today, default_end=today if live else (status.cutoff or today))
     date_range, errors = parse_range(args.get("from"), args.get("to"), limits)
@@ -91,10 +93,19 @@ def read_scope(args) -> Scope:
         shown_end = date_range.end
     else:
         shown_end = None if status.cutoff is None else min(date_range.end, status.cutoff)
-    scope = Scope(live, status, oldest, today, date_range, shown_end, dialled_param(args.get("number")), errors)
-    if wants_live and not live:
-        scope.notices.append("リアルタイム (未公開) の表示は管理者のみ利用できます。公開済みのデータを表示しています。")
-    return scope
+    outcome, outcome_error = outcome_param(args.get("outcome"))
+    errors += outcome_error
+    return Scope(live, status, oldest, today, date_range, shown_end, dialled_param(args.get("number")), outcome, errors)
+
+
+def outcome_param(raw: str | None) -> tuple[str | None, list[str]]:
+    """The outcome filter: one of the call outcomes, or none; anything else is named back as an error."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, []
+    if raw in CALL_OUTCOMES:
+        return raw, []
+    return None, [f"通話の結果「{raw}」は選べません。一覧から選んでください。"]
 
 
 def dialled_param(raw: str | None) -> str | None:
@@ -171,7 +182,7 @@ def calls():
     return render_template(
         "reports/calls.html", scope=scope, page=page, paths={k: path_steps(v) for k, v in events.items()},
         numbers=number_choices(scope), encodings=ENCODINGS, outcome_label=outcome_label, form=request.args,
-        retention_days=setting("reports.retention_days"),
+        retention_days=setting("reports.retention_days"), outcomes=[(o, OUTCOME_LABELS[o]) for o in CALL_OUTCOMES],
     ), (400 if scope.errors else 200)
 
 
@@ -187,7 +198,7 @@ def calls_csv():
 
 def call_filter(scope: Scope, args) -> CallFilter:
     return CallFilter(start=scope.range.start, end=scope.call_filter_end, caller=number_search_term(args.get("caller")),
-                      dialled=scope.dialled)
+                      dialled=scope.dialled, outcome=scope.outcome)
 
 
 def csv_response(kind: str, scope: Scope, chunks_in) -> Response:

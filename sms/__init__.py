@@ -14,7 +14,7 @@ def init_app(app) -> None:
     """Register the SMS blueprints (webhook and API exempt from CSRF) and the API paths."""
     from core.extensions import csrf
     from core.openapi import add_api_paths
-    from sms import api, log_views, public_views, views  # noqa: F401  (log_views adds routes to views.bp)
+    from sms import api, dashboard, log_views, public_views, views  # noqa: F401  (log_views adds routes to views.bp)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public_views.bp)
@@ -23,6 +23,7 @@ def init_app(app) -> None:
     csrf.exempt(public_views.webhooks)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    dashboard.register(app)
 
 
 def register_jobs(registry, app) -> None:

@@ -197,7 +197,7 @@ def monthly_counts(month: dt.date) -> list[dict]:
     return sorted(out, key=lambda r: (r["box_number"] is None, r["box_number"] or 0))
 
 
-@bp.route("/messages/<int(max=2147483647):message_id>")  # larger ids: 404, not a database overflow
+@bp.route("/messages/<int:message_id>")
 @role_required("staff")
 def message_detail(message_id: int):
     message = Message.get_or_none(Message.id == message_id)
@@ -250,7 +250,7 @@ def optouts():
     return render_template("sms/optouts.html", page=page, q=q, typed=typed), status
 
 
-@bp.route("/optouts/<int(max=2147483647):optout_id>/remove", methods=["POST"])
+@bp.route("/optouts/<int:optout_id>/remove", methods=["POST"])
 @role_required("admin")
 def optout_remove(optout_id: int):
     row = OptOut.get_or_none(OptOut.id == optout_id)

@@ -89,10 +89,6 @@ class Message(BaseModel):
     updated_at = DateTimeField(default=clock.now)
 
     @property
-    def is_final(self) -> bool:
-        return self.state in FINAL_STATES
-
-    @property
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
 
@@ -197,6 +193,3 @@ class TicketEntry(BaseModel):
     message_id = IntegerField(null=True)
     bulk_send_id = IntegerField(null=True, index=True)
     actor = CharField(max_length=100, default="")
-
-
-SMS_MODELS = [StorageBox, Message, SendAttempt, Receipt, ShortLink, OptOut, TicketAccount, TicketEntry]

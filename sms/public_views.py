@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request
 
 from core import audit
+from core.config import setting
 from core.twilio import twilio_signature_required
 from sms import links
 from sms.receipts import record_receipt
@@ -34,8 +35,9 @@ def optout(token: str):
     if request.method == "POST" and not already:
         links.opt_out(number, via="link", message_id=message.id)
         audit.record("optout.added", number, {"via": "link", "message_id": message.id}, actor="recipient")
-        return render_template("sms/optout.html", masked=mask(number), done=True)
-    return render_template("sms/optout.html", masked=mask(number), done=already, token=token)
+        return render_template("sms/optout.html", masked=mask(number), done=True, company=setting("sms.company_name"))
+    return render_template("sms/optout.html", masked=mask(number), done=already, token=token,
+                           company=setting("sms.company_name"))
 
 
 def mask(e164: str) -> str:

@@ -39,7 +39,6 @@ REFUSED_BY_PROVIDER = "送信事業者に受け付けられませんでした"
 # Failures after which a resend cannot help: the number is wrong, gone, not mobile, unsubscribed,
 # or the receipt says "wrong carrier" (000: システム再送はキャリア違いを示す DLR でない場合に行われます).
 PERMANENT_ERRORS = frozenset({21211, 21408, 21610, 21612, 21614, 30005, 30006})
-WRONG_CARRIER_ERRORS = frozenset({30006})
 TRANSIENT_ERRORS = frozenset({20429, 20500, 20503, 30001})
 
 BACKOFF_BASE_SECONDS = 15

@@ -70,7 +70,7 @@ def box_new():
     return redirect(url_for("sms.box_detail", number=box.number))
 
 
-@bp.route("/boxes/<int(max=2147483647):number>", methods=["GET", "POST"])
+@bp.route("/boxes/<int:number>", methods=["GET", "POST"])
 @role_required("staff")
 def box_detail(number: int):
     box = StorageBox.get_or_none(StorageBox.number == number)
@@ -101,7 +101,7 @@ def box_detail(number: int):
     return redirect(url_for("sms.box_detail", number=box.number))
 
 
-@bp.route("/boxes/<int(max=2147483647):number>/test", methods=["POST"])
+@bp.route("/boxes/<int:number>/test", methods=["POST"])
 @role_required("staff")
 def box_test_send(number: int):
     """テスト送信: the saved box to one number, sent at once through the normal outbox."""

@@ -5,6 +5,7 @@ Every test that uses `app` runs on SQLite, and again on PostgreSQL when one is r
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -244,7 +245,10 @@ def twilio_server():
     """
     from tests.support.fake_twilio import FakeTwilio
 
-    server = FakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, now=lambda: clock_module.to_utc(clock_module.now()))
+    def now_utc():  # Twilio's clock is UTC; the app's is naive Tokyo wall-clock time
+        return clock_module.now().replace(tzinfo=clock_module.TOKYO).astimezone(dt.timezone.utc)
+
+    server = FakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, now=now_utc)
     server.start()
     yield server
     server.stop()

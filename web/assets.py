@@ -12,10 +12,12 @@ from flask import Flask, abort, current_app, send_from_directory
 
 from core.config import ROOT
 
+WEB_STATIC = ROOT / "web" / "static"
+
 
 def static_folders(features: tuple[str, ...]) -> dict[str, Path]:
     """URL segment → folder: "web" and each feature present with a static folder ("sms.bulk" → "bulk")."""
-    folders = {"web": ROOT / "web" / "static"}
+    folders = {"web": WEB_STATIC}
     for name in features:
         folder = ROOT / name.replace(".", "/") / "static"
         if folder.is_dir():

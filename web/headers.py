@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-# Public files that may be cached: static assets and guidance audio (named by content hash, R-12).
-CACHEABLE_PREFIXES = ("/static/", "/audio/")
+# Public files that may be cached: static assets, the icon and guidance audio (named by content hash, R-12).
+CACHEABLE_PREFIXES = ("/static/", "/audio/", "/favicon.ico")
 
 
 def content_security_policy(public_base_url: str) -> str:

@@ -7,9 +7,10 @@ def init_app(app) -> None:
     """Register the bulk pages (bulk.index, bulk.tickets, …) and the API (/api/v1/bulk-sends, CSRF-exempt)."""
     from core.extensions import csrf
     from core.openapi import add_api_paths
-    from sms.bulk import api, views
+    from sms.bulk import api, dashboard, views
 
     app.register_blueprint(views.bp)
+    dashboard.register(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)

@@ -146,6 +146,3 @@ class BulkSkipped(BaseModel):
 def bulk_key(send_id: int, recipient_id: int, index: int) -> str:
     """The outbox idempotency key of one slot: one SMS row per recipient and message, whatever restarts."""
     return f"bulk:{send_id}:{recipient_id}:{index + 1}"
-
-
-BULK_MODELS = [BulkSend, BulkRecipient, BulkSkipped]

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import ROOT
 from core.models import JobRun, SchedulerLease
-from core.scheduler import JobRegistry, Lease, SchedulerService
+from core.scheduler import LEASE_NAME, JobRegistry, SchedulerService
 
 
 def registry_counting(calls: list) -> JobRegistry:
@@ -28,7 +28,7 @@ def test_only_the_lease_holder_runs_jobs_and_a_standby_takes_over(app, clock):
     assert (a.active, b.active) == (True, False)
     assert calls_a == ["ran"] and calls_b == []  # the catch-up run happened on the holder only
     assert b.run_job("count") is None and calls_b == []
-    assert Lease.current_holder() == "host-a"
+    assert SchedulerLease.get_by_id(LEASE_NAME).holder == "host-a"
 
     clock.advance(seconds=10)
     assert a.heartbeat() is True  # renewal keeps it

@@ -173,7 +173,7 @@ def test_guidance_choices_lists_all_or_one_kind(app, two_files):
 
 
 def test_ensure_guidance_synthesizes_once_and_is_idempotent(app, stored_audio):
-    from guidance import audio
+    from tests.support.wav import read_wav_info
 
     first = public.ensure_guidance("SMS送信完了", "sms_sent", "ショートメッセージを送信しました。")
     again = public.ensure_guidance("SMS送信完了", "sms_sent", "ショートメッセージを送信しました。")
@@ -182,7 +182,7 @@ def test_ensure_guidance_synthesizes_once_and_is_idempotent(app, stored_audio):
     [item] = public.playlist(first)
     assert item.text == "ショートメッセージを送信しました。"
     audio_hash = item.url.rsplit("/", 1)[1].removesuffix(".wav")
-    assert audio.read_wav_info(stored_audio(audio_hash)).rate == 8000
+    assert read_wav_info(stored_audio(audio_hash)).rate == 8000
 
 
 def test_ensure_guidance_does_not_take_over_a_voice_file_with_other_text(app, make_voice_file):

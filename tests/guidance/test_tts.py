@@ -7,6 +7,7 @@ import pytest
 from guidance import audio
 from guidance.text import normalize_for_speech
 from guidance.tts import ENGINES, EngineUnavailable, Pyttsx3Engine, SynthesisError, get_engine
+from tests.support.wav import decode_wav, read_wav_info, rms
 
 DICT_DIR = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 TIMEOUT_TEXT = "入力が確認できません。案内をお聞きいただきもう一度入力してください。"
@@ -14,7 +15,7 @@ TIMEOUT_TEXT = "入力が確認できません。案内をお聞きいただき�
 
 def telephone(speech, volume=1.0, encoding="pcm16"):
     wav, duration_ms = audio.telephone_wav(speech, volume, encoding)
-    return wav, duration_ms, audio.read_wav_info(wav), audio.decode_wav(wav)
+    return wav, duration_ms, read_wav_info(wav), decode_wav(wav)
 
 
 def test_open_jtalk_japanese_sentence_becomes_8khz_mono_speech():
@@ -27,7 +28,7 @@ def test_open_jtalk_japanese_sentence_becomes_8khz_mono_speech():
     assert 3.0 < info.seconds < 12.0
     assert abs(duration_ms - info.seconds * 1000) < 2
     assert decoded.rate == 8000
-    assert audio.rms(decoded.samples) > 0.02  # speech, not silence
+    assert rms(decoded.samples) > 0.02  # speech, not silence
     # Speech has pauses: the quietest tenth of 50 ms frames is far quieter than the loudest.
     frames = decoded.samples[: len(decoded.samples) // 400 * 400].reshape(-1, 400)
     energy = np.sort(np.sqrt((frames ** 2).mean(axis=1)))
@@ -66,7 +67,7 @@ def test_speed_and_volume_change_the_audio():
     assert fast.seconds < normal.seconds * 0.8
     quiet = audio.to_telephone(normal, 0.3)
     loud = audio.to_telephone(normal, 1.0)
-    assert audio.rms(quiet) < audio.rms(loud) * 0.4
+    assert rms(quiet) < rms(loud) * 0.4
 
 
 def test_text_without_anything_to_say_is_refused_in_japanese():
@@ -114,7 +115,7 @@ def test_pyttsx3_reads_an_english_sentence():
     _wav, _, info, decoded = telephone(speech)
     assert (info.channels, info.rate, info.bits) == (1, 8000, 16)
     assert 1.5 < info.seconds < 8.0
-    assert audio.rms(decoded.samples) > 0.02
+    assert rms(decoded.samples) > 0.02
 
 
 def test_pyttsx3_back_to_back_sentences_each_get_their_own_audio():
@@ -149,5 +150,5 @@ def test_mu_law_encoding_round_trips_close_to_the_original():
     assert (ulaw_info.format_tag, ulaw_info.bits, ulaw_info.rate, ulaw_info.channels) == (7, 8, 8000, 1)
     assert ulaw_info.frames == pcm_info.frames
     assert len(ulaw_wav) < len(pcm_wav) * 0.6
-    error = audio.rms(ulaw.samples - pcm.samples)
-    assert error < audio.rms(pcm.samples) * 0.05  # G.711 keeps speech at about 38 dB SNR
+    error = rms(ulaw.samples - pcm.samples)
+    assert error < rms(pcm.samples) * 0.05  # G.711 keeps speech at about 38 dB SNR

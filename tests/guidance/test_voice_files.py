@@ -4,9 +4,9 @@ import io
 import pytest
 
 from core.models import AuditLog
-from guidance import audio
 from guidance.models import VoiceFile
 from guidance.service import audio_directory
+from tests.support.wav import read_wav_info
 
 GREETING = "お電話ありがとうございます。"
 
@@ -28,7 +28,7 @@ def test_new_voice_file_is_synthesized_on_save_and_playable(staff_client, stored
     assert response.status_code == 302
     vf = VoiceFile.get(VoiceFile.name == "挨拶")
     assert (vf.source, vf.engine, vf.voice, vf.text) == ("tts", "openjtalk", "mei_normal", GREETING)
-    info = audio.read_wav_info(stored_audio(vf.audio_hash))
+    info = read_wav_info(stored_audio(vf.audio_hash))
     assert (info.rate, info.channels, info.bits) == (8000, 1, 16)
     assert 1000 < vf.duration_ms < 5000 and abs(info.seconds * 1000 - vf.duration_ms) < 2
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -98,7 +98,7 @@ def test_english_voice_file_with_pyttsx3(staff_client, stored_audio):
     assert response.status_code == 302
     vf = VoiceFile.get(VoiceFile.name == "English greeting")
     assert (vf.engine, vf.voice) == ("pyttsx3", "en-us")
-    assert audio.read_wav_info(stored_audio(vf.audio_hash)).rate == 8000
+    assert read_wav_info(stored_audio(vf.audio_hash)).rate == 8000
 
 
 @pytest.mark.sqlite_only
@@ -162,7 +162,7 @@ def test_recorded_upload_is_converted_to_8khz_mono(staff_client, stored_audio, m
     assert response.status_code == 302, response.get_data(as_text=True)
     vf = VoiceFile.get(VoiceFile.name == "挨拶")
     assert (vf.source, vf.original_filename, vf.engine) == ("upload", filename, "")
-    info = audio.read_wav_info(stored_audio(vf.audio_hash))
+    info = read_wav_info(stored_audio(vf.audio_hash))
     assert (info.rate, info.channels) == (8000, 1)
     assert 1.9 < info.seconds < 2.2
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ivr import flow as f
+from ivr.engine import Ports
+from ivr.spec import FlowSpec, NodeSpec
 from sms.rules import check_mobile
 
 
-def node(key, kind, **kw) -> f.NodeSpec:
+def node(key, kind, **kw) -> NodeSpec:
     kw.setdefault("name", key)
-    return f.NodeSpec(key=key, kind=kind, **kw)
+    return NodeSpec(key=key, kind=kind, **kw)
 
 
-def spec(entry: str, *nodes: f.NodeSpec) -> f.FlowSpec:
-    return f.FlowSpec(entry=entry, nodes={n.key: n for n in nodes})
+def spec(entry: str, *nodes: NodeSpec) -> FlowSpec:
+    return FlowSpec(entry=entry, nodes={n.key: n for n in nodes})
 
 
-def menu_flow(guidance: dict[str, int] | None = None, *, ask_number: bool = False, max_tries: int = 3) -> f.FlowSpec:
+def menu_flow(guidance: dict[str, int] | None = None, *, ask_number: bool = False, max_tries: int = 3) -> FlowSpec:
     """greeting → menu: 1 SMS box 1, 2 transfer, 3 hours branch; fallback closing."""
     g = guidance or {"greeting": 1, "menu": 2, "timeout": 3, "mis_entry": 4, "sent": 5, "closing": 6, "busy": 7,
                      "open": 8, "closed": 9, "ng": 10}
@@ -60,9 +61,9 @@ class FakePorts:
     refuse: str | None = None
     sent: list = field(default_factory=list)
 
-    def ports(self) -> f.Ports:
-        return f.Ports(now=self.now, holiday_name=self.holidays.get, check_mobile=check_mobile,
-                       send_sms=self.send_sms)
+    def ports(self) -> Ports:
+        return Ports(now=self.now, holiday_name=self.holidays.get, check_mobile=check_mobile,
+                     send_sms=self.send_sms)
 
     def send_sms(self, box, to, key):
         self.sent.append((box, to, key))

@@ -43,7 +43,7 @@ def call_record(call):
     record = Call.get(Call.call_sid == call.sid)
     kinds = [(e.kind, e.node_key, e.digits) for e in CallEvent.select().where(CallEvent.call == record.id)
              .order_by(CallEvent.id)]
-    return (record.step, record.state_map(), record.outcome, record.last_node_key), kinds
+    return (record.step, record.call_state(), record.outcome, record.last_node_key), kinds
 
 
 def test_signed_posts_skip_flask_and_answer_exactly_as_the_views(phone, client, menu_flow_saved, flask_requests):
@@ -158,7 +158,7 @@ def test_a_thread_without_a_connection_gets_one_for_the_request_only(phone, menu
     worker.join()
     assert seen == {"before": True, "status": 200, "after": True}
     assert not database.is_closed()  # the test's own connection (an outer request's) was left open
-    assert Call.get(Call.call_sid == call.sid).state_map()["tries"] == {"main": 1}
+    assert Call.get(Call.call_sid == call.sid).call_state().tries == {"main": 1}
 
 
 def test_the_simulator_posts_through_the_shortcut_inside_its_own_request(staff_client, menu_flow_saved,
@@ -212,4 +212,4 @@ def test_two_copies_of_a_gather_at_the_same_moment_act_once(app, phone, menu_flo
             assert pressed == ["digit"] and record.outcome == "completed", attempt
             assert Message.select().where(Message.call_sid == call.sid).count() == 1, attempt
         else:
-            assert pressed == ["mis_entry"] and record.state_map()["tries"] == {"main": 1}, attempt
+            assert pressed == ["mis_entry"] and record.call_state().tries == {"main": 1}, attempt

@@ -73,7 +73,7 @@ def test_three_failures_reach_the_fallback(phone, menu_flow_saved, guidance):
     assert call.plays() == urls(guidance["closing"])
     record = Call.get(Call.call_sid == call.sid)
     assert record.outcome == "completed" and record.last_node_key == "closing"
-    assert record.state_map()["tries"] == {"main": 3}
+    assert record.call_state().tries == {"main": 3}
 
 
 def test_repeated_gather_post_sends_no_second_sms_and_answers_the_same(phone, menu_flow_saved):
@@ -93,7 +93,7 @@ def test_replayed_timeout_does_not_count_a_second_try(phone, menu_flow_saved):
     call.wait()
     replay = phone.post(redirect, call.params())
     assert replay.get_data(as_text=True) == call.responses[-1]
-    assert Call.get(Call.call_sid == call.sid).state_map()["tries"] == {"main": 1}
+    assert Call.get(Call.call_sid == call.sid).call_state().tries == {"main": 1}
 
 
 def test_repeated_voice_webhook_keeps_one_call(phone, menu_flow_saved):

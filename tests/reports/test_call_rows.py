@@ -1,5 +1,5 @@
 """The call-detail CSV rows made by the database hold to the Python originals the pages use:
-paths as summary.path_text writes them, menu names guarded like csv_export.safe_text; stored paths
+paths as summary.path_steps writes them for the page, menu names never a formula in Excel; stored paths
 (published days) and paths built from events (newer calls) read the same."""
 import datetime as dt
 
@@ -7,10 +7,9 @@ import pytest
 
 from ivr.models import Call
 from reports.call_rows import iter_csv_rows, store_paths
-from reports.csv_export import safe_text
 from reports.models import CallPath
 from reports.queries import CallFilter
-from reports.summary import OUTCOME_LABELS, path_text
+from reports.summary import OUTCOME_LABELS, PATH_SEPARATOR, path_steps
 
 DAY = dt.date(2026, 2, 2)
 WHOLE_DAY = (dt.datetime(2026, 2, 2), dt.datetime(2026, 2, 3))
@@ -43,7 +42,7 @@ def path_events(events):
 
 def test_every_kind_of_event_reads_as_the_page_writes_it(make_call):
     call = make_call("2026-02-02 10:00", events=EVENTS)
-    expected = path_text(path_events(EVENTS))
+    expected = PATH_SEPARATOR.join(path_steps(path_events(EVENTS)))
     assert expected.startswith("受付メニュー → [3] → [空] → num → ? → 入力ミス[0312] → 入力ミス → タイムアウト → SMS送信")
     built = csv_rows()
     assert built[0][8] == expected
@@ -64,14 +63,17 @@ def test_events_in_time_order_and_calls_without_events(make_call):
     assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
 
 
-@pytest.mark.parametrize("name", ["受付", "=HYPERLINK(\"x\")", "+SUM(A1)", "-メニュー", "@a", "\tタブ", "\r改行",
-                                  "+81312345678", "-12.5", "+", "+1a", ""])
-def test_menu_names_are_guarded_like_safe_text(make_call, name):
+@pytest.mark.parametrize("name, shown", [
+    ("受付", "受付"), ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+SUM(A1)", "'+SUM(A1)"), ("-メニュー", "'-メニュー"),
+    ("@a", "'@a"), ("@SUM(A1)", "'@SUM(A1)"), ("\tタブ", "'\tタブ"), ("\r改行", "'\r改行"),
+    ("+81312345678", "+81312345678"), ("-12.5", "-12.5"), ("+", "'+"), ("+1a", "'+1a"), ("", ""),
+])
+def test_menu_names_are_never_a_formula_in_excel(make_call, name, shown):
     make_call("2026-02-02 10:00", outcome="abandoned", abandoned_in=("main", name),
               events=[("node", "main", name, "")])
     row = csv_rows()[0]
-    assert (row[6], row[7]) == (safe_text(name), safe_text(name))
-    assert row[8] == safe_text(name or "main")
+    assert (row[6], row[7]) == (shown, shown)
+    assert row[8] == (shown or "main")
 
 
 def test_values_of_every_column(make_call):

@@ -4,8 +4,6 @@ import datetime as dt
 import io
 from urllib.parse import unquote
 
-import pytest
-
 from reports.csv_export import (
     UTF8_BOM,
     content_disposition,
@@ -13,7 +11,6 @@ from reports.csv_export import (
     download_name,
     encoding_for,
     format_datetime,
-    safe_text,
 )
 
 HEADER = ["日時", "発信者番号", "メニュー", "件数"]
@@ -70,18 +67,6 @@ def test_unknown_encoding_falls_back_to_utf8():
     assert encoding_for("latin-1").key == "utf8"
     assert encoding_for("SJIS").key == "sjis"
     assert encoding_for(None).key == "utf8"
-
-
-@pytest.mark.parametrize("value, shown", [
-    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("-メニュー", "'-メニュー"),
-    ("+81312345678", "+81312345678"),
-    ("受付", "受付"),
-    (None, ""),
-])
-def test_people_typed_text_is_never_a_formula(value, shown):
-    assert safe_text(value) == shown
 
 
 def test_timestamps_lose_microseconds():

@@ -134,14 +134,17 @@ def test_page_shows_last_refresh_and_the_day_it_covers(refreshed, manager_client
     assert "2026-02-04 以降は未公開" in asked_further
 
 
-def test_managers_see_published_days_only_admins_may_look_live(refreshed, manager_client, admin_client):
+def test_published_view_shows_published_days_and_managers_may_look_live_labelled_sokuho(refreshed, manager_client,
+                                                                                       admin_client):
     asked = "/reports/?from=2026-02-02&to=2026-02-05"
-    manager_html = manager_client.get(asked + "&mode=live").get_data(as_text=True)
-    assert "管理者のみ利用できます" in manager_html
-    assert 'data-counter="calls">2<' in manager_html  # Mon and Tue
-    admin_html = admin_client.get(asked + "&mode=live").get_data(as_text=True)
-    assert 'data-counter="calls">4<' in admin_html
-    assert "リアルタイム表示" in admin_html
+    published = manager_client.get(asked).get_data(as_text=True)
+    assert 'data-counter="calls">2<' in published  # Mon and Tue
+    assert 'id="live-label"' not in published
+    for client in (manager_client, admin_client):
+        live = client.get(asked + "&mode=live").get_data(as_text=True)
+        assert 'data-counter="calls">4<' in live
+        assert '<p class="badge warn" id="live-label">速報</p>' in live
+        assert '<option value="live" selected>' in live
 
 
 def test_days_already_shown_take_in_later_receipts_and_clicks_at_the_next_refresh(clock, make_call, make_message):

@@ -62,12 +62,12 @@ def test_chart_series_and_rates():
 
 
 def test_call_path_reads_like_the_menus():
-    from reports.summary import outcome_label, path_text
+    from reports.summary import outcome_label, path_steps
 
     events = [("node", "main", "受付メニュー", None, None), ("digit", "main", "受付メニュー", "3", None),
               ("node", "num", "携帯番号入力", None, None), ("mis_entry", "num", "携帯番号入力", "0312", None),
               ("timeout", "num", "携帯番号入力", None, None), ("sms", "num", "携帯番号入力", None, "box 1"),
               ("hangup", None, None, None, None)]
-    assert path_text(events) == "受付メニュー → [3] → 携帯番号入力 → 入力ミス[0312] → タイムアウト → SMS送信 → 切断"
-    assert path_text([]) == ""
+    assert path_steps(events) == ["受付メニュー", "[3]", "携帯番号入力", "入力ミス[0312]", "タイムアウト", "SMS送信", "切断"]
+    assert path_steps([]) == []
     assert outcome_label("abandoned") == "途中放棄" and outcome_label(None) == "通話中"

@@ -31,6 +31,26 @@
     bar.style.width = parseFloat(bar.getAttribute("data-width")) + "%";
   });
 
+  // On narrow screens the side menu folds behind its button (app.css): the button opens and closes it,
+  // Escape closes it and gives the focus back to the button.
+  var menuToggle = document.querySelector(".menu-toggle");
+  var sideMenu = menuToggle && document.getElementById(menuToggle.getAttribute("aria-controls"));
+  if (menuToggle && sideMenu) {
+    var setMenuOpen = function (open) {
+      sideMenu.classList.toggle("open", open);
+      menuToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    menuToggle.addEventListener("click", function () {
+      setMenuOpen(menuToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menuToggle.getAttribute("aria-expanded") === "true") {
+        setMenuOpen(false);
+        menuToggle.focus();
+      }
+    });
+  }
+
   var meta = document.querySelector('meta[name="csrf-token"]');
   window.csrfToken = meta ? meta.getAttribute("content") : "";
 

@@ -1,0 +1,85 @@
+"""What the engine and Twilio say to each other: the verbs a step asks Twilio to perform (ivr.twiml renders
+them as TwiML) and the inputs Twilio reports back when a verb that waits has finished.
+
+Verbs are frozen and hashable: a step's verbs are the key of the rendered-TwiML cache (ivr.calls.rendered).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+# --- verbs (engine → Twilio) ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Guidance:
+    guidance_id: int
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True)
+class Gather:
+    num_digits: int
+    timeout: int
+    prompts: tuple[Prompt, ...]
+    finish_on_key: str = ""  # R-09b: no finish key for menus
+
+
+@dataclass(frozen=True)
+class Dial:
+    number: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Record:
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Prompt = Guidance | Say  # what a Gather plays while it listens
+Verb = Guidance | Say | Gather | Dial | Record | Hangup
+
+
+# --- inputs (Twilio → engine) -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Keys:
+    digits: str  # "" when the Gather timed out
+
+
+@dataclass(frozen=True)
+class DialEnded:
+    status: str
+    seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    url: str | None
+    seconds: int = 0
+
+
+Input = Keys | DialEnded | Recorded
+
+
+def input_from_params(mode: str, params: Mapping[str, str]) -> Input:
+    """The input a webhook request carries, read as the waiting mode (ivr.state.Wait.mode) expects it."""
+    if mode == "dial":
+        return DialEnded(params.get("DialCallStatus", "") or "no-answer", _int(params.get("DialCallDuration")))
+    if mode == "record":
+        return Recorded(params.get("RecordingUrl") or None, _int(params.get("RecordingDuration")))
+    return Keys((params.get("Digits") or "").strip())
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
