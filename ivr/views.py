@@ -18,8 +18,7 @@ from ivr.store import FlowInvalid, save_and_audit
 from ivr.validation import validate_flow
 from sms import public as sms_public
 
-bp = Blueprint("ivr", __name__, url_prefix="/ivr", template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("ivr", __name__, url_prefix="/ivr", template_folder="templates")  # static files: web.assets
 
 
 def editor_defaults() -> dict:

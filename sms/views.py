@@ -16,8 +16,7 @@ from core.security import role_required
 from sms.models import Message, StorageBox
 from sms.sending import check_template, queue_box
 
-bp = Blueprint("sms", __name__, url_prefix="/sms", template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("sms", __name__, url_prefix="/sms", template_folder="templates")  # static files: web.assets
 
 MESSAGES = {
     "number_required": "蓄積BOX番号を入力してください。",
