@@ -13,6 +13,7 @@ from peewee import DatabaseProxy, Model, OperationalError, PostgresqlDatabase, S
 from playhouse.db_url import connect
 
 from core.config import ROOT
+from core.files import make_private
 
 database = DatabaseProxy()
 
@@ -42,10 +43,9 @@ class BaseModel(Model):
 def open_database(url: str):
     """Make a peewee database for a DATABASE_URL; relative SQLite paths are under the project root."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-        path = ROOT / url[len("sqlite:///"):]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{path}"
+        url = f"sqlite:///{ROOT / url[len('sqlite:///'):]}"
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        private_database_files(Path(url[len("sqlite:///"):].split("?", 1)[0]))
         # Pooled: closing the last connection to a WAL database checkpoints it (tens of ms of fsync on every
         # request that closes its connection), and a reused connection skips the pragmas and schema parse.
         db = connect("sqlite+pool" + url[len("sqlite"):], pragmas=SQLITE_PRAGMAS, check_same_thread=False,
@@ -56,6 +56,16 @@ def open_database(url: str):
         return connect(url)
     use_wal(db)
     return db
+
+
+def private_database_files(path: Path) -> None:
+    """Callers' numbers and messages: the database and its journals are readable by this user only (0600), made so
+    before SQLite opens them (SQLite would make the file 0644, and the -wal and -shm files take its mode)."""
+    make_private(path)
+    for suffix in ("-wal", "-shm"):
+        journal = Path(f"{path}{suffix}")
+        if journal.exists():
+            make_private(journal)
 
 
 def use_wal(db) -> None:

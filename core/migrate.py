@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+from pathlib import Path
 
 from playhouse.migrations import Runner
 
 from core.config import ROOT
 from core.db import database, is_postgres, sqlite_path
+from core.files import make_private
 
 MIGRATIONS_DIR = ROOT / "migrations"
 PG_MIGRATION_LOCK = 727_001  # advisory lock key: only one process upgrades at a time
@@ -34,7 +36,9 @@ def exclusive():
     if path is None or str(path) == ":memory:":
         yield
         return
-    with open(f"{path}.migrate.lock", "w") as handle:
+    lock = Path(f"{path}.migrate.lock")
+    make_private(lock)  # like the database beside it (var/app.db*), though it holds nothing
+    with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -23,6 +23,8 @@ class User(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=clock.now)
     last_login_at = DateTimeField(null=True)
+    # Every session carries the value it began with; raising it ends all of the user's sessions (web.sessions).
+    session_version = IntegerField(default=0)
 
     @property
     def is_locked(self) -> bool:
@@ -50,7 +52,8 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What a session stores: the id with the session version, so a raised version refuses old cookies."""
+        return f"{self.id}:{self.session_version}"
 
     @classmethod
     def admins(cls):
@@ -101,6 +104,14 @@ class SchedulerLease(BaseModel):
     name = CharField(max_length=64, primary_key=True)
     holder = CharField(max_length=128)
     expires_at = DateTimeField()
+
+
+class LoginThrottle(BaseModel):
+    """Failed logins per client address in the current window, shared by every web process."""
+
+    client = CharField(max_length=64, primary_key=True)
+    window_start = DateTimeField(index=True)
+    attempts = IntegerField(default=0)
 
 
 class JobRun(BaseModel):

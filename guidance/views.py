@@ -27,8 +27,7 @@ from guidance.models import KINDS, SOURCE_TTS, SOURCES, Guidance, ResynthJob, Vo
 from guidance.public import audio_path
 from guidance.tts import ENGINE_LABELS
 
-bp = Blueprint("guidance", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/guidance")
+bp = Blueprint("guidance", __name__, template_folder="templates")  # static files: web.assets
 AUDIO_MAX_AGE = 365 * 24 * 3600  # content-addressed: a URL's audio never changes
 
 

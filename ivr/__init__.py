@@ -16,8 +16,7 @@ def init_app(app) -> None:
     csrf.exempt(webhooks.bp)
     webhooks.install_shortcut(app)
     app.register_blueprint(assemble("ivr", __name__, [views.routes, simulator.routes, voicemails.routes],
-                                    url_prefix="/ivr", template_folder="templates", static_folder="static",
-                                    static_url_path="/static"))
+                                    url_prefix="/ivr", template_folder="templates"))  # static files: web.assets
     guidance_public.register_usage_finder(public.guidance_usage)
     sms_public.register_caller_source(app, "ivr", public.caller_numbers)
     retention.register(app)

@@ -42,8 +42,7 @@ from reports.summary import (
     path_steps,
 )
 
-bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates",
-               static_folder="static", static_url_path="/assets")
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")  # static files: web.assets
 
 NO_CALL_PARAM = "-"  # the number filter's value for SMS sent outside calls
 DAILY_CSV_NAME = "着信・SMS送信レポート"

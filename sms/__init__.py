@@ -21,8 +21,7 @@ def init_app(app) -> None:
     from sms import api, dashboard, log_views, providers, public_views, retention, views
 
     app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
-                                    template_folder="templates", static_folder="static",
-                                    static_url_path="/static"))
+                                    template_folder="templates"))  # static files: web.assets
     app.register_blueprint(public_views.bp)
     register_public_paths(app, "/s/", "/optout/")  # public_views: short links and opt-out, for recipients
     app.register_blueprint(public_views.webhooks)

@@ -5,7 +5,6 @@ import importlib
 import logging
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
@@ -18,19 +17,22 @@ from core import phone
 from core.config import ROOT, Settings, load_settings
 from core.db import MAX_ID, bind_database, database
 from core.extensions import WEBHOOK_PREFIX, csrf, login_manager, no_login_prefixes
+from core.files import read_or_create_private
 from core.migrate import upgrade_schema
+from web.assets import install_static
+from web.headers import install_security_headers
+from web.limits import install_body_limits
 
 # Feature packages, in dependency order. Each has init_app(app); optionally register_jobs(registry)
 # and seed_defaults(app) (idempotent first-start data such as the demo flow).
 # A package not yet present in the checkout is skipped; one that is present must import cleanly.
 FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
-FORM_FIELDS_ALLOWANCE = 1024 * 1024
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app. `config` holds dotted setting overrides (tests); nothing here starts threads."""
     settings = settings or load_settings(overrides=config)
-    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app = Flask(__name__, static_folder=None, template_folder="templates")
     configure(app, settings)
     bind_database(settings["database.url"])
     with database.connection_context():
@@ -39,6 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     register_blueprints(app)
     for module in feature_modules():
         module.init_app(app)
+    # Last, so they wrap everything the packages installed (the voice-webhook shortcut among them).
+    app.config["UPLOAD_LIMITS"] = install_body_limits(app).upload_files
+    install_security_headers(app)
     return app
 
 
@@ -63,9 +68,10 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=settings["web.session_minutes"] * 60,
-        MAX_CONTENT_LENGTH=(settings["guidance.max_upload_mb"] + 60) * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=None,
+        # The cookie lasts as long as a login may; web.sessions ends it earlier when idle, saying why.
+        PERMANENT_SESSION_LIFETIME=settings["web.session_absolute_hours"] * 3600,
+        # A form's token lasts as long as an idle login: a form left open longer gets a Japanese page saying so.
+        WTF_CSRF_TIME_LIMIT=settings["web.session_minutes"] * 60,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
@@ -89,20 +95,8 @@ def twilio_auth_token(settings: Settings) -> str:
 
 
 def persistent_secret(name: str) -> str:
-    """A random secret made once and kept under var/, so every process and restart agrees on it."""
-    path = Path(ROOT / "var" / name)
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(value)
-    tmp.chmod(0o600)
-    try:
-        tmp.rename(path) if not path.exists() else tmp.unlink()
-    except OSError:
-        pass
-    return path.read_text().strip()
+    """A random secret made once and kept under var/ (mode 0600), so every process and restart agrees on it."""
+    return read_or_create_private(ROOT / "var" / name, secrets.token_hex(32).encode()).decode().strip()
 
 
 def feature_modules():
@@ -136,25 +130,34 @@ def require_login():
 
 
 def install_request_hooks(app: Flask) -> None:
+    from web import sessions
     from web.inputs import refuse_nul_characters
     from web.ipallow import enforce_ip_allowlist
 
     app.session_interface = CookieSessionsExceptWebhooks()
     login_manager.init_app(app)
-    csrf.init_app(app)
+    sessions.install(login_manager)
 
     @app.before_request
     def prepare_request():
         # One hook rather than several: Twilio's webhooks pass through here on every key press.
         forget_previous_request()
-        refuse_nul_characters()
         database.connect(reuse_if_open=True)
         if request.path.startswith(WEBHOOK_PREFIX):  # signed instead of logged in; no session, no allowlist
             g.audit_actor = ""
+            refuse_nul_characters()
             return None
-        g.audit_actor = current_user.username if current_user.is_authenticated else ""
         enforce_ip_allowlist()
-        return require_login()
+        # Login before anything reads the body (the NUL check here, the CSRF check next): a stranger's upload to
+        # a page behind login is turned away unread.
+        refused = require_login()
+        if refused is not None:
+            return refused
+        g.audit_actor = current_user.username if current_user.is_authenticated else ""
+        refuse_nul_characters()
+        return None
+
+    csrf.init_app(app)  # after prepare_request, so its check runs after the login check
 
     @app.teardown_request
     def close_database(exc):
@@ -166,17 +169,13 @@ def install_request_hooks(app: Flask) -> None:
         from web.menu import visible_menu
 
         return {"menu": visible_menu(app, current_user), "settings": app.config["SETTINGS"],
-                "upload_limit_bytes": upload_limit_bytes(app)}
-
-
-def upload_limit_bytes(app: Flask) -> int:
-    """The largest file a form can carry: the request limit less room for the form's other fields."""
-    return app.config["MAX_CONTENT_LENGTH"] - FORM_FIELDS_ALLOWANCE
+                "upload_limits": app.config["UPLOAD_LIMITS"]}
 
 
 def register_blueprints(app: Flask) -> None:
     from web import admin, api_docs, auth, errors, home
 
+    install_static(app, FEATURES)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,11 +13,16 @@ from core.config import SCHEMA, setting
 from core.models import ROLE_LABELS, ROLES, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, User
 from core.pagination import paginate
 from core.security import issue_api_token, role_required
-from web.auth import hash_password, password_problem
+from web import sessions
+from web.auth import hash_password, password_problem, unlock_account
 from web.ipallow import SCOPES, allowed, parse_network, rules
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 SECRET_SETTINGS = {"web.secret_key", "twilio.auth_token", "twilio.account_sid"}
+SECRET_ENDINGS = ("secret", "secret_key", "token", "password", "passwd", "credentials")  # of the setting's name
+MASK = "********"
+URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*):[^/@\s]*@", re.IGNORECASE)
+QUERY_PASSWORD = re.compile(r"(?P<head>[?&](password|passwd|sslpassword)=)[^&#]*", re.IGNORECASE)
 
 
 @bp.before_request
@@ -96,6 +102,10 @@ def edit_user(user_id: int):
             if form.get("password"):
                 changes["password_hash"] = hash_password(form["password"])
             User.update(**changes).where(User.id == user.id).execute()
+            if form.get("password") or not changes["active"]:
+                sessions.end_all(user.id)  # a reset password or a disabled account ends every session it had
+                if user.id == current_user.id and changes["active"]:
+                    sessions.renew(User.get_by_id(user.id))  # an admin resetting their own: this session goes on
             audit.record("account.updated", user.username,
                          {k: v for k, v in changes.items() if k != "password_hash"} |
                          ({"password": "reset"} if form.get("password") else {}))
@@ -110,7 +120,7 @@ def edit_user(user_id: int):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 def unlock_user(user_id: int):
     user = User.get_or_none(User.id == user_id) or abort(404)
-    User.update(locked_at=None, failed_logins=0).where(User.id == user.id).execute()
+    unlock_account(user.username)
     audit.record("account.unlocked", user.username)
     flash(f"アカウント「{user.username}」のロックを解除しました。", "success")
     return redirect(url_for("admin.users"))
@@ -248,5 +258,14 @@ def settings_page():
     from flask import current_app
 
     values = current_app.config["SETTINGS"]
-    shown = [(key, "********" if key in SECRET_SETTINGS and values[key] else values[key]) for key in SCHEMA]
-    return render_template("admin/settings.html", rows=shown)
+    return render_template("admin/settings.html", rows=[(key, shown_setting(key, values[key])) for key in SCHEMA])
+
+
+def shown_setting(key: str, value):
+    """A setting as the page shows it: secrets masked, and so is a password inside a URL (DATABASE_URL)."""
+    if value and (key in SECRET_SETTINGS or key.endswith(SECRET_ENDINGS)):
+        return MASK
+    if isinstance(value, str):
+        value = URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", value)
+        return QUERY_PASSWORD.sub(lambda m: f"{m['head']}{MASK}", value)
+    return value

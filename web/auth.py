@@ -1,26 +1,33 @@
-"""Login and logout, with account lock after repeated wrong passwords (R-61)."""
+"""Login and logout (R-61, R-65): one answer for every refused login, atomic lock counting, a per-address throttle.
+
+A refused login says the same thing, with the same work, whatever the reason: an unknown user name, a
+wrong password, a locked or a disabled account. Telling a locked account apart, even only after the right
+password, would go on answering "right password" to whoever keeps guessing after the lock, so a lock would
+no longer stop guessing; and a stranger would learn which accounts exist and which are locked. Only the
+audit log (admins) records the reason. The login page says in general that accounts lock and whom to ask.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit, clock
 from core.config import setting
-from core.extensions import login_manager
+from core.db import write_transaction
 from core.models import User
+from web import sessions, throttle
+from web.redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
 
-# A hash to compare against when the user does not exist, so timing does not reveal user names.
+LOGIN_REFUSED = ("ログインできませんでした。ユーザー名とパスワードを確認してください。"
+                 "続けて間違えるとアカウントがロックされます。ログインできない場合は管理者に連絡してください。")
+THROTTLED = "ログインの失敗が続いたため、この端末からのログインを一時的に止めています。{minutes} 分ほど待ってから再度お試しください。"
+USERNAME_LENGTH = 64
+
+# Compared against when the account cannot log in anyway, so every refusal costs one hash check of the same kind.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-@login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    return User.get_or_none(User.id == int(user_id))
 
 
 def hash_password(password: str) -> str:
@@ -37,32 +44,52 @@ def password_problem(password: str, confirm: str | None = None) -> str | None:
     return None
 
 
-def failed_login_outcome(failed_before: int, limit: int) -> tuple[int, bool]:
-    """After one more wrong password: the new count and whether the account now locks."""
-    failed = failed_before + 1
-    return failed, failed >= limit
+def refusal_reason(user: User | None, password_ok: bool) -> str | None:
+    """Why a login is refused, for the audit log only; None when it may go on."""
+    if user is None:
+        return "unknown_user"
+    if user.is_locked:
+        return "locked"
+    if not user.active:
+        return "inactive"
+    return None if password_ok else "wrong_password"
 
 
 def authenticate(username: str, password: str) -> tuple[User | None, str | None]:
-    """Check a login; returns (user, None) or (None, Japanese reason). Counts wrong passwords."""
-    user = User.get_or_none(User.username == username)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None, "ユーザー名またはパスワードが正しくありません。"
-    if user.is_locked:
-        return None, "このアカウントはロックされています。管理者にロック解除を依頼してください。"
-    if not user.active:
-        return None, "このアカウントは無効です。管理者に連絡してください。"
-    if not check_password_hash(user.password_hash, password):
-        failed, lock = failed_login_outcome(user.failed_logins, setting("accounts.max_failed_logins"))
-        User.update(failed_logins=failed, locked_at=clock.now() if lock else None).where(User.id == user.id).execute()
-        if lock:
-            audit.record("account.locked", user.username, {"failed_logins": failed}, actor=user.username)
-            return None, "パスワードを規定回数間違えたため、アカウントをロックしました。管理者にロック解除を依頼してください。"
-        left = setting("accounts.max_failed_logins") - failed
-        return None, f"ユーザー名またはパスワードが正しくありません。(あと {left} 回間違えるとロックされます)"
-    User.update(failed_logins=0, last_login_at=clock.now()).where(User.id == user.id).execute()
-    return User.get_by_id(user.id), None
+    """(user, None) for a login that may go on, else (None, reason). Every refusal is counted against the name."""
+    user = User.get_or_none(User.username == username[:USERNAME_LENGTH])
+    usable = user is not None and not user.is_locked and user.active
+    password_ok = check_password_hash(user.password_hash if usable else _DUMMY_HASH, password)
+    reason = refusal_reason(user, password_ok)
+    if reason is None and mark_logged_in(user):
+        return User.get_by_id(user.id), None
+    count_failure(username[:USERNAME_LENGTH])
+    return None, reason or "locked"  # locked between the check and the mark
+
+
+def mark_logged_in(user: User) -> bool:
+    """Reset the failure count, unless the account was locked or disabled in the meantime."""
+    return bool(User.update(failed_logins=0, last_login_at=clock.now())
+                .where(User.id == user.id, User.locked_at.is_null(), User.active == True)
+                .execute())
+
+
+def count_failure(username: str) -> None:
+    """One more wrong password, counted in SQL (parallel guesses all count); the lock follows the stored count.
+    The same statements run for an unknown name (they change no row), so both refusals do the same work."""
+    limit = setting("accounts.max_failed_logins")
+    with write_transaction():
+        User.update(failed_logins=User.failed_logins + 1).where(User.username == username).execute()
+        locked = (User.update(locked_at=clock.now(), session_version=User.session_version + 1)
+                  .where(User.username == username, User.locked_at.is_null(), User.failed_logins >= limit)
+                  .execute())
+    if locked:
+        audit.record("account.locked", username, {"failed_logins": limit}, actor=username)
+
+
+def unlock_account(username: str) -> bool:
+    """R-61: an admin (or `run.py unlock NAME`) unlocks an account; its count of wrong passwords starts again."""
+    return bool(User.update(locked_at=None, failed_logins=0).where(User.username == username).execute())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,32 +97,38 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     username = request.form.get("username", "").strip()
-    if request.method == "POST":
-        user, problem = authenticate(username, request.form.get("password", ""))
-        if user is not None:
-            # The session keeps its CSRF secret; Flask's signed cookie sessions are not fixable by a visitor.
-            session.permanent = True
-            login_user(user)
-            audit.record("login", user.username, actor=user.username)
-            return redirect(_safe_next(request.args.get("next")))
-        flash(problem, "error")
+    if request.method == "GET":
+        return render_template("auth/login.html", username=username)
+    attempt = throttle.reserve(request.remote_addr or "")
+    if not attempt.allowed:
+        return throttled(attempt, username)
+    user, reason = authenticate(username, request.form.get("password", ""))
+    if user is None:
+        audit.record("login.failed", username[:USERNAME_LENGTH], {"reason": reason}, actor="")
+        flash(LOGIN_REFUSED, "error")
         return render_template("auth/login.html", username=username), 401
-    return render_template("auth/login.html", username=username)
+    throttle.release(attempt)
+    sessions.begin(user)
+    audit.record("login", user.username, actor=user.username)
+    return redirect(same_site_path(request.args.get("next")) or url_for("home.index"))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+def throttled(attempt: throttle.Attempt, username: str):
+    if attempt.first_refused:
+        audit.record("login.throttled", attempt.client, {"attempts": attempt.count - 1}, actor="")
+    flash(THROTTLED.format(minutes=max(1, -(-attempt.retry_after // 60))), "error")
+    response = make_response(render_template("auth/login.html", username=username), 429)
+    response.headers["Retry-After"] = str(attempt.retry_after)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     audit.record("logout", current_user.username)
+    sessions.end_all(current_user.id)
     logout_user()
-    session.clear()
+    sessions.forget()
     flash("ログアウトしました。", "info")
     return redirect(url_for("auth.login"))
 
@@ -113,7 +146,9 @@ def change_password():
                 flash(problem, "error")
             else:
                 User.update(password_hash=hash_password(new)).where(User.id == current_user.id).execute()
+                sessions.end_all(current_user.id)  # a cookie copied before the change is refused after it
+                sessions.renew(User.get_by_id(current_user.id))
                 audit.record("account.password_changed", current_user.username)
-                flash("パスワードを変更しました。", "success")
+                flash("パスワードを変更しました。他の端末のログインは終了しました。", "success")
                 return redirect(url_for("home.index"))
     return render_template("auth/password.html")

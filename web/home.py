@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from core.dashboard import tiles_for
+from web.assets import WEB_STATIC
 
 bp = Blueprint("home", __name__)
 
@@ -17,7 +18,7 @@ def index():
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico on pages that name no icon (downloads, JSON); the same icon answers."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
+    return send_from_directory(WEB_STATIC, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.route("/healthz")

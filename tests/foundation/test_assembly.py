@@ -18,7 +18,6 @@ def test_pages_from_several_modules_keep_their_blueprints_urls(app):
             "/ivr/flows", "/ivr/simulator", "/ivr/voicemails"]
         assert [url_for(name) for name in ("sms.boxes", "sms.log", "sms.outbox", "sms.optouts")] == [
             "/sms/boxes", "/sms/log", "/sms/outbox", "/sms/optouts"]
-        assert url_for("ivr.static", filename="ivr/simulator.js") == "/ivr/static/ivr/simulator.js"
     assert app.jinja_env.filters["phone"]("+819012345678") == "090-1234-5678"
 
 

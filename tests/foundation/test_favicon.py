@@ -12,7 +12,7 @@ def test_favicon_ico_is_served_without_login(client):
 
 def test_every_page_names_the_svg_icon_and_it_is_served(client, manager_client):
     for page in (client.get("/login"), manager_client.get("/"), manager_client.get("/reports/")):
-        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.get_data(as_text=True)
-    icon = client.get("/static/favicon.svg")
+        assert '<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">' in page.get_data(as_text=True)
+    icon = client.get("/static/web/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert icon.get_data(as_text=True).startswith("<svg")

@@ -29,28 +29,3 @@ def test_nul_characters_are_refused_in_japanese_everywhere(admin_client, client)
 
     public = client.get("/s/ab%00cd")
     assert public.status_code == 400 and "NUL 文字" in public.get_data(as_text=True)
-
-
-def test_a_body_over_the_request_limit_gets_413_saying_the_limit(app, admin_client, client):
-    from core.security import issue_api_token
-
-    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
-    big = b"x" * (2 * 1024 * 1024 + 1)
-    page = admin_client.post("/admin/holidays", data={"day": "2026-12-29", "name": big.decode()})
-    assert page.status_code == 413
-    text = page.get_data(as_text=True)
-    assert "ファイルが大きすぎます。" in text and "1 回に送信できるのは 2 MB までです。" in text
-
-    _, raw = issue_api_token("big")
-    api = client.post("/api/v1/whoami", data=big, content_type="application/json", csrf=False,
-                      headers={"Authorization": f"Bearer {raw}"})
-    assert api.status_code == 413 and api.json["error"]["code"] == "too_large"
-    assert api.json["error"]["message"] == "1 回に送信できるのは 2 MB までです。"
-
-
-def test_file_fields_carry_the_largest_size_the_browser_may_send(app, admin_client):
-    from web import FORM_FIELDS_ALLOWANCE
-
-    bulk = admin_client.get("/bulk/new").get_data(as_text=True)
-    limit = app.config["MAX_CONTENT_LENGTH"] - FORM_FIELDS_ALLOWANCE
-    assert f'name="csv_file" accept=".csv,.txt,text/csv" data-max-bytes="{limit}"' in bulk

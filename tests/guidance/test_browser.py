@@ -27,7 +27,8 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     assert response.headers["content-type"] == "audio/wav"
     assert response.body()[:4] == b"RIFF"
     # The browser itself decodes the file: it knows its duration.
-    page.wait_for_function("document.querySelector('#current-audio').readyState >= 1")
+    # A function, not a bare expression: that one is eval'd, which the pages' Content-Security-Policy forbids.
+    page.wait_for_function("() => document.querySelector('#current-audio').readyState >= 1")
     assert 1.0 < page.evaluate("document.querySelector('#current-audio').duration") < 4.0
     second_src = create_voice_file(page, base, "メニュー", "ご用件の番号を押してください。")
 
@@ -46,7 +47,7 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     page.evaluate("""window.played = []; document.getElementById('preview-player')
         .addEventListener('ended', e => window.played.push(new URL(e.target.src).pathname))""")
     page.click("[data-preview]")
-    page.wait_for_function("document.querySelector('[data-preview-status]').textContent === '再生が終わりました。'")
+    page.wait_for_function("() => document.querySelector('[data-preview-status]').textContent === '再生が終わりました。'")
     assert page.evaluate("window.played") == [second_src, first_src]
     page.click("button[type=submit].primary")
     page.wait_for_url(base + "/guidance/guidances")
@@ -55,7 +56,7 @@ def test_voice_files_and_guidance_in_a_real_browser(page, live_server, browser_l
     assert row.locator("td").first.inner_text() == "振り分けガイダンス【PB】"
     assert row.locator("ol.sequence li").all_inner_texts() == ["メニュー", "挨拶"]
     row.locator("[data-play-sequence]").click()
-    page.wait_for_function(f"document.getElementById('preview-player').src.endsWith('{second_src}')")
+    page.wait_for_function(f"() => document.getElementById('preview-player').src.endsWith('{second_src}')")
     assert first_src != second_src
 
     delete_used_voice_file_is_confirmed_then_refused(page, base)
@@ -85,7 +86,7 @@ def bulk_resynthesis_shows_progress_to_the_end(page, base):
     page.click("#bulk-form button[type=submit]")
     page.wait_for_url("**/guidance/resynthesize/*")
     assert page.is_visible("[role=progressbar]")
-    page.wait_for_function("document.querySelector('[data-status]').textContent === '完了しました。'", timeout=30000)
+    page.wait_for_function("() => document.querySelector('[data-status]').textContent === '完了しました。'", timeout=30000)
     assert page.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
     assert page.inner_text("[data-count]") == "2" and page.inner_text("[data-failed]") == "0"
     page.goto(base + "/guidance/voice-files")

@@ -38,4 +38,6 @@ class BrowserLikeClient(FlaskClient):
         response = self.post("/login", data={"username": username, "password": password})
         if response.status_code == 302:
             self.logged_in = True
+            self._csrf = None  # the login replaced the session's CSRF secret: forms need a token of the new one
+            self.csrf_token()
         return response
