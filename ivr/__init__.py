@@ -4,10 +4,11 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """The Twilio webhooks (signature-checked, so CSRF-exempt), one `ivr` blueprint for the staff pages
-    (editor, simulator, voicemails), and what ivr offers the other packages (guidance users, callers,
-    retention targets, the voicemail tile)."""
+    (editor, simulator, voicemails) and the simulator's upload limit, and what ivr offers the other packages
+    (guidance users, callers, retention targets, the voicemail tile)."""
     from core.extensions import csrf
     from core.routes import assemble
+    from core.uploads import UploadRoute, register_upload_route
     from guidance import public as guidance_public
     from ivr import dashboard, public, retention, simulator, views, voicemails, webhooks
     from sms import public as sms_public
@@ -17,6 +18,8 @@ def init_app(app) -> None:
     webhooks.install_shortcut(app)
     app.register_blueprint(assemble("ivr", __name__, [views.routes, simulator.routes, voicemails.routes],
                                     url_prefix="/ivr", template_folder="templates"))  # static files: web.assets
+    register_upload_route(app, UploadRoute("recording", r"/ivr/simulator/recording",
+                                           lambda s: simulator.MAX_RECORDING_BYTES))
     guidance_public.register_usage_finder(public.guidance_usage)
     sms_public.register_caller_source(app, "ivr", public.caller_numbers)
     retention.register(app)

@@ -10,52 +10,18 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from jinja2 import Environment
 
 from core.extensions import WEBHOOK_PREFIX
+from core.uploads import API_LIMIT, KIB, MIB, UploadRoute, upload_routes
 
-KIB = 1024
-MIB = 1024 * KIB
 WEBHOOK_LIMIT = 64 * KIB   # Twilio's posts are a few kilobytes (a long SpeechResult included)
-API_LIMIT = 256 * KIB      # one message, a token check, a report query
 FORM_LIMIT = 512 * KIB     # the largest page form is a big call flow (Flask parses at most 1000 multipart fields anyway)
-FORM_FIELDS_ALLOWANCE = MIB  # an upload route's other fields and the multipart framing, beyond the file itself
-CSV_BYTES_PER_RECIPIENT = 320  # a bulk CSV row: the number plus a name, an address and a few more columns
-JSON_BYTES_PER_RECIPIENT = 64  # a number in the bulk-send API's list, escapes and spacing included
 SPOOL_IN_MEMORY = MIB      # a chunked body within its limit is kept in memory up to this, on disk beyond
 DIGITS_OF_ANY_LIMIT = 15   # a Content-Length longer than this is over every limit (and too long to convert)
-
-
-@dataclass(frozen=True)
-class UploadRoute:
-    name: str        # the key templates read the file field's limit by (upload_limits[name])
-    pattern: str     # the path, as a regular expression
-    file_bytes: Callable[[Mapping], int]  # the largest file (or list) the route accepts, from the settings
-    headroom: int = FORM_FIELDS_ALLOWANCE  # the rest of the body beyond it
-    content_type: str = "multipart/form-data"  # a file field comes only in this; other bodies get the page limit
-
-
-UPLOAD_ROUTES = (
-    # Sent without the page's script (which refuses a file over the limit before sending), a recording somewhat
-    # too large still reaches the form, which says how large it is and keeps what was typed.
-    UploadRoute("voice_file", r"/guidance/voice-files/(new|[0-9]+)",
-                lambda s: s["guidance.max_upload_mb"] * MIB, headroom=60 * MIB),
-    UploadRoute("bulk_csv", r"/bulk/(new|[0-9]+/recipients)",
-                lambda s: s["bulk.max_recipients"] * CSV_BYTES_PER_RECIPIENT),
-    UploadRoute("recording", r"/ivr/simulator/recording", lambda s: simulator_recording_bytes()),
-    UploadRoute("bulk_api", r"/api/v1/bulk-sends",
-                lambda s: s["bulk.max_recipients"] * JSON_BYTES_PER_RECIPIENT, headroom=API_LIMIT,
-                content_type="application/json"),
-)
-
-
-def simulator_recording_bytes() -> int:
-    from ivr.simulator import MAX_RECORDING_BYTES
-
-    return MAX_RECORDING_BYTES
 
 
 @dataclass(frozen=True)
@@ -66,11 +32,17 @@ class BodyLimits:
     upload_files: dict[str, int]
 
     @classmethod
-    def from_settings(cls, settings: Mapping) -> BodyLimits:
-        files = {route.name: route.file_bytes(settings) for route in UPLOAD_ROUTES}
+    def from_settings(cls, settings: Mapping, routes: Iterable[UploadRoute]) -> BodyLimits:
+        routes = list(routes)
+        files = {route.name: route.file_bytes(settings) for route in routes}
         uploads = tuple((re.compile(route.pattern + r"\Z"), route.content_type, files[route.name] + route.headroom)
-                        for route in UPLOAD_ROUTES)
+                        for route in routes)
         return cls(uploads, files)
+
+    @classmethod
+    def for_app(cls, app) -> BodyLimits:
+        """From the app's settings and the upload routes its packages registered (core.uploads)."""
+        return cls.from_settings(app.config["SETTINGS"], upload_routes(app))
 
     def for_request(self, method: str, path: str, content_type: str = "") -> int:
         if path.startswith(WEBHOOK_PREFIX):
@@ -170,7 +142,7 @@ def is_streamed(environ) -> bool:
 
 def install_body_limits(app) -> BodyLimits:
     """Wrap the whole app, the voice-webhook shortcut included; Flask's own limit stays as a backstop."""
-    limits = BodyLimits.from_settings(app.config["SETTINGS"])
+    limits = BodyLimits.for_app(app)
     app.config["MAX_CONTENT_LENGTH"] = limits.largest
     app.wsgi_app = RequestBodyLimit(app.wsgi_app, limits)
     return limits

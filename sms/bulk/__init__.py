@@ -2,12 +2,16 @@
 immediate or scheduled sends that survive restarts; progress, history and resend of failures; the bulk API."""
 from __future__ import annotations
 
+CSV_BYTES_PER_RECIPIENT = 320  # a bulk CSV row: the number plus a name, an address and a few more columns
+JSON_BYTES_PER_RECIPIENT = 64  # a number in the bulk-send API's list, escapes and spacing included
+
 
 def init_app(app) -> None:
-    """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt), the
-    retention targets and the bulk tile."""
+    """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt), their
+    upload limits, the retention targets and the bulk tile."""
     from core.extensions import csrf
     from core.openapi import add_api_paths
+    from core.uploads import API_LIMIT, UploadRoute, register_upload_route
     from sms.bulk import api, dashboard, retention, views
 
     app.register_blueprint(views.bp)
@@ -15,6 +19,11 @@ def init_app(app) -> None:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    register_upload_route(app, UploadRoute("bulk_csv", r"/bulk/(new|[0-9]+/recipients)",
+                                           lambda s: s["bulk.max_recipients"] * CSV_BYTES_PER_RECIPIENT))
+    register_upload_route(app, UploadRoute("bulk_api", r"/api/v1/bulk-sends",
+                                           lambda s: s["bulk.max_recipients"] * JSON_BYTES_PER_RECIPIENT,
+                                           headroom=API_LIMIT, content_type="application/json"))
     retention.register(app)
 
 

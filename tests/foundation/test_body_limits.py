@@ -114,7 +114,7 @@ def test_the_limit_refuses_from_the_length_alone_and_reads_a_chunked_body_no_fur
     """Servers that stream the body to the app (gunicorn, werkzeug) get the refusal before a byte is read."""
     passed_on = []
     limit = RequestBodyLimit(lambda environ, start: passed_on.append(environ) or [b""],
-                             BodyLimits.from_settings(app.config["SETTINGS"]))
+                             BodyLimits.for_app(app))
     statuses = []
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/login", "CONTENT_TYPE": FORM,
                "CONTENT_LENGTH": str(BIG), "wsgi.input": Unreadable()}
@@ -161,7 +161,7 @@ def test_a_chunked_body_within_its_limit_reaches_the_app_whole(live_server):
 
 
 def test_each_kind_of_route_has_its_limit(app):
-    limits = BodyLimits.from_settings(app.config["SETTINGS"])
+    limits = BodyLimits.for_app(app)
     files = limits.upload_files
     assert files["voice_file"] == 10 * MIB  # guidance.max_upload_mb
     assert files["bulk_csv"] == 200_000 * 320 and files["bulk_api"] == 200_000 * 64  # bulk.max_recipients

@@ -43,6 +43,7 @@ HOLDS_NEITHER = {
     "ip_allow_rule": "scope cidr note",
     "scheduler_lease": "name holder",
     "job_run": "job_id last_result",
+    "login_throttle": "client",  # a client's address, for the login throttle
     "voice_file": "name source text engine voice synth_key audio_hash original_filename updated_by",
     "guidance": "name kind updated_by",
     "resynth_job": "status voice_file_ids engine voice errors created_by",
