@@ -12,7 +12,7 @@ from core import registry
 KIB = 1024
 MIB = 1024 * KIB
 API_LIMIT = 256 * KIB        # one message, a token check, a report query
-FORM_FIELDS_ALLOWANCE = MIB  # an upload route's other fields and the multipart framing, beyond the file itself
+FORM_FIELDS_ALLOWANCE = MIB  # an upload route's other fields and the multipart framing, beyond the file
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class UploadRoute:
     pattern: str     # the path, as a regular expression
     file_bytes: Callable[[Mapping], int]  # the largest file (or list) the route accepts, from the settings
     headroom: int = FORM_FIELDS_ALLOWANCE  # the rest of the body beyond it
-    content_type: str = "multipart/form-data"  # a file field comes only in this; other bodies get the page limit
+    content_type: str = "multipart/form-data"  # a file comes only in this; other bodies get the page limit
 
 
 def register_upload_route(app: Flask, route: UploadRoute) -> None:

@@ -10,16 +10,16 @@ READY_MADE = (
 
 
 def init_app(app) -> None:
-    """The guidance pages, /audio/ public (Twilio fetches the guidance audio without a login), and the voice-file
-    form's upload limit."""
+    """The guidance pages, /audio/ public (Twilio fetches the guidance audio without a login), and the
+    voice-file form's upload limit."""
     from core.extensions import register_public_paths
     from core.uploads import MIB, UploadRoute, register_upload_route
     from guidance.views import bp
 
     app.register_blueprint(bp)
     register_public_paths(app, "/audio/")
-    # Sent without the page's script (which refuses a file over the limit before sending), a recording somewhat
-    # too large still reaches the form, which says how large it is and keeps what was typed.
+    # Sent without the page's script (which refuses a file over the limit before sending), a recording
+    # somewhat too large still reaches the form, which says how large it is and keeps what was typed.
     register_upload_route(app, UploadRoute("voice_file", r"/guidance/voice-files/(new|[0-9]+)",
                                            lambda s: s["guidance.max_upload_mb"] * MIB, headroom=60 * MIB))
 

@@ -16,8 +16,9 @@ def init_app(app) -> None:
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     webhooks.install_shortcut(app)
+    # Static files are served by web.assets, not by the blueprint.
     app.register_blueprint(assemble("ivr", __name__, [views.routes, simulator.routes, voicemails.routes],
-                                    url_prefix="/ivr", template_folder="templates"))  # static files: web.assets
+                                    url_prefix="/ivr", template_folder="templates"))
     register_upload_route(app, UploadRoute("recording", r"/ivr/simulator/recording",
                                            lambda s: simulator.MAX_RECORDING_BYTES))
     guidance_public.register_usage_finder(public.guidance_usage)

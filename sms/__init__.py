@@ -20,8 +20,9 @@ def init_app(app) -> None:
     from core.routes import assemble
     from sms import api, dashboard, log_views, providers, public_views, retention, views
 
+    # Static files are served by web.assets, not by the blueprint.
     app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
-                                    template_folder="templates"))  # static files: web.assets
+                                    template_folder="templates"))
     app.register_blueprint(public_views.bp)
     register_public_paths(app, "/s/", "/optout/")  # public_views: short links and opt-out, for recipients
     app.register_blueprint(public_views.webhooks)

@@ -15,7 +15,7 @@ from sms.bulk.models import BulkRecipient, BulkSend, BulkSkipped
 
 
 def expired_sends(before: dt.datetime):
-    """Sends over (finished, cancelled, a draft left alone) before `before`; scheduled or running ones stay."""
+    """Sends over (finished, cancelled, a draft left alone) before `before`; scheduled, running ones stay."""
     last_touched = fn.COALESCE(BulkSend.finished_at, BulkSend.cancelled_at, BulkSend.updated_at)
     return BulkSend.status.not_in(("scheduled", "running")) & (last_touched < before)
 
