@@ -20,6 +20,7 @@ from peewee import IntegrityError
 from core import clock
 from core.calendar import calendar_for
 from core.db import write_transaction
+from core.inputs import INT_MAX, InputError, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
@@ -233,10 +234,15 @@ def ended(params: dict) -> None:
 
 
 def _duration(params: dict, call: Call, now) -> int:
+    """Twilio's CallDuration; a value no call has (non-digits, past a day) is ignored and the clock's is used,
+    so a malformed status callback still closes the call."""
     try:
-        return max(0, int(params.get("CallDuration", "")))
-    except ValueError:
-        return max(0, int((now - call.started_at).total_seconds()))
+        reported = parse_int(params.get("CallDuration"), "CallDuration", maximum=f.MAX_REPORTED_SECONDS)
+    except InputError:
+        reported = None
+    if reported is not None:
+        return reported
+    return min(max(0, int((now - call.started_at).total_seconds())), INT_MAX)
 
 
 def _node_name(call: Call, key: str) -> str:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from core.inputs import int_or
 from ivr import messages as msg
 
 KINDS = tuple(msg.KIND_LABELS)
@@ -343,6 +344,9 @@ class Recorded:
     seconds: int = 0
 
 
+MAX_REPORTED_SECONDS = 24 * 3600  # Twilio ends a call after 4 hours: a longer duration is not a real one
+
+
 def input_from_params(mode: str, params: Mapping[str, str]):
     """The input a webhook request carries, read as the waiting mode expects it."""
     if mode == "dial":
@@ -353,10 +357,8 @@ def input_from_params(mode: str, params: Mapping[str, str]):
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    """Seconds Twilio reports: a non-number counts as 0 and more than a day as a day, rather than failing the call."""
+    return int_or(value, 0, maximum=MAX_REPORTED_SECONDS)
 
 
 # --- outputs --------------------------------------------------------------------------------------------------

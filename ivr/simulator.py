@@ -16,7 +16,8 @@ from werkzeug.test import Client
 
 from core.config import ROOT, setting
 from core.files import write_atomically
-from core.security import role_required
+from core.inputs import json_request
+from core.security import api_error, role_required
 from core.twilio import external_url, public_base_url, signature_for
 from guidance import public as guidance_public
 from ivr import flow as f
@@ -35,7 +36,7 @@ RECORDING_NAME = re.compile(r"CA[0-9a-f]{32}\.(webm|ogg|wav)")
 
 
 def error(message: str, status: int = 400):
-    return jsonify({"error": {"code": "invalid", "message": message}}), status
+    return api_error("invalid", message, status)
 
 
 def twilio_params(call: Call, **extra) -> dict:
@@ -91,8 +92,8 @@ def simulator():
 
 @bp.route("/simulator/start", methods=["POST"])
 @role_required("staff")
-def simulator_start():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_start(body: dict):
     to = to_e164(str(body.get("to", "")))
     if not to:
         return error("発信先（着信番号）を選んでください。")
@@ -113,29 +114,29 @@ def simulator_start():
 
 @bp.route("/simulator/send", methods=["POST"])
 @role_required("staff")
-def simulator_send():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_send(body: dict):
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
         return error("シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
     path = webhook_path(str(body.get("url", "")))
     if path is None:
         return error("この URL には送信できません（アプリの音声 Webhook のみ）。")
-    given = body.get("params") or {}
-    extra = {key: str(given[key]) for key in FORWARDED_FIELDS if key in given and given[key] is not None}
+    given = body.get("params") if isinstance(body.get("params"), dict) else {}
+    extra = {key: str(given[key]) for key in FORWARDED_FIELDS if given.get(key) is not None}
     return answer_json(call.call_sid, post_signed(path, twilio_params(call, **extra)))
 
 
 @bp.route("/simulator/hangup", methods=["POST"])
 @role_required("staff")
-def simulator_hangup():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_hangup(body: dict):
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
         return error("シミュレーターの通話が見つかりません。", 404)
     status = body.get("status") if body.get("status") in ("completed", "busy", "no-answer", "canceled") else "completed"
-    seconds = body.get("seconds")
-    seconds = str(int(seconds)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
+    seconds = body.get("seconds")  # what the page measured; anything else counts as 0 (the call still ends)
+    seconds = str(min(int(seconds), f.MAX_REPORTED_SECONDS)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
     response = post_signed(WEBHOOK_PREFIX + "/status", twilio_params(call, CallStatus=status, CallDuration=seconds))
     return call_json(call.call_sid) if response.status_code == 204 else error("通話終了を記録できませんでした。", 502)
 
@@ -204,6 +205,9 @@ def sweep_recordings() -> int:
 @bp.route("/simulator/calls/<call_sid>")
 @role_required("staff")
 def simulator_call(call_sid: str):
+    # Only the simulator's own calls: a real caller's record (number, path, SMS text) is the reports' (managers').
+    if not Call.select().where((Call.call_sid == call_sid) & Call.simulated).exists():
+        return error("通話が見つかりません。", 404)
     return call_json(call_sid)
 
 

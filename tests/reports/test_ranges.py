@@ -23,8 +23,10 @@ def test_one_blank_side_is_filled():
 
 
 @pytest.mark.parametrize("raw_from, raw_to, message", [
-    ("2026-13-01", "", "「開始日」は YYYY-MM-DD 形式の日付で入力してください (入力: 2026-13-01)"),
-    ("", "あした", "「終了日」は YYYY-MM-DD 形式の日付で入力してください (入力: あした)"),
+    ("2026-13-01", "", "開始日に存在しない日付が指定されています（入力: 2026-13-01）"),
+    ("", "あした", "終了日は YYYY-MM-DD の形式で入力してください（入力: あした）"),
+    ("２０２６-01-01", "", "開始日は YYYY-MM-DD の形式で入力してください（入力: ２０２６-01-01）"),
+    ("9999-12-31", "", "開始日は 1900〜2100 年の日付で入力してください（入力: 9999-12-31）"),
     ("2026-03-10", "2026-03-01", "「開始日」は「終了日」以前の日付にしてください"),
     ("2025-12-31", "2026-01-05", "「開始日」は保存期間内 (2026-01-01 以降) の日付にしてください"),
     ("2026-03-01", "2026-04-01", "「終了日」に未来の日付 (2026-04-01) は指定できません"),
@@ -37,7 +39,7 @@ def test_bad_input_is_explained_and_the_default_shown(raw_from, raw_to, message)
 
 def test_labels_can_name_api_parameters():
     _, errors = parse_range("x", "", LIMITS, labels=("from", "to"))
-    assert errors == ["「from」は YYYY-MM-DD 形式の日付で入力してください (入力: x)"]
+    assert errors == ["from は YYYY-MM-DD の形式で入力してください（入力: x）。"]
 
 
 @pytest.mark.parametrize("raw, term", [

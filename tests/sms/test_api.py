@@ -65,8 +65,8 @@ def test_failed_message_reports_the_japanese_error(api, clock):
     ({"to": "09012345678"}, 400, "invalid_request", "どちらか一方"),
     ({"to": "09012345678", "box": 7, "text": "両方"}, 400, "invalid_request", "どちらか一方"),
     ({"to": 9012345678, "box": 7}, 400, "invalid_request", "to（送信先の携帯電話番号）"),
-    ({"to": "09012345678", "box": "7"}, 400, "invalid_request", "1 以上の整数"),
-    ({"to": "09012345678", "box": True}, 400, "invalid_request", "1 以上の整数"),
+    ({"to": "09012345678", "box": "7"}, 400, "invalid_request", "1〜9999 の整数"),
+    ({"to": "09012345678", "box": True}, 400, "invalid_request", "1〜9999 の整数"),
     (["not", "an", "object"], 400, "invalid_json", "JSON オブジェクト"),
 ])
 def test_bad_requests_get_japanese_json_errors(api, box, body, status, code, words):
