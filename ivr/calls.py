@@ -31,6 +31,9 @@ from sms import public as sms_public
 
 log = logging.getLogger("ivr.calls")
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+LIVE_STATUSES = ("queued", "initiated", "ringing", "in-progress")
+SID_LENGTH = Call.call_sid.max_length
+NUMBER_LENGTH = Call.from_number.max_length
 WITHHELD = "withheld"
 # How long rendered TwiML is reused: a guidance re-recorded or re-synthesized by staff is heard on calls
 # at most this much later, and a key press does not pay for reading the same playlists again.
@@ -95,6 +98,9 @@ def ports_for(call_sid: str, step: int) -> f.Ports:
 def answer(params: dict, simulated: bool = False) -> Answer:
     """POST /twilio/voice: a new call (or Twilio's retry of it)."""
     sid = params.get("CallSid", "")
+    if not sid or len(sid) > SID_LENGTH:  # never one of Twilio's (34 characters): nothing to record it under
+        log.warning("call without a usable CallSid (%r)", sid[:40])
+        return Answer(str(twiml.system_error()), sid[:SID_LENGTH])
     existing = Call.get_or_none(Call.call_sid == sid)
     if existing is not None:
         return Answer(existing.last_response, sid)
@@ -106,10 +112,11 @@ def answer(params: dict, simulated: bool = False) -> Answer:
 
 
 def _answer_new(sid: str, params: dict, simulated: bool) -> str:
-    to = normalize_dialled(params.get("To", ""))
+    # Twilio sends E.164 numbers, "anonymous" or a short SIP name; anything longer is cut to what the columns hold.
+    to = normalize_dialled(params.get("To", ""))[:NUMBER_LENGTH]
     caller = params.get("From", "")
     flow = Flow.get_or_none(Flow.number == to)
-    call = Call.create(call_sid=sid, flow=flow, from_number=normalize_caller(caller), to_number=to,
+    call = Call.create(call_sid=sid, flow=flow, from_number=normalize_caller(caller)[:NUMBER_LENGTH], to_number=to,
                        started_at=clock.now(), simulated=simulated, step=1)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
@@ -207,8 +214,11 @@ def ended(params: dict) -> None:
     if call is None:
         log.warning("status %s for unknown call %s", status, sid)
         return
-    if status not in FINAL_STATUSES:
+    if status in LIVE_STATUSES:
         Call.update(status=status).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
+        return
+    if status not in FINAL_STATUSES:  # none of Twilio's: nothing to record (the column holds Twilio's words only)
+        log.warning("unknown status %r for call %s", status[:40], sid)
         return
     if call.ended_at is not None:
         return  # a repeated callback

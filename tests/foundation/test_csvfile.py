@@ -115,7 +115,7 @@ def test_guarding_twice_changes_nothing():
 
 
 def test_numbers_stay_numbers_and_other_values_become_text():
-    assert [cell(v) for v in (3, -1, 2.5, Decimal("-4"), None)] == [3, -1, 2.5, Decimal("-4"), ""]
+    assert [cell(v) for v in (3, -1, 2.5, Decimal(-4), None)] == [3, -1, 2.5, Decimal(-4), ""]
     assert cell(dt.datetime(2026, 1, 5, 10, 0, 0, 123456)) == "2026-01-05 10:00:00"
     assert cell(dt.date(2026, 1, 5)) == "2026-01-05"
     assert read_back(b"".join(csv_chunks(["n"], [[-1], ["-1"]])), "utf-8-sig")[1:] == [["-1"], ["'-1"]]
