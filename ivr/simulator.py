@@ -136,7 +136,8 @@ def simulator_hangup(body: dict):
         return error("シミュレーターの通話が見つかりません。", 404)
     status = body.get("status") if body.get("status") in ("completed", "busy", "no-answer", "canceled") else "completed"
     seconds = body.get("seconds")  # what the page measured; anything else counts as 0 (the call still ends)
-    seconds = str(min(int(seconds), f.MAX_REPORTED_SECONDS)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
+    usable = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0
+    seconds = str(min(int(seconds), f.MAX_REPORTED_SECONDS)) if usable else "0"
     response = post_signed(WEBHOOK_PREFIX + "/status", twilio_params(call, CallStatus=status, CallDuration=seconds))
     return call_json(call.call_sid) if response.status_code == 204 else error("通話終了を記録できませんでした。", 502)
 

@@ -204,7 +204,9 @@ def holidays():
             errors.append(error.message)
         else:
             name = request.form.get("name", "").strip()[:100] or "会社休業日"
-            CompanyHoliday.insert(day=day, name=name).on_conflict_replace().execute()
+            # ON CONFLICT … DO UPDATE: both databases have it (PostgreSQL has no INSERT OR REPLACE)
+            CompanyHoliday.insert(day=day, name=name).on_conflict(
+                conflict_target=[CompanyHoliday.day], update={CompanyHoliday.name: name}).execute()
             audit.record("holiday.added", day.isoformat(), {"name": name})
             flash(f"{day:%Y年%m月%d日} を会社休業日にしました。", "success")
             return redirect(url_for("admin.holidays", year=day.year))

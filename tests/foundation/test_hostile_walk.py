@@ -10,6 +10,7 @@ or field error on the re-rendered form, or the API's JSON error.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import logging
@@ -19,12 +20,12 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_from_bytes, urlsplit
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from core.db import MAX_ID
 from tests.support.hostile import (
-    FIELD_READS,
     FIELD_VALUES,
     HOSTILE_VALUES,
     JSON_BODIES,
@@ -86,7 +87,7 @@ class Walk:
                 self.fail(method, url, body, f"{status} without a Japanese message: {response.get_data()[:300]!r}")
 
     def fail(self, method, url, body, what):
-        shown_body = body[:160] if body else b""
+        shown_body = body[:160] if isinstance(body, bytes) else repr(body)[:160]
         self.failures.append(f"{method} {url[:200]} {shown_body!r}: {what}")
 
 
@@ -98,13 +99,10 @@ def as_bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def json_reader_names(app, endpoint: str) -> set[str] | None:
-    """The keys a JSON-reading view's module takes from bodies, or None when the view reads no JSON."""
-    module = sys.modules[app.view_functions[endpoint].__module__]
-    text = Path(module.__file__).read_text()
-    if "json_request" not in text and "json_body(" not in text and "get_json(" not in text:
-        return None
-    return {m.group(1) or m.group(2) for m in FIELD_READS.finditer(text)}
+def reads_json(app, endpoint: str) -> bool:
+    """Whether the view's module takes JSON bodies."""
+    text = Path(sys.modules[app.view_functions[endpoint].__module__].__file__).read_text()
+    return any(reader in text for reader in ("json_request", "json_body(", "get_json("))
 
 
 # --- the URL map ---------------------------------------------------------------------------------------------------
@@ -192,31 +190,98 @@ def walk_forms_and_queries(walk, client, rule, forms, csrf: str | None, values=H
             pairs = [(name, value) for name in names]
             walk.send(client, method, path, query=encode(pairs), body=encode(token), content_type=FORM_TYPE)
         for form_path, form in forms:
-            if form.method != method:
-                continue
-            for name in one_per_pattern(form.fields):
-                for value in FIELD_VALUES:
-                    pairs = [(n, value if n == name else as_bytes(v)) for n, v in form.fields if n != "csrf_token"]
-                    if method == "GET":
-                        walk.send(client, "GET", form_path, query=encode(pairs))
-                    else:
-                        walk.send(client, method, form_path, body=encode(token + pairs), content_type=FORM_TYPE)
+            if form.method == method:
+                walk_one_field_at_a_time(walk, client, method, form_path, form, token)
+        if method == "GET" and rule.rule.startswith("/api/"):
+            walk_api_parameters(walk, client, rule, path)
+
+
+def walk_one_field_at_a_time(walk, client, method: str, path: str, form, token: list):
+    """The form as the page fills it, under each choice of its radio buttons, with one field hostile at a time
+    (so the value reaches its parser instead of an earlier field's refusal); file fields carry a real file."""
+    for fields in form.variants():
+        fields = [(n, v) for n, v in fields if n != "csrf_token"]
+        for name, value in itertools.product(one_per_pattern(fields), FIELD_VALUES):
+            pairs = [(n, value if n == name else as_bytes(v)) for n, v in fields]
+            if method == "GET":
+                walk.send(client, "GET", path, query=encode(pairs))
+            elif form.files:
+                if value == LONE_SURROGATE:  # a multipart field is text: the surrogate goes by urlencoded forms
+                    continue
+                data = MultiDict([(n, v.decode()) for n, v in token + pairs])
+                for field_name, (content, filename) in form.sample_files().items():
+                    data.add(field_name, (io.BytesIO(content), filename))
+                walk.send(client, method, path, body=data, content_type="multipart/form-data")
+            else:
+                walk.send(client, method, path, body=encode(token + pairs), content_type=FORM_TYPE)
+
+
+def walk_api_parameters(walk, client, rule, path: str):
+    """Each documented query parameter hostile in turn, the others plausible (dates: the walk's day)."""
+    from core.openapi import document
+
+    operation = document(walk.app)["paths"].get(rule.rule, {}).get("get", {})
+    parameters = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    plausible = {p["name"]: plausible_value(p.get("schema", {})) for p in parameters}
+    for name, value in itertools.product(plausible, FIELD_VALUES):
+        pairs = [(n, value if n == name else v.encode()) for n, v in plausible.items() if v or n == name]
+        walk.send(client, "GET", path, query=encode(pairs))
+
+
+def plausible_value(schema: dict) -> str:
+    if schema.get("format") == "date":
+        return "2026-01-05"
+    if schema.get("type") == "integer":
+        return str(schema.get("minimum", 1))
+    return ""
+
+
+# Documents shaped like what the JSON views take, so each hostile leaf reaches its check.
+def json_bases(world) -> list[dict]:
+    return [
+        {"to": "090-1234-5678", "box": 1},
+        {"to": "090-1234-5678", "text": "本文"},
+        {"recipients": ["090-1234-5678"], "messages": [{"text": "お知らせ", "box": 1}, "続報"],
+         "scheduled_at": "2026-01-06T10:00", "title": "件名"},
+        {"call_sid": world.call_sid, "url": "/twilio/voice/step/1", "params": {"Digits": "1"},
+         "status": "completed", "seconds": 5},
+        {"to": "+815000000000", "from": "090-1234-5678", "withheld": False},
+        {"text": "本文 {url}", "url": "https://example.jp/a"},
+    ]
+
+
+def leaf_paths(document, path=()):
+    """Every place in a document a value sits, the containers included."""
+    yield path
+    children = document.items() if isinstance(document, dict) else enumerate(document) if isinstance(
+        document, list) else ()
+    for key, child in children:
+        yield from leaf_paths(child, (*path, key))
+
+
+def replaced(document, path, value):
+    if not path:
+        return value
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[path[0]] = replaced(document[path[0]], path[1:], value)
+    return copy
 
 
 def walk_json(walk, client, rule, headers: dict):
-    """Hostile documents to every route that takes a body; each key a JSON-reading view uses, wrong in turn."""
-    json_names = sorted(json_reader_names(walk.app, rule.endpoint) or ())
+    """Hostile documents to every route that takes a body; for a JSON-reading view, each place of a realistic
+    document in turn holds a wrong value."""
     for method in methods_of(rule):
         if method == "GET":
             continue
         path = paths_for(rule, walk.world, hostile=False)[0]
         for body in JSON_BODIES:
             walk.send(client, method, path, body=body, content_type="application/json", headers=headers)
-        base = {"to": "090-1234-5678", "box": 1, "call_sid": walk.world.call_sid, "url": "/twilio/voice/step/1",
-                "recipients": ["090-1234-5678"], "messages": ["お知らせ"], "text": "本文"}
-        for name, value in itertools.product(json_names, JSON_FIELD_VALUES):
-            body = json.dumps({**base, name: value}).encode()
-            walk.send(client, method, path, body=body, content_type="application/json", headers=headers)
+        if not reads_json(walk.app, rule.endpoint):
+            continue
+        for base in json_bases(walk.world):
+            for where, value in itertools.product(list(leaf_paths(base))[1:], JSON_FIELD_VALUES):
+                body = json.dumps(replaced(base, where, value)).encode()
+                walk.send(client, method, path, body=body, content_type="application/json", headers=headers)
 
 
 def walk_webhook(walk, client, rule):

@@ -231,6 +231,14 @@ def test_holidays_day_out_of_range(admin_client, day, words):
     assert 'value="夏季休業"' in html(response) and CompanyHoliday.select().count() == 0
 
 
+def test_a_holiday_is_added_and_renamed_on_both_databases(admin_client):
+    """PostgreSQL has no INSERT OR REPLACE: adding a company holiday there was a 500 (found by the walk)."""
+    for name in ("年末休業", "年末年始休業"):
+        response = admin_client.post("/admin/holidays", data={"day": "2026-12-29", "name": name})
+        assert response.status_code == 302
+    assert [(h.day, h.name) for h in CompanyHoliday.select()] == [(dt.date(2026, 12, 29), "年末年始休業")]
+
+
 def test_holiday_delete_with_a_day_that_is_no_date_is_not_found(admin_client):
     for day in ("abc", "9999-12-31x", "2026-02-30"):
         response = admin_client.post(f"/admin/holidays/{day}/delete")

@@ -48,6 +48,37 @@ class Form:
     action: str
     method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
+    radios: dict[str, list[str]] = field(default_factory=dict)  # every choice of each radio group
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, accept) of each file field
+
+    def variants(self) -> list[list[tuple[str, str]]]:
+        """What the form submits with each choice of each radio group (each branch of the form), or as it stands."""
+        out = []
+        for name, choices in self.radios.items():
+            kept = [(n, v) for n, v in self.fields if n != name]
+            out += [kept + [(name, choice)] for choice in choices]
+        return out or [self.fields]
+
+    def sample_files(self) -> dict[str, tuple[bytes, str]]:
+        """A small real file for each file field, by what it accepts (a CSV list, else a short WAV)."""
+        return {name: (SAMPLE_CSV, "list.csv") if "csv" in accept else (sample_wav(), "voice.wav")
+                for name, accept in self.files}
+
+
+SAMPLE_CSV = "名前,電話番号\n山田,090-1234-5678\n".encode()
+
+
+def sample_wav() -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 800)
+    return buffer.getvalue()
 
 
 class FormReader(HTMLParser):
@@ -76,8 +107,12 @@ class FormReader(HTMLParser):
         name = a["name"]
         if tag == "input":
             kind = (a.get("type") or "text").lower()
-            if kind in ("submit", "button", "file", "image", "reset") or (
-                    kind in ("checkbox", "radio") and "checked" not in a):
+            if kind == "radio":
+                self._form.radios.setdefault(name, []).append(a.get("value") or "on")
+            elif kind == "file":
+                self._form.files.append((name, a.get("accept") or ""))
+            if kind in ("submit", "button", "file", "image", "reset", "radio") or (
+                    kind == "checkbox" and "checked" not in a):
                 return
             self._form.fields.append((name, a.get("value") or ("on" if kind == "checkbox" else "")))
         elif tag == "select":
