@@ -56,7 +56,9 @@ def test_csv_has_a_bom_japanese_headers_and_the_filtered_rows(manager_client, cl
     make_log(clock, box)
     response = manager_client.get("/sms/log.csv?state=failed")
     raw = response.get_data()
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset (it was sent twice)
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="20260107_1100.csv"')
+    assert "filename*=UTF-8''%E9%85%8D%E4%BF%A1%E5%B1%A5%E6%AD%B4_" in response.headers["Content-Disposition"]
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:7] == ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス"]
