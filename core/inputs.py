@@ -61,14 +61,20 @@ def shown(raw) -> str:
     return text if len(text) <= SHOWN_INPUT else text[:SHOWN_INPUT] + "…"
 
 
+def typed(raw, label: str, required: bool = False) -> str:
+    """What was typed, without surrounding spaces; blank is refused when `required`."""
+    text = "" if raw is None else str(raw).strip()
+    if not text and required:
+        raise InputError(f"{spaced(label)}を入力してください。")
+    return text
+
+
 # --- integers --------------------------------------------------------------------------------------------------------
 def parse_int(raw, label: str, *, minimum: int = 0, maximum: int = INT_MAX, default: int | None = None,
               required: bool = False) -> int | None:
     """ASCII digits (with "-" when `minimum` < 0) within [minimum, maximum]; blank gives `default`."""
-    text = "" if raw is None else str(raw).strip()
+    text = typed(raw, label, required)
     if not text:
-        if required:
-            raise InputError(f"{spaced(label)}を入力してください。")
         return default
     if not INTEGER.fullmatch(text):
         raise InputError(f"{spaced(label)}は半角数字（整数）で入力してください（入力: {shown(text)}）。")
@@ -99,10 +105,8 @@ def json_int(value, label: str, *, minimum: int = 0, maximum: int = INT_MAX) -> 
 # --- dates -----------------------------------------------------------------------------------------------------------
 def parse_date(raw, label: str, *, default: dt.date | None = None, required: bool = False) -> dt.date | None:
     """YYYY-MM-DD (or YYYY/MM/DD) in ASCII digits: a real day from 1900 to 2100; blank gives `default`."""
-    text = "" if raw is None else str(raw).strip()
+    text = typed(raw, label, required)
     if not text:
-        if required:
-            raise InputError(f"{spaced(label)}を入力してください。")
         return default
     match = DATE.fullmatch(text)
     if match is None:
@@ -113,10 +117,8 @@ def parse_date(raw, label: str, *, default: dt.date | None = None, required: boo
 def parse_datetime(raw, label: str, *, default: dt.datetime | None = None,
                    required: bool = False) -> dt.datetime | None:
     """YYYY-MM-DD HH:MM[:SS] (a T, or slashes, also do) in ASCII digits, 1900 to 2100; blank gives `default`."""
-    text = "" if raw is None else str(raw).strip()
+    text = typed(raw, label, required)
     if not text:
-        if required:
-            raise InputError(f"{spaced(label)}を入力してください。")
         return default
     match = DATETIME.fullmatch(text)
     if match is None:
@@ -137,7 +139,7 @@ def _checked(label: str, text: str, noun: str, make):
 
 def parse_month(raw, label: str, *, default: dt.date | None = None) -> dt.date | None:
     """YYYY-MM in ASCII digits, 1900 to 2100: the month's first day; blank gives `default`."""
-    text = "" if raw is None else str(raw).strip()
+    text = typed(raw, label)
     if not text:
         return default
     match = MONTH.fullmatch(text)
