@@ -42,7 +42,17 @@ BASE_DOCUMENT = {
         },
     },
     "security": [{"bearer": []}],
-    "paths": {},
+    "paths": {
+        "/api/v1/whoami": {"get": {
+            "summary": "トークンの確認（ラベルと先頭の文字）",
+            "responses": {
+                "200": {"description": "このトークン", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["token", "prefix"],
+                    "properties": {"token": {"type": "string"}, "prefix": {"type": "string"}}}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            },
+        }},
+    },
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.inputs import int_or
+
 
 @dataclass
 class Page:
@@ -35,10 +37,7 @@ class Page:
 
 def paginate(query, page: Any = 1, size: int = 50) -> Page:
     """One page of `query`; an out-of-range or malformed page number shows the nearest real page."""
-    try:
-        number = max(1, int(page))
-    except (TypeError, ValueError):
-        number = 1
+    number = int_or(page, 1, minimum=1)
     total = query.count()
     last = max(1, -(-total // size))
     number = min(number, last)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core.inputs import int_or
 from guidance.models import KINDS, SOURCE_TTS, SOURCE_UPLOAD
 from guidance.text import is_japanese
 
@@ -135,12 +136,9 @@ def parse_bulk_change(form: Mapping[str, str], engine_voices: Mapping[str, Mappi
 
 
 def parse_ids(values: list[str]) -> list[int]:
-    ids = []
-    for value in values:
-        value = (value or "").strip()
-        if value.isdigit():
-            ids.append(int(value))
-    return ids
+    """The voice file ids a form chose, in order; anything that is not an id is left out."""
+    ids = (int_or(value, 0) for value in values)
+    return [number for number in ids if number > 0]
 
 
 def parse_guidance_form(form: Mapping[str, str], voice_file_ids: list[str]) -> tuple[GuidanceInput, list[str]]:

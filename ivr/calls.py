@@ -19,6 +19,7 @@ from peewee import IntegrityError
 from core import clock, phone
 from core.calendar import calendar_for
 from core.db import write_transaction
+from core.inputs import INT_MAX, InputError, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
@@ -26,11 +27,14 @@ from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.models import Call, CallerRule, Flow, Voicemail
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
-from ivr.verbs import input_from_params
+from ivr.verbs import MAX_REPORTED_SECONDS, input_from_params
 from sms import public as sms_public
 
 log = logging.getLogger("ivr.calls")
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+LIVE_STATUSES = ("queued", "initiated", "ringing", "in-progress")
+SID_LENGTH = Call.call_sid.max_length
+NUMBER_LENGTH = Call.from_number.max_length
 WITHHELD = "withheld"
 # How long rendered TwiML is reused: a guidance re-recorded or re-synthesized by staff is heard on calls
 # at most this much later, and a key press does not pay for reading the same playlists again.
@@ -95,6 +99,9 @@ def ports_for(call_sid: str, step: int) -> Ports:
 def answer(params: dict, simulated: bool = False) -> Answer:
     """POST /twilio/voice: a new call (or Twilio's retry of it)."""
     sid = params.get("CallSid", "")
+    if not sid or len(sid) > SID_LENGTH:  # never one of Twilio's (34 characters): nothing to record it under
+        log.warning("call without a usable CallSid (%r)", sid[:40])
+        return Answer(str(twiml.system_error()), sid[:SID_LENGTH])
     existing = Call.get_or_none(Call.call_sid == sid)
     if existing is not None:
         return Answer(existing.last_response, sid)
@@ -106,10 +113,11 @@ def answer(params: dict, simulated: bool = False) -> Answer:
 
 
 def _answer_new(sid: str, params: dict, simulated: bool) -> str:
-    to = phone.e164_or_text(params.get("To", ""))
+    # Twilio sends E.164 numbers, "anonymous" or a short SIP name; anything longer is cut to what the columns hold.
+    to = phone.e164_or_text(params.get("To", ""))[:NUMBER_LENGTH]
     caller = params.get("From", "")
     flow = Flow.get_or_none(Flow.number == to)
-    call = Call.create(call_sid=sid, flow=flow, from_number=phone.e164_or_text(caller), to_number=to,
+    call = Call.create(call_sid=sid, flow=flow, from_number=phone.e164_or_text(caller)[:NUMBER_LENGTH], to_number=to,
                        started_at=clock.now(), simulated=simulated, step=1)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
@@ -206,8 +214,11 @@ def ended(params: dict) -> None:
     if call is None:
         log.warning("status %s for unknown call %s", status, sid)
         return
-    if status not in FINAL_STATUSES:
+    if status in LIVE_STATUSES:
         Call.update(status=status).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
+        return
+    if status not in FINAL_STATUSES:  # none of Twilio's: nothing to record (the column holds Twilio's words only)
+        log.warning("unknown status %r for call %s", status[:40], sid)
         return
     if call.ended_at is not None:
         return  # a repeated callback
@@ -233,10 +244,15 @@ def ended(params: dict) -> None:
 
 
 def _duration(params: dict, call: Call, now) -> int:
+    """Twilio's CallDuration; a value no call has (non-digits, past a day) is ignored and the clock's is used,
+    so a malformed status callback still closes the call."""
     try:
-        return max(0, int(params.get("CallDuration", "")))
-    except ValueError:
-        return max(0, int((now - call.started_at).total_seconds()))
+        reported = parse_int(params.get("CallDuration"), "CallDuration", maximum=MAX_REPORTED_SECONDS)
+    except InputError:
+        reported = None
+    if reported is not None:
+        return reported
+    return min(max(0, int((now - call.started_at).total_seconds())), INT_MAX)
 
 
 def _node_name(call: Call, key: str) -> str:

@@ -5,6 +5,7 @@ import re
 from typing import Any, Mapping
 
 from core import phone
+from core.inputs import InputError, int_or, parse_int
 from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS
 from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
@@ -13,7 +14,8 @@ BRANCH_ROWS = 12
 MENU_FIELDS = ("guidance", "timeout_guidance", "mis_entry_guidance", "digits", "timeout", "max_tries")
 INT_FIELDS = {"digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "リトライ回数",
               "transfer_timeout": "呼び出し時間（秒）", "max_seconds": "録音時間（秒）"}
-ROW_INDEX = re.compile(r"^nodes-(\d+)-key$")
+ROW_INDEX = re.compile(r"^nodes-([0-9]{1,4})-key$")
+MAX_FIELD_NUMBER = 9999  # digits, seconds, tries: the flow rules narrow them further
 
 
 def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
@@ -114,22 +116,14 @@ def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
     errors: list[str] = []
 
     def integer(name: str, default: int) -> int:
-        value = row.get(name, "")
-        if value == "":
+        try:
+            return parse_int(row.get(name, ""), INT_FIELDS[name], maximum=MAX_FIELD_NUMBER, default=default)
+        except InputError as error:
+            errors.append(f"{label}: {error.message}")
             return default
-        if not re.fullmatch(r"\d{1,4}", value):
-            errors.append(f"{label}: {INT_FIELDS[name]}は半角数字で入力してください（入力: {value}）。")
-            return default
-        return int(value)
 
     def guidance(name: str) -> int | None:
-        value = row.get(name, "")
-        if value == "":
-            return None
-        if not value.isdigit():
-            errors.append(f"{label}: ガイダンスの選択が正しくありません。")
-            return None
-        return int(value)
+        return chosen_id(row.get(name, ""), "ガイダンス", errors, label)
 
     kind = row["kind"]
     exits = {name: target for name, target in row["exits"].items() if name in REQUIRED_EXITS.get(kind, ())}
@@ -146,10 +140,8 @@ def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
 
 def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
     if kind == "sms":
-        box = row.get("box_number", "")
-        if box and not box.isdigit():
-            errors.append(f"{label}: 蓄積BOXの選択が正しくありません。")
-        return {"box_number": int(box) if box.isdigit() else None, "ask_number": bool(row.get("ask_number")),
+        return {"box_number": chosen_id(row.get("box_number", ""), "蓄積BOX", errors, label),
+                "ask_number": bool(row.get("ask_number")),
                 "number_entry_guidance": guidance("number_entry_guidance"),
                 "invalid_number_guidance": guidance("invalid_number_guidance")}
     if kind == "transfer":
@@ -161,10 +153,20 @@ def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
     if kind == "voicemail":
         return {"max_seconds": integer("max_seconds", 120)}
     if kind == "hours":
-        weekdays = sorted({int(d) for d in row.get("weekdays", []) if str(d).isdigit()})
+        weekdays = sorted({day for day in (int_or(d, -1, minimum=-1, maximum=7) for d in row.get("weekdays", []))
+                           if 0 <= day <= 6})
         return {"hours": {"weekdays": weekdays, "open": row.get("open", ""), "close": row.get("close", ""),
                           "closed_on_holidays": bool(row.get("closed_on_holidays"))}}
     return {}
+
+
+def chosen_id(value: str, what: str, errors: list[str], label: str) -> int | None:
+    """The id a dropdown sent (blank: none); anything that is not one is reported, never looked up."""
+    try:
+        return parse_int(value, what, minimum=1)
+    except InputError:
+        errors.append(f"{label}: {what}の選択が正しくありません。")
+        return None
 
 
 def _s(value) -> str:

@@ -17,6 +17,7 @@ from werkzeug.test import Client
 from core import phone
 from core.config import ROOT, setting
 from core.files import write_atomically
+from core.inputs import json_request
 from core.routes import Routes
 from core.security import api_error, role_required
 from core.twilio import external_url, inbound_call_params, public_base_url, signature_for
@@ -24,6 +25,7 @@ from guidance import public as guidance_public
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
 from ivr.models import Call, CallEvent, Flow
 from ivr.spec import guidance_fields
+from ivr.verbs import MAX_REPORTED_SECONDS
 from ivr.webhooks import VOICE_PATH
 from sms.public import messages_for_call
 
@@ -88,8 +90,8 @@ def simulator():
 
 @routes.route("/simulator/start", methods=["POST"])
 @role_required("staff")
-def simulator_start():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_start(body: dict):
     to = phone.to_e164(str(body.get("to", "")), complete=False)  # a flow's own number, chosen from a list
     if not to:
         return api_error("invalid", "発信先（着信番号）を選んでください。")
@@ -108,29 +110,30 @@ def simulator_start():
 
 @routes.route("/simulator/send", methods=["POST"])
 @role_required("staff")
-def simulator_send():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_send(body: dict):
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
         return api_error("invalid", "シミュレーターの通話が見つかりません。もう一度発信してください。", 404)
     path = webhook_path(str(body.get("url", "")))
     if path is None:
         return api_error("invalid", "この URL には送信できません（アプリの音声 Webhook のみ）。")
-    given = body.get("params") or {}
-    extra = {key: str(given[key]) for key in FORWARDED_FIELDS if key in given and given[key] is not None}
+    given = body.get("params") if isinstance(body.get("params"), dict) else {}
+    extra = {key: str(given[key]) for key in FORWARDED_FIELDS if given.get(key) is not None}
     return answer_json(call.call_sid, post_signed(path, twilio_params(call, **extra)))
 
 
 @routes.route("/simulator/hangup", methods=["POST"])
 @role_required("staff")
-def simulator_hangup():
-    body = request.get_json(silent=True) or {}
+@json_request
+def simulator_hangup(body: dict):
     call = Call.get_or_none(Call.call_sid == str(body.get("call_sid", "")))
     if call is None or not call.simulated:
         return api_error("invalid", "シミュレーターの通話が見つかりません。", 404)
     status = body.get("status") if body.get("status") in ("completed", "busy", "no-answer", "canceled") else "completed"
-    seconds = body.get("seconds")
-    seconds = str(int(seconds)) if isinstance(seconds, (int, float)) and seconds >= 0 else "0"
+    seconds = body.get("seconds")  # what the page measured; anything else counts as 0 (the call still ends)
+    usable = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0
+    seconds = str(min(int(seconds), MAX_REPORTED_SECONDS)) if usable else "0"
     ended = twilio_params(call, CallStatus=status, CallDuration=seconds)
     response = post_signed(VOICE_PATH + "/status", ended)
     if response.status_code != 204:
@@ -202,6 +205,9 @@ def sweep_recordings() -> int:
 @routes.route("/simulator/calls/<call_sid>")
 @role_required("staff")
 def simulator_call(call_sid: str):
+    # Only the simulator's own calls: a real caller's record (number, path, SMS text) is the reports' (managers').
+    if not Call.select().where((Call.call_sid == call_sid) & Call.simulated).exists():
+        return api_error("invalid", "通話が見つかりません。", 404)
     return call_json(call_sid)
 
 

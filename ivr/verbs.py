@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.inputs import int_or
+
 
 # --- verbs (engine → Twilio) ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class Recorded:
 Input = Keys | DialEnded | Recorded
 
 
+MAX_REPORTED_SECONDS = 24 * 3600  # Twilio ends a call after 4 hours: a longer duration is not a real one
+
+
 def input_from_params(mode: str, params: Mapping[str, str]) -> Input:
     """The input a webhook request carries, read as the waiting mode (ivr.state.Wait.mode) expects it."""
     if mode == "dial":
@@ -79,7 +84,5 @@ def input_from_params(mode: str, params: Mapping[str, str]) -> Input:
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    """Seconds Twilio reports: a non-number counts as 0 and more than a day as a day, rather than failing the call."""
+    return int_or(value, 0, maximum=MAX_REPORTED_SECONDS)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from core import audit, phone
 from core.config import setting
 from core.db import database
+from core.inputs import int_or
 from core.pagination import paginate
 from core.routes import Routes
 from core.security import role_required
@@ -214,14 +215,14 @@ def caller_rule_input(form) -> tuple[dict, list[str]]:
     if action == "block":
         scope = form.get("block_flow", "")
         if scope:
-            flow_id = int(scope) if scope.isdigit() and Flow.get_or_none(Flow.id == int(scope)) else None
+            wanted = int_or(scope, 0)
+            flow_id = wanted if wanted and Flow.get_or_none(Flow.id == wanted) else None
             if flow_id is None:
                 errors.append("着信拒否の対象フローが見つかりません。")
     elif action == "route":
         target = form.get("target", "")
         flow_part, _, node_key = target.partition(":")
-        node = (Node.get_or_none((Node.flow == int(flow_part)) & (Node.key == node_key))
-                if flow_part.isdigit() else None)
+        node = Node.get_or_none((Node.flow == int_or(flow_part, 0)) & (Node.key == node_key))
         if node is None:
             errors.append("振り分け先のノードを選んでください。")
         else:

@@ -6,12 +6,14 @@ from flask import Blueprint, jsonify, request
 from core import clock, phone
 from core.calendar import calendar_for
 from core.config import setting
+from core.csvfile import format_datetime
+from core.db import MAX_ID
+from core.inputs import InputError, parse_int
 from core.openapi import add_api_paths
 from core.retention import oldest_kept_day
 from core.security import api_error, api_token_required
 from ivr.public import Call
 from reports.aggregate import load_published
-from reports.csv_export import format_datetime
 from reports.jobs import refresh_status
 from reports.queries import CallFilter, events_by_call
 from reports.ranges import RangeLimits, parse_range
@@ -36,12 +38,10 @@ def requested_range():
 
 
 def int_param(name: str, default: int, low: int, high: int):
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default, None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        return None, api_error("invalid_parameter", f"{name} は {low}〜{high} の整数で指定してください (値: {raw})。")
-    return int(raw), None
+    try:
+        return parse_int(request.args.get(name), name, minimum=low, maximum=high, default=default), None
+    except InputError as error:
+        return None, api_error("invalid_parameter", error.message)
 
 
 @bp.get("/calls")
@@ -53,7 +53,7 @@ def list_calls():
     limit, error = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     if error:
         return error
-    after, error = int_param("after", 0, 0, 2**62)
+    after, error = int_param("after", 0, 0, MAX_ID)
     if error:
         return error
     dialled = request.args.get("dialled", "").strip() or None

@@ -2,10 +2,10 @@
 
 Why SQL: for a million calls, formatting each row in Python and reading each call's events cost
 many times what csv.writer itself costs. Here the database gives the finished values (timestamps
-to the second, Japanese outcome labels, menu names guarded against Excel formulas) and each call's
-path, stored when its day was published (CallPath) or built from its events for newer calls, so
-the rows go to csv.writer untouched (bench/bench_reports.py). The page shows paths with
-`reports.summary.path_steps`; the tests hold the path's SQL twin below to it.
+to the second, Japanese outcome labels) and each call's path, built from its events; a published
+call's whole CSV line is stored (CallPath), written once by core.csvfile's LineWriter, which guards
+the cells against Excel (bench/bench_reports.py). The page shows paths with
+`reports.summary.path_steps`; the tests hold the SQL twins below to the Python originals.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from operator import itemgetter
 
 from peewee import JOIN, Case, Select, Value, fn
 
+from core.csvfile import LineWriter
 from core.db import database, insert_rows, is_postgres
 from ivr.public import Call, CallEvent
 from reports import queries
-from reports.csv_export import FORMULA_STARTS, LineWriter
 from reports.models import CallPath
 from reports.queries import CallFilter
 from reports.summary import EVENT_LABELS, OUTCOME_LABELS, PATH_SEPARATOR
@@ -27,16 +27,8 @@ def text(expr):
     return fn.COALESCE(expr, "")
 
 
-def formula_safe(expr):
-    """Text typed by people (menu names) guarded so Excel never runs it as a formula: a leading ' when it starts
-    with one of FORMULA_STARTS, unless it is a plain signed number (+81312345678, -12.5)."""
-    first = fn.SUBSTR(expr, 1, 1)
-    number_like = first.in_(["+", "-"]) & (fn.LENGTH(expr) > 1) & (fn.LTRIM(fn.SUBSTR(expr, 2), "0123456789.") == "")
-    return Case(None, [(first.in_(list(FORMULA_STARTS)) & ~number_like, Value("'").concat(expr))], expr)
-
-
 def timestamp_text(field):
-    """YYYY-MM-DD HH:MM:SS (csv_export.format_datetime); SQLite keeps timestamps as text."""
+    """YYYY-MM-DD HH:MM:SS (core.csvfile.format_datetime); SQLite keeps timestamps as text."""
     if is_postgres():
         return fn.TO_CHAR(field, "YYYY-MM-DD HH24:MI:SS")
     return fn.SUBSTR(field, 1, 19)
@@ -60,15 +52,15 @@ def event_label(event=CallEvent):
 
 
 def path_text_sql():
-    """A correlated subquery: the path of the outer query's call from its events in order, formula-safe."""
+    """A correlated subquery: the path of the outer query's call from its events in order."""
     event = CallEvent.alias("path_event")
     if is_postgres():
         joined = fn.STRING_AGG(event_label(event), PATH_SEPARATOR).order_by(event.at, event.id)
-        return event.select(formula_safe(text(joined))).where(event.call == Call.id)
+        return event.select(text(joined)).where(event.call == Call.id)
     # SQLite (3.40) has no ORDER BY inside group_concat; it aggregates an ordered subquery in its order.
     ordered = (event.select(event_label(event).alias("label")).where(event.call == Call.id)
                .order_by(event.at, event.id))
-    return Select([ordered], [formula_safe(text(fn.GROUP_CONCAT(ordered.c.label, PATH_SEPARATOR)))])
+    return Select([ordered], [text(fn.GROUP_CONCAT(ordered.c.label, PATH_SEPARATOR))])
 
 
 PATH_COLUMN = 8  # where the path stands in CALL_HEADER
@@ -79,8 +71,8 @@ def csv_columns(path=None) -> list:
     events (the query then joins CallPath); `path` replaces that expression."""
     return [
         timestamp_text(Call.started_at), timestamp_text(Call.ended_at), Call.from_number, Call.to_number,
-        Call.duration_seconds, outcome_text(), formula_safe(Call.last_node_name),
-        formula_safe(Call.abandoned_node_name), path if path is not None else fn.COALESCE(CallPath.path, path_text_sql()),
+        Call.duration_seconds, outcome_text(), Call.last_node_name, Call.abandoned_node_name,
+        path if path is not None else fn.COALESCE(CallPath.path, path_text_sql()),
         Call.call_sid,
     ]
 

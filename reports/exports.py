@@ -1,6 +1,7 @@
 """The rows of the two CSV downloads: the daily report and the call detail (with each call's path)."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from reports.call_rows import iter_csv_lines
@@ -20,3 +21,8 @@ def daily_csv_rows(rows: Iterable[Row]) -> Iterator[list]:
 def call_csv_lines(criteria: CallFilter) -> Iterator[list[str]]:
     """The same rows as CSV lines, in chunks (what the download streams)."""
     return iter_csv_lines(criteria)
+
+
+def download_name(kind: str, start: dt.date, end: dt.date) -> str:
+    """File name with the date range, e.g. 着信・SMS送信レポート_20260101-20260131.csv."""
+    return f"{kind}_{start:%Y%m%d}-{end:%Y%m%d}.csv"

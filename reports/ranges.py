@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
-DATE_PATTERN = re.compile(r"^\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})\s*$")
+from core.inputs import InputError, parse_date
 
 
 @dataclass(frozen=True)
@@ -33,17 +32,6 @@ class RangeLimits:
         return DateRange(start, end)
 
 
-def parse_date(raw: str | None) -> dt.date | None:
-    """YYYY-MM-DD (or YYYY/MM/DD); None when blank; ValueError when not a real date."""
-    if raw is None or not raw.strip():
-        return None
-    match = DATE_PATTERN.match(raw)
-    if not match:
-        raise ValueError(raw)
-    year, month, day = (int(part) for part in match.groups())
-    return dt.date(year, month, day)
-
-
 def parse_range(raw_from: str | None, raw_to: str | None, limits: RangeLimits,
                 labels: tuple[str, str] = ("開始日", "終了日")) -> tuple[DateRange, list[str]]:
     """The range asked for, or the default range with the reasons (Japanese) when the input cannot be used."""
@@ -52,9 +40,9 @@ def parse_range(raw_from: str | None, raw_to: str | None, limits: RangeLimits,
     parsed = []
     for raw, label in zip((raw_from, raw_to), labels):
         try:
-            parsed.append(parse_date(raw))
-        except ValueError:
-            errors.append(f"「{label}」は YYYY-MM-DD 形式の日付で入力してください (入力: {raw.strip()})")
+            parsed.append(parse_date(raw, label))
+        except InputError as error:
+            errors.append(error.message)
             parsed.append(None)
     if errors:
         return default, errors

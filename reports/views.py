@@ -8,24 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request
 
 from core import clock, phone
 from core.calendar import calendar_for, weekday_label
 from core.config import setting
+from core.csvfile import ENCODINGS, csv_chunks, csv_response, encoding_for, line_chunks
+from core.inputs import int_or
 from core.pagination import Page, paginate
 from core.retention import oldest_kept_day
 from core.security import role_required
 from reports.aggregate import compute_current, load_published
-from reports.csv_export import (
-    ENCODINGS,
-    content_disposition,
-    csv_chunks,
-    download_name,
-    encoding_for,
-    line_chunks,
-)
-from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows
+from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows, download_name
 from reports.jobs import RefreshStatus, refresh_status
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
@@ -137,11 +131,7 @@ def number_choices(scope: Scope) -> list[tuple[str, str]]:
 def page_of(items: list, number) -> Page:
     size = setting("web.page_size")
     total = len(items)
-    try:
-        wanted = max(1, int(number))
-    except (TypeError, ValueError):
-        wanted = 1
-    wanted = min(wanted, max(1, -(-total // size)))
+    wanted = min(int_or(number, 1, minimum=1), max(1, -(-total // size)))
     return Page(items=items[(wanted - 1) * size:wanted * size], number=wanted, size=size, total=total)
 
 
@@ -168,7 +158,7 @@ def daily_csv():
     if scope.errors:
         return render_index(scope)
     rows = daily_csv_rows(report_for(scope).rows)
-    return csv_response(DAILY_CSV_NAME, scope, lambda encoding: csv_chunks(DAILY_HEADER, rows, encoding))
+    return report_download(DAILY_CSV_NAME, scope, lambda encoding: csv_chunks(DAILY_HEADER, rows, encoding))
 
 
 @bp.route("/calls")
@@ -192,7 +182,7 @@ def calls_csv():
     if scope.errors:
         return calls()
     batches = call_csv_lines(call_filter(scope, request.args))
-    return csv_response(CALLS_CSV_NAME, scope, lambda encoding: line_chunks(CALL_HEADER, batches, encoding))
+    return report_download(CALLS_CSV_NAME, scope, lambda encoding: line_chunks(CALL_HEADER, batches, encoding))
 
 
 def call_filter(scope: Scope, args) -> CallFilter:
@@ -200,13 +190,7 @@ def call_filter(scope: Scope, args) -> CallFilter:
                       dialled=scope.dialled, outcome=scope.outcome)
 
 
-def csv_response(kind: str, scope: Scope, chunks_in) -> Response:
-    """Stream `chunks_in(encoding)`, the encoded CSV, as a download."""
+def report_download(kind: str, scope: Scope, chunks_in):
+    """Stream `chunks_in(encoding)`, the encoded CSV, as a download named after the range."""
     encoding = encoding_for(request.args.get("encoding"))
-    name = download_name(kind, scope.range.start, scope.range.end)
-    charset = "Shift_JIS" if encoding.key == "sjis" else "utf-8"
-    response = Response(stream_with_context(chunks_in(encoding)),
-                        content_type=f"text/csv; charset={charset}")
-    response.headers["Content-Disposition"] = content_disposition(name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_response(download_name(kind, scope.range.start, scope.range.end), chunks_in(encoding), encoding)

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from core.db import MAX_ID
+from core.inputs import InputError, json_int, json_request
 from core.security import api_error, api_token_required
-from sms.models import Message
+from sms.models import MAX_BOX_NUMBER, Message
 from sms.sending import queue_box, queue_text
 
 bp = Blueprint("sms_api", __name__, url_prefix="/api/v1")
 MAX_KEY_LENGTH = 200
 
 ERRORS = {
-    "invalid_json": "リクエスト本文は JSON オブジェクトで送信してください。",
     "to": "to（送信先の携帯電話番号）を文字列で指定してください。",
     "box_or_text": "box（蓄積BOX番号）か text（本文）のどちらか一方を指定してください。",
-    "box": "box（蓄積BOX番号）は 1 以上の整数で指定してください。",
+    "box": f"box（蓄積BOX番号）は 1〜{MAX_BOX_NUMBER} の整数で指定してください。",
     "text": "text（本文）は文字列で指定してください。",
     "key": f"Idempotency-Key は {MAX_KEY_LENGTH} 文字以内で指定してください。",
     "not_found": "ID {id} の SMS は見つかりません。",
@@ -35,10 +34,8 @@ def message_json(m: Message) -> dict:
 
 @bp.route("/messages", methods=["POST"])
 @api_token_required
-def create_message():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return api_error("invalid_json", ERRORS["invalid_json"], 400)
+@json_request
+def create_message(data: dict):
     problem = request_problem(data)
     if problem:
         return api_error("invalid_request", ERRORS[problem], 400)
@@ -68,8 +65,9 @@ def request_problem(data: dict) -> str | None:
     if has_box == has_text:
         return "box_or_text"
     if has_box:
-        box = data["box"]
-        if isinstance(box, bool) or not isinstance(box, int) or not 1 <= box <= MAX_ID:
+        try:
+            json_int(data["box"], "box", minimum=1, maximum=MAX_BOX_NUMBER)
+        except InputError:
             return "box"
     elif not isinstance(data["text"], str):
         return "text"
@@ -115,7 +113,8 @@ OPENAPI_SCHEMAS = {
         "type": "object",
         "required": ["to", "box"],
         "properties": {"to": TO_SCHEMA,
-                       "box": {"type": "integer", "minimum": 1, "example": 1, "description": "蓄積BOX番号"}},
+                       "box": {"type": "integer", "minimum": 1, "maximum": MAX_BOX_NUMBER, "example": 1,
+                               "description": "蓄積BOX番号"}},
     },
     "NewTextMessage": {
         "type": "object",

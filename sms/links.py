@@ -51,11 +51,11 @@ def create_short_link(message: Message, target_url: str) -> ShortLink:
     raise RuntimeError("could not allocate a short link code")
 
 
-def follow(code: str) -> str | None:
-    """Count a click on /s/<code> (on the link and its message); the target URL, or None if unknown."""
+def follow(code: str, *, click: bool = True) -> str | None:
+    """The target URL of /s/<code>, or None if unknown; `click` counts it (on the link and its message)."""
     link = ShortLink.get_or_none(ShortLink.code == code)
-    if link is None:
-        return None
+    if link is None or not click:
+        return None if link is None else link.target_url
     now = clock.now()
     with database.atomic():
         ShortLink.update(clicks=ShortLink.clicks + 1, last_clicked_at=now).where(ShortLink.id == link.id).execute()

@@ -3,21 +3,23 @@ the simulator outbox, and the opt-out list (R-24). Same `sms` blueprint as the b
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from peewee import Case, fn
 
 from core import audit, clock, phone
 from core.config import setting
+from core.csvfile import ENCODINGS, csv_download
+from core.inputs import InputError, parse_date, parse_int, parse_month
 from core.pagination import paginate
 from core.routes import Routes
 from core.security import role_required
-from sms import links
+from sms import links, visibility
 from sms.models import (
+    MAX_BOX_NUMBER,
     SOURCE_LABELS,
     STATE_LABELS,
     Message,
@@ -31,16 +33,7 @@ from sms.simulator import SIMULATOR_TEST_NUMBERS
 
 routes = Routes()
 
-FILTER_ERRORS = {
-    "date": "{label}は YYYY-MM-DD の形式で入力してください（入力: {value}）。",
-    "range": "期間の開始日が終了日より後になっています。",
-    "box": "蓄積BOX番号は半角数字で入力してください（入力: {value}）。",
-    "month": "対象月は YYYY-MM の形式で入力してください（入力: {value}）。",
-    "year": "{label}の年は {min}〜{max} の範囲で入力してください（入力: {value}）。",
-}
-# Dates a filter accepts: the day after the last one must still exist (date.max is 9999-12-31).
-MIN_YEAR, MAX_YEAR = 1900, 9998
-MAX_BOX_NUMBER = 2**31 - 1  # the database column is a 32-bit integer
+FILTER_ERRORS = {"range": "期間の開始日が終了日より後になっています。"}
 CSV_COLUMNS = ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス", "状態", "エラーコード",
                "エラーメッセージ", "再送回数", "クリック数", "送信元", "通話SID", "送信事業者ID"]
 
@@ -60,33 +53,20 @@ def parse_filter(args) -> LogFilter:
     errors = []
     found = LogFilter(number=args.get("number", "").strip())
     for key, label in (("date_from", "開始日"), ("date_to", "終了日")):
-        value = args.get(key, "").strip()
-        if value:
-            day, problem = parse_day(value)
-            setattr(found, key, day)
-            if problem:
-                errors.append(FILTER_ERRORS[problem].format(label=label, value=value, min=MIN_YEAR, max=MAX_YEAR))
+        try:
+            setattr(found, key, parse_date(args.get(key), label))
+        except InputError as error:
+            errors.append(error.message)
     if found.date_from and found.date_to and found.date_from > found.date_to:
         errors.append(FILTER_ERRORS["range"])
-    box = args.get("box", "").strip()
-    if box:
-        if box.isascii() and box.isdigit() and int(box) <= MAX_BOX_NUMBER:
-            found.box = int(box)
-        else:
-            errors.append(FILTER_ERRORS["box"].format(value=box))
+    try:
+        found.box = parse_int(args.get("box"), "蓄積BOX番号", minimum=1, maximum=MAX_BOX_NUMBER)
+    except InputError as error:
+        errors.append(error.message)
     state = args.get("state", "")
     found.state = state if state in STATE_LABELS else ""
     found.errors = tuple(errors)
     return found
-
-
-def parse_day(value: str) -> tuple[dt.date | None, str | None]:
-    """YYYY-MM-DD → (date, None), or (None, "date") when malformed, (None, "year") when out of range."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None, "date"
-    return (day, None) if MIN_YEAR <= day.year <= MAX_YEAR else (None, "year")
 
 
 def filtered_messages(f: LogFilter):
@@ -110,37 +90,25 @@ def box_names() -> dict[int, str]:
 
 
 @routes.route("/log")
-@role_required("manager")
+@role_required(visibility.READER_ROLE)
 def log():
     f = parse_filter(request.args)
     page = paginate(filtered_messages(f), request.args.get("page", 1), setting("web.page_size"))
     return render_template("sms/log.html", page=page, f=f, args=request.args, states=STATE_LABELS,
-                           sources=SOURCE_LABELS, boxes=box_names())
+                           sources=SOURCE_LABELS, boxes=box_names(), encodings=ENCODINGS)
 
 
 @routes.route("/log.csv")
-@role_required("manager")
+@role_required(visibility.READER_ROLE)
 def log_csv():
     f = parse_filter(request.args)
-    query = filtered_messages(f)
     names = box_names()
 
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # BOM: Excel on a Japanese PC then reads UTF-8 correctly
-        writer.writerow(CSV_COLUMNS)
-        for m in query.iterator():
-            writer.writerow(csv_row(m, names))
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+    def rows():  # the query runs as the download streams, not before
+        for message in filtered_messages(f).iterator():
+            yield csv_row(message, names)
 
-    filename = f"sms_log_{clock.now():%Y%m%d_%H%M}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_download(f"配信履歴_{clock.now():%Y%m%d_%H%M}.csv", CSV_COLUMNS, rows(), request.args.get("encoding"))
 
 
 def csv_row(m: Message, names: dict[int, str]) -> list:
@@ -156,12 +124,10 @@ def monthly():
     raw = request.args.get("month", "").strip()
     errors = []
     month = clock.today().replace(day=1)
-    if raw:
-        day, problem = parse_day(raw + "-01")
-        month = day or month
-        if problem:
-            key = "month" if problem == "date" else "year"
-            errors.append(FILTER_ERRORS[key].format(label="対象月", value=raw, min=MIN_YEAR, max=MAX_YEAR))
+    try:
+        month = parse_month(raw, "対象月", default=month)
+    except InputError as error:
+        errors.append(error.message)
     rows = monthly_counts(month)
     return render_template("sms/monthly.html", rows=rows, month=month, raw=raw, errors=errors,
                            billing=setting("sms.billing"), names=box_names())
@@ -195,7 +161,7 @@ def monthly_counts(month: dt.date) -> list[dict]:
 @role_required("staff")
 def message_detail(message_id: int):
     message = Message.get_or_none(Message.id == message_id)
-    if message is None:
+    if message is None or not visibility.can_read(message, current_user):  # ids are sequential: no "exists" hint
         return render_template("error.html", status=404, message="この SMS は見つかりません。", detail=""), 404
     attempts = list(SendAttempt.select().where(SendAttempt.message == message.id).order_by(SendAttempt.seq))
     receipts = list(Receipt.select().where(Receipt.message == message.id).order_by(Receipt.id))
@@ -212,6 +178,7 @@ def outbox():
     simulator = setting("telephony.provider") == "simulator"
     sent = Message.select().where(Message.provider == "simulator") if simulator else Message.select().where(
         Message.due_at.is_null(False))
+    sent = visibility.readable(sent, current_user)
     page = paginate(sent.order_by(Message.id.desc()), request.args.get("page", 1), setting("web.page_size"))
     waiting = Message.select().where(Message.due_at.is_null(False)).count()
     return render_template("sms/outbox.html", page=page, simulator=simulator, waiting=waiting,

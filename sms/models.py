@@ -31,6 +31,7 @@ STATE_LABELS = {
 }
 FINAL_STATES = ("delivered", "failed", "unknown")
 SOURCE_LABELS = {"ivr": "IVR", "api": "API", "bulk": "一括配信", "ui": "管理画面"}
+MAX_BOX_NUMBER = 9999  # storage box numbers are 1-9999
 
 
 class StorageBox(BaseModel):

@@ -6,17 +6,20 @@ from flask import Blueprint, abort, redirect, render_template, request
 
 from core import audit, phone
 from core.config import setting
+from core.inputs import InputError, parse_int
 from core.twilio import twilio_signature_required
 from sms import links
 from sms.receipts import record_receipt
 
 bp = Blueprint("sms_public", __name__, template_folder="templates")
 webhooks = Blueprint("sms_webhooks", __name__)
+MAX_ERROR_CODE = 999_999_999
 
 
 @bp.route("/s/<code>")
 def short_link(code: str):
-    target = links.follow(code) if len(code) <= 16 else None
+    # only a GET is a click; link scanners and previews send HEAD first (Flask answers HEAD with this view).
+    target = links.follow(code, click=request.method == "GET") if len(code) <= 16 else None
     if target is None:
         return render_template("sms/public_message.html", title="リンクが見つかりません",
                                text="このリンクは無効か、期限が切れています。"), 404
@@ -56,7 +59,9 @@ def twilio_status():
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip()
     if not sid or not status:
         abort(400)
-    raw_code = request.form.get("ErrorCode", "").strip()
-    code = int(raw_code) if raw_code.isascii() and raw_code.isdigit() and len(raw_code) <= 9 else None
+    try:
+        code = parse_int(request.form.get("ErrorCode"), "ErrorCode", maximum=MAX_ERROR_CODE)
+    except InputError:
+        code = None  # not one of Twilio's codes (they have 5 digits): the receipt is kept without one
     record_receipt(sid[:64], status, code)
     return "", 204

@@ -10,6 +10,8 @@ from core.db import database
 from sms.models import TicketAccount, TicketEntry
 
 ACCOUNT_ID = 1
+# The most tickets the balance holds: balance + count then never overflows the 32-bit column, even as SQL arithmetic.
+MAX_BALANCE = 1_000_000_000
 
 
 def _ensure_account() -> None:
@@ -24,14 +26,16 @@ def balance() -> int:
 
 def add(count: int, reason: str = "チケット追加", actor: str = "") -> int:
     """Top up (or, with a negative count, correct) the balance; returns the new balance."""
-    if count == 0:
-        raise ValueError("count must not be zero")
+    if count == 0 or abs(count) > MAX_BALANCE:
+        raise ValueError(f"count must be 1 to {MAX_BALANCE} either way")
     with database.atomic():
         _ensure_account()
-        changed = (TicketAccount.update(balance=TicketAccount.balance + count)
-                   .where((TicketAccount.id == ACCOUNT_ID) & (TicketAccount.balance + count >= 0)).execute())
+        new_balance = TicketAccount.balance + count
+        changed = (TicketAccount.update(balance=new_balance)
+                   .where((TicketAccount.id == ACCOUNT_ID) & (new_balance >= 0) & (new_balance <= MAX_BALANCE))
+                   .execute())
         if not changed:
-            raise ValueError("the balance cannot go below zero")
+            raise ValueError(f"the balance must stay between 0 and {MAX_BALANCE}")
         after = balance()
         TicketEntry.create(at=clock.now(), delta=count, balance_after=after, reason=reason, actor=actor)
     return after

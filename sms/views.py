@@ -11,10 +11,12 @@ from flask_login import current_user
 
 from core import audit, clock
 from core.config import setting
+from core.inputs import InputError, int_or, json_request, parse_int
 from core.pagination import paginate
 from core.routes import Routes
 from core.security import role_required
-from sms.models import Message, StorageBox
+from sms import visibility
+from sms.models import MAX_BOX_NUMBER, Message, StorageBox
 from sms.sending import check_template, queue_box
 
 routes = Routes()
@@ -44,8 +46,9 @@ def boxes():
     q = request.args.get("q", "").strip()
     if q:
         condition = StorageBox.name.contains(q) | StorageBox.body.contains(q)
-        if q.isascii() and q.isdigit() and int(q) <= 9999:  # box numbers are 1-9999
-            condition |= StorageBox.number == int(q)
+        number = int_or(q, 0, maximum=MAX_BOX_NUMBER + 1)
+        if 1 <= number <= MAX_BOX_NUMBER:
+            condition |= StorageBox.number == number
         query = query.where(condition)
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     return render_template("sms/boxes.html", page=page, q=q)
@@ -127,9 +130,9 @@ def box_test_send(number: int):
 
 @routes.route("/check", methods=["POST"])
 @role_required("staff")
-def check_text_json():
+@json_request
+def check_text_json(data: dict):
     """The editor's live check: characters, parts, offending and special characters (server rules)."""
-    data = request.get_json(silent=True) or {}
     text = data.get("text") if isinstance(data.get("text"), str) else ""
     url = data.get("url") if isinstance(data.get("url"), str) else ""
     checked = check_template(text, url.strip())
@@ -145,12 +148,15 @@ def check_text_json():
 def new_box_errors(form) -> list[str]:
     errors = []
     raw = form.get("number", "").strip()
-    if not raw:
-        errors.append(MESSAGES["number_required"])
-    elif not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 9999:
+    try:
+        number = parse_int(raw, "蓄積BOX番号", minimum=1, maximum=MAX_BOX_NUMBER)
+    except InputError:
         errors.append(MESSAGES["number_format"])
-    elif StorageBox.select().where(StorageBox.number == int(raw)).exists():
-        errors.append(MESSAGES["number_taken"].format(number=int(raw)))
+    else:
+        if number is None:
+            errors.append(MESSAGES["number_required"])
+        elif StorageBox.select().where(StorageBox.number == number).exists():
+            errors.append(MESSAGES["number_taken"].format(number=number))
     name = form.get("name", "").strip()
     if not name:
         errors.append(MESSAGES["name_required"])
@@ -176,4 +182,6 @@ def flash_replacements(checked) -> None:
 
 
 def recent_messages(box: StorageBox, limit: int = 10):
-    return list(Message.select().where(Message.box_number == box.number).order_by(Message.id.desc()).limit(limit))
+    """The box's latest sends the user may read (sms.visibility)."""
+    query = visibility.readable(Message.select().where(Message.box_number == box.number), current_user)
+    return list(query.order_by(Message.id.desc()).limit(limit))

@@ -10,6 +10,7 @@ from flask_login import current_user
 from core import audit, clock
 from core.calendar import public_holiday_name, weekday_label
 from core.config import SCHEMA, setting
+from core.inputs import MAX_YEAR, MIN_YEAR, InputError, parse_date, parse_year
 from core.models import ROLE_LABELS, ROLES, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, User
 from core.pagination import paginate
 from core.security import issue_api_token, role_required
@@ -201,15 +202,21 @@ def delete_ip_rule(rule_id: int):
 # --- company holidays -----------------------------------------------------------------------------------
 @bp.route("/holidays", methods=["GET", "POST"])
 def holidays():
-    year = _int(request.args.get("year"), clock.today().year)
+    try:
+        year = parse_year(request.args.get("year"), "年", default=clock.today().year)
+        errors = []
+    except InputError as error:
+        year, errors = clock.today().year, [error.message]
     if request.method == "POST":
         try:
-            day = dt.date.fromisoformat(request.form.get("day", ""))
-        except ValueError:
-            flash("日付を YYYY-MM-DD の形式で入力してください。", "error")
+            day = parse_date(request.form.get("day"), "日付", required=True)
+        except InputError as error:
+            errors.append(error.message)
         else:
             name = request.form.get("name", "").strip()[:100] or "会社休業日"
-            CompanyHoliday.insert(day=day, name=name).on_conflict_replace().execute()
+            # ON CONFLICT … DO UPDATE: both databases have it (PostgreSQL has no INSERT OR REPLACE)
+            CompanyHoliday.insert(day=day, name=name).on_conflict(
+                conflict_target=[CompanyHoliday.day], update={CompanyHoliday.name: name}).execute()
             audit.record("holiday.added", day.isoformat(), {"name": name})
             flash(f"{day:%Y年%m月%d日} を会社休業日にしました。", "success")
             return redirect(url_for("admin.holidays", year=day.year))
@@ -217,29 +224,27 @@ def holidays():
     company = CompanyHoliday.select().where(CompanyHoliday.day.between(start, end)).order_by(CompanyHoliday.day)
     public = [(d, public_holiday_name(d)) for d in _days(start, end) if public_holiday_name(d)]
     return render_template("admin/holidays.html", year=year, company=company, public=public,
-                           weekday_label=weekday_label)
+                           weekday_label=weekday_label, errors=errors, form=request.form, min_year=MIN_YEAR,
+                           max_year=MAX_YEAR), (400 if errors else 200)
 
 
 @bp.route("/holidays/<day>/delete", methods=["POST"])
 def delete_holiday(day: str):
-    row = CompanyHoliday.get_or_none(CompanyHoliday.day == day) or abort(404)
+    try:
+        when = parse_date(day, "日付", required=True)
+    except InputError:
+        abort(404)
+    row = CompanyHoliday.get_or_none(CompanyHoliday.day == when) or abort(404)
     row.delete_instance()
-    audit.record("holiday.removed", day)
-    flash(f"{day} を会社休業日から外しました。", "success")
-    return redirect(url_for("admin.holidays", year=day[:4]))
+    audit.record("holiday.removed", when.isoformat())
+    flash(f"{when.isoformat()} を会社休業日から外しました。", "success")
+    return redirect(url_for("admin.holidays", year=when.year))
 
 
 def _days(start: dt.date, end: dt.date):
     while start <= end:
         yield start
         start += dt.timedelta(days=1)
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 # --- audit log and settings ------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Bulk-send API (R-71): POST /api/v1/bulk-sends creates (and confirms) a send, GET …/<id> reports its progress."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from core.db import database
+from core.inputs import json_request
 from core.security import api_error, api_token_required
 from sms.bulk import history, sends
 from sms.bulk.models import MAX_MESSAGES, BulkRecipient, BulkSend, BulkSkipped
@@ -15,10 +16,8 @@ ERROR_STATUS = {"insufficient_tickets": 409, "not_found": 404, "not_editable": 4
 
 @bp.post("")
 @api_token_required
-def create():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error("invalid_json", "リクエスト本文を JSON オブジェクトで送ってください。")
+@json_request
+def create(body: dict):
     problems, numbers, texts, boxes = read_body(body)
     if problems:
         return api_error("invalid", " ".join(problems), 400, errors=problems)

@@ -1,6 +1,7 @@
 """Reading bulk sends back: the history list, each recipient's status, the progress figures (R-46, R-47)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from peewee import JOIN, fn
@@ -93,3 +94,26 @@ def preview_numbers(send_id: int, limit: int = 100) -> list[str]:
     rows = (BulkRecipient.select(BulkRecipient.to_number).where(BulkRecipient.bulk_send == send_id)
             .order_by(BulkRecipient.position).limit(limit).tuples())
     return [phone.display(number) for (number,) in rows]
+
+
+# --- CSV downloads (core.csvfile writes them) ------------------------------------------------------------------------
+SKIPPED_HEADER = ["行", "入力", "種類", "理由"]
+
+
+def recipients_header(message_count: int) -> list[str]:
+    per_message = [[f"メッセージ{n} 状態", f"メッセージ{n} エラー"] for n in range(1, message_count + 1)]
+    return ["#", "電話番号", "CSV の行", *(name for pair in per_message for name in pair)]
+
+
+def recipient_csv_rows(send_id: int, message_count: int, only_failed: bool = False) -> Iterator[list]:
+    """The detail page's recipient list, every row (read as the download streams)."""
+    for row in recipients_query(send_id, only_failed).iterator():
+        view = recipient_view(row, message_count)
+        slots = [[slot.label, slot.error if slot.error != slot.label else ""] for slot in view.slots]
+        yield [view.position, view.number, view.line, *(value for pair in slots for value in pair)]
+
+
+def skipped_csv_rows(send_id: int, kind: str | None = None) -> Iterator[list]:
+    """What the send left out, as typed or uploaded (hostile cells are guarded by the writer)."""
+    for skipped in skipped_query(send_id, kind).iterator():
+        yield [skipped.line, skipped.raw, skipped.kind_label, skipped.reason]

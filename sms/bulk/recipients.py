@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 
+from core.inputs import int_or
+
 # Excel on a Japanese PC saves "CSV (コンマ区切り)" as cp932; newer versions offer "CSV UTF-8" (with a BOM).
 UTF8_BOM = b"\xef\xbb\xbf"
 ENCODING_LABELS = {"utf-8-sig": "UTF-8 (BOM 付き)", "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
@@ -223,8 +225,9 @@ def choose_column(header: list[str] | None, first_row: list[str], column: str | 
         text = str(column).strip()
         if header and text in header:
             return header.index(text)
-        if text.isdigit() and 1 <= int(text) <= width:
-            return int(text) - 1
+        number = int_or(text, 0, maximum=width + 1)  # a column number, 1-based
+        if 1 <= number <= width:
+            return number - 1
         raise CsvError(f"指定された列「{text}」が CSV にありません。列を選び直してください。", columns)
     found = find_phone_column(header) if header else None
     if found is None and not header:

@@ -14,6 +14,7 @@ from peewee import JOIN
 from core import audit, clock
 from core.config import setting
 from core.db import database, insert_rows
+from core.inputs import InputError, json_int, parse_datetime, parse_int
 from sms import public as sms_public
 from sms import tickets
 from sms.bulk.allocation import shortage_message, tickets_needed
@@ -27,7 +28,7 @@ from sms.bulk.models import (
     BulkSkipped,
 )
 from sms.bulk.recipients import BrokenRow, Candidate, Recipient, RecipientList, Skipped, collect
-from sms.models import Message, OptOut, StorageBox
+from sms.models import MAX_BOX_NUMBER, Message, OptOut, StorageBox
 from sms.public import check_mobile
 from sms.sending import check_template
 
@@ -147,7 +148,7 @@ def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[Brok
 def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *, schedule: bool,
                       scheduled_text: str = "", title: str = "") -> tuple[MessageForm, list[str]]:
     """The message screen's input, checked like any SMS (R-22, R-23) with the placeholders allowed; errors listed."""
-    texts = [(t or "").replace("\r\n", "\n") for t in texts][:MAX_MESSAGES]
+    texts = [(t or "").replace("\r\n", "\n") for t in texts][:MAX_MESSAGES] or [""]  # no field at all: one empty
     boxes = list(boxes)[:len(texts)] + [None] * (len(texts) - len(boxes))
     # An empty second field is ignored rather than refused: the user pressed "+" and changed their mind.
     while len(texts) > 1 and not texts[-1].strip() and boxes[-1] in (None, ""):
@@ -156,8 +157,6 @@ def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *
     form = MessageForm(texts=texts, boxes=[], immediate=not schedule, title=(title or "").strip()[:100],
                        scheduled_text=scheduled_text or "")
     errors: list[str] = []
-    if not texts:
-        texts.append("")
     for index, (text, box_value) in enumerate(zip(texts, boxes), start=1):
         box, box_error = resolve_box(box_value, index)
         form.boxes.append(box.number if box else None)
@@ -176,34 +175,31 @@ def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *
 
 
 def resolve_box(value, index: int) -> tuple[StorageBox | None, str | None]:
+    """A box chosen on the page (text) or given by the API (a JSON number or text)."""
     if value in (None, ""):
         return None, None
+    label = f"メッセージ{index}: 蓄積BOX番号"
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None, f"メッセージ{index}: 蓄積BOX番号「{value}」は数字で指定してください。"
+        if isinstance(value, str):
+            number = parse_int(value, label, minimum=1, maximum=MAX_BOX_NUMBER)
+        else:
+            number = json_int(value, label, minimum=1, maximum=MAX_BOX_NUMBER)
+    except InputError as error:
+        return None, error.message
     box = StorageBox.get_or_none(StorageBox.number == number)
     if box is None:
         return None, f"メッセージ{index}: 蓄積BOX {number} は登録されていません。"
     return box, None
 
 
-SCHEDULE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
-
-
 def parse_schedule(text: str) -> tuple[dt.datetime | None, str | None]:
     """配信日時: a future time within a year (Tokyo wall-clock)."""
-    text = (text or "").strip()
-    if not text:
+    if not (text or "").strip():
         return None, "配信日時を入力してください（「配信時間を指定する」にチェックがあります）。"
-    for fmt in SCHEDULE_FORMATS:
-        try:
-            when = dt.datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
-    else:
-        return None, f"配信日時「{text}」を読み取れません。YYYY-MM-DD HH:MM の形式で入力してください。"
+    try:
+        when = parse_datetime(text, "配信日時")
+    except InputError as error:
+        return None, error.message
     now = clock.now()
     if when <= now:
         return None, f"配信日時 {when:%Y-%m-%d %H:%M} は過去の時刻です。現在（{now:%Y-%m-%d %H:%M}）より後を指定してください。"

@@ -14,6 +14,8 @@ from flask_login import current_user
 
 from core import audit, clock, phone
 from core.config import ROOT, setting
+from core.csvfile import ENCODINGS, csv_download
+from core.inputs import InputError, parse_date, parse_int
 from core.pagination import paginate
 from core.security import role_required
 from sms import tickets
@@ -22,8 +24,7 @@ from sms.bulk.models import MAX_MESSAGES, SKIP_KINDS, BulkSend
 from sms.bulk.recipients import CsvError, parse_pasted, read_csv
 from sms.sending import placeholder_expansions
 
-bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates")
 
 UPLOAD_DIR = ROOT / "var" / "bulk_uploads"
 MAX_CALLERS_SHOWN = 2000
@@ -68,16 +69,17 @@ def edit_recipients(send_id: int):
 
 
 def recipients_step(send: BulkSend | None):
-    since, until = parse_day(request.values.get("since")), parse_day(request.values.get("until"))
+    (since, until), period_errors = caller_period()
     callers = sends.caller_numbers(since, until)
     shown = [(number, phone.display(number)) for number in callers[:MAX_CALLERS_SHOWN]]
-    context = {"send": send, "callers": shown, "callers_total": len(callers), "since": since, "until": until,
+    context = {"send": send, "callers": shown, "callers_total": len(callers),
+               "since": request.values.get("since", "").strip(), "until": request.values.get("until", "").strip(),
                "source": request.values.get("source", "csv"), "pasted": request.form.get("pasted", ""),
-               "columns": [], "column": "", "upload_token": "", "upload_name": "", "errors": [],
+               "columns": [], "column": "", "upload_token": "", "upload_name": "", "errors": period_errors,
                # the ticks the user left, kept when the page comes back with an error (None: first view, all ticked)
                "chosen": request.form.getlist("caller") if request.form.get("source") == "callers" else None}
     if request.method == "GET":
-        return render_template("bulk/recipients.html", **context)
+        return render_template("bulk/recipients.html", **context), (400 if period_errors else 200)
     try:
         candidates, detail, broken, empty = read_recipient_input(context)
         found = sends.build_recipients(candidates)
@@ -176,11 +178,16 @@ def summary_sentence(send: BulkSend) -> str:
     return "、".join(parts) + "。"
 
 
-def parse_day(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+def caller_period() -> tuple[tuple[dt.date | None, dt.date | None], list[str]]:
+    """The caller list's period (since, until); a day that cannot be used is left out and explained."""
+    days, errors = [], []
+    for key, label in (("since", "期間（から）"), ("until", "期間（まで）")):
+        try:
+            days.append(parse_date(request.values.get(key), label))
+        except InputError as error:
+            days.append(None)
+            errors.append(error.message)
+    return (days[0], days[1]), errors
 
 
 # --- step 2: messages and schedule, step 3: confirm ------------------------------------------------------------------
@@ -299,6 +306,7 @@ def detail(send_id: int):
     page = paginate(history.recipients_query(send_id, only_failed), request.args.get("page"), setting("web.page_size"))
     rows = [history.recipient_view(row, len(send.messages)) for row in page.items]
     return render_template("bulk/detail.html", send=send, page=page, rows=rows, only_failed=only_failed,
+                           encodings=ENCODINGS,
                            progress=history.progress_of(send_id), skipped_counts=skipped_counts(send),
                            resend_of=BulkSend.get_or_none(BulkSend.id == send.resend_of) if send.resend_of else None)
 
@@ -321,8 +329,28 @@ def skipped(send_id: int):
     send = get_send(send_id)
     kind = request.args.get("kind") or None
     page = paginate(history.skipped_query(send_id, kind), request.args.get("page"), setting("web.page_size"))
-    return render_template("bulk/skipped.html", send=send, page=page, kind=kind, kinds=SKIP_KINDS,
+    return render_template("bulk/skipped.html", send=send, page=page, kind=kind, kinds=SKIP_KINDS, encodings=ENCODINGS,
                            skipped_counts=skipped_counts(send))
+
+
+@bp.get("/<int:send_id>/recipients.csv")
+@role_required("manager")
+def recipients_csv(send_id: int):
+    send = get_send(send_id)
+    count = len(send.messages)
+    only_failed = request.args.get("failed") == "1"
+    name = f"一括配信{send.id}_{'配信エラー' if only_failed else '配信先'}.csv"
+    return csv_download(name, history.recipients_header(count), history.recipient_csv_rows(send.id, count, only_failed),
+                        request.args.get("encoding"))
+
+
+@bp.get("/<int:send_id>/skipped.csv")
+@role_required("manager")
+def skipped_csv(send_id: int):
+    send = get_send(send_id)
+    kind = request.args.get("kind") or None
+    return csv_download(f"一括配信{send.id}_スキップ.csv", history.SKIPPED_HEADER,
+                        history.skipped_csv_rows(send.id, kind), request.args.get("encoding"))
 
 
 @bp.get("/<int:send_id>/failed.txt")
@@ -379,10 +407,11 @@ def add_tickets(values: dict) -> list[str]:
     """An admin adds (or corrects) tickets; every entry says who and why."""
     errors = []
     try:
-        count = int(values["count"])
-    except ValueError:
+        count = parse_int(values["count"], "枚数", minimum=-tickets.MAX_BALANCE, maximum=tickets.MAX_BALANCE,
+                          required=True)
+    except InputError as error:
         count = 0
-        errors.append("枚数は整数で入力してください（減らす場合はマイナス）。")
+        errors.append(error.message)
     if not errors and count == 0:
         errors.append("枚数に 0 は指定できません。")
     if not values["reason"]:
@@ -392,6 +421,8 @@ def add_tickets(values: dict) -> list[str]:
     try:
         after = tickets.add(count, reason=values["reason"][:200], actor=actor())
     except ValueError:
+        if count > 0:
+            return [f"残り枚数は {tickets.MAX_BALANCE:,} 枚までです（現在 {tickets.balance():,} 枚）。"]
         return [f"残り枚数（{tickets.balance():,} 枚）より多くは減らせません。"]
     audit.record("tickets.added", "tickets", {"count": count, "reason": values["reason"], "balance": after})
     return []

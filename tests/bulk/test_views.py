@@ -187,7 +187,7 @@ def test_ticket_page_admin_adds_with_a_reason(admin_client, manager_client):
     assert manager_client.post("/bulk/tickets", data={"count": "10", "reason": "購入"}).status_code == 403
     missing = admin_client.post("/bulk/tickets", data={"count": "abc", "reason": ""})
     assert missing.status_code == 400
-    assert "枚数は整数で入力してください" in text_of(missing) and "理由を入力してください" in text_of(missing)
+    assert "枚数は半角数字（整数）で入力してください（入力: abc）" in text_of(missing) and "理由を入力してください" in text_of(missing)
     assert admin_client.post("/bulk/tickets", data={"count": "100", "reason": "4月分購入"}).status_code == 302
     too_many = admin_client.post("/bulk/tickets", data={"count": "-101", "reason": "訂正"})
     assert "残り枚数（100 枚）より多くは減らせません。" in text_of(too_many)

@@ -59,7 +59,7 @@ def test_menu_detail_changes_guidance_timeout_and_branches_with_audit(staff_clie
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"timeout": "abc"}, "入力タイムアウト（秒）は半角数字で入力してください（入力: abc）。"),
+    ({"timeout": "abc"}, "入力タイムアウト（秒）は半角数字（整数）で入力してください（入力: abc）。"),
     ({"guidance": ""}, "振り分けガイダンス【PB】を選んでください"),
     ({"branch-0-target": "nowhere"}, "分岐「1」の行き先「nowhere」はありません。"),
     ({"branch-2-target": ""}, "分岐「3」の行き先を選んでください。"),

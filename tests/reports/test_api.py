@@ -60,7 +60,8 @@ def test_report_rows_are_the_published_ones(calls, api):
 
 BAD_QUERIES = [
     ({}, "from、to を YYYY-MM-DD 形式で指定してください。"),
-    ({"from": "2026-02-30", "to": "2026-03-01"}, "「from」は YYYY-MM-DD 形式の日付で入力してください (入力: 2026-02-30)"),
+    ({"from": "2026-02-30", "to": "2026-03-01"}, "from に存在しない日付が指定されています（入力: 2026-02-30）"),
+    ({"from": "٢٠٢٦-02-01", "to": "2026-02-02"}, "from は YYYY-MM-DD の形式で入力してください"),
     ({"from": "2026-02-04", "to": "2026-02-02"}, "「from」は「to」以前の日付にしてください"),
     ({"from": "2025-01-01", "to": "2026-02-02"}, "「from」は保存期間内"),
     ({"from": "2026-02-01", "to": "2026-02-09"}, "「to」に未来の日付 (2026-02-09) は指定できません"),
@@ -77,7 +78,7 @@ def test_bad_ranges_get_japanese_json_errors(calls, api):
             assert error["message"].startswith(message), error
     response = api("/api/v1/calls", **{"from": "2026-02-01", "to": "2026-02-02", "limit": "0"})
     assert response.status_code == 400
-    assert response.get_json()["error"]["message"] == "limit は 1〜1000 の整数で指定してください (値: 0)。"
+    assert response.get_json()["error"]["message"] == "limit は 1〜1000 の範囲で入力してください（入力: 0）。"
 
 
 def test_a_token_is_required(client):

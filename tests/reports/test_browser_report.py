@@ -8,7 +8,7 @@ import pytest
 
 from core.db import database
 from ivr.models import Call
-from reports.csv_export import UTF8_BOM
+from core.csvfile import UTF8_BOM
 from reports.jobs import refresh_reports
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]

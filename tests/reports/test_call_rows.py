@@ -1,10 +1,13 @@
 """The call-detail CSV rows made by the database hold to the Python originals the pages use:
-paths as summary.path_steps writes them for the page, menu names never a formula in Excel; stored paths
-(published days) and paths built from events (newer calls) read the same."""
+paths as summary.path_steps writes them for the page; every line, stored (published days) or written now (newer
+calls), is core.csvfile's guarded line of the row."""
+import csv
 import datetime as dt
+import io
 
 import pytest
 
+from core.csvfile import cells, neutral_text
 from ivr.models import Call
 from reports.call_rows import iter_csv_rows, store_paths
 from reports.models import CallPath
@@ -63,17 +66,20 @@ def test_events_in_time_order_and_calls_without_events(make_call):
     assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
 
 
-@pytest.mark.parametrize("name, shown", [
-    ("受付", "受付"), ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+SUM(A1)", "'+SUM(A1)"), ("-メニュー", "'-メニュー"),
-    ("@a", "'@a"), ("@SUM(A1)", "'@SUM(A1)"), ("\tタブ", "'\tタブ"), ("\r改行", "'\r改行"),
-    ("+81312345678", "+81312345678"), ("-12.5", "-12.5"), ("+", "'+"), ("+1a", "'+1a"), ("", ""),
-])
-def test_menu_names_are_never_a_formula_in_excel(make_call, name, shown):
-    make_call("2026-02-02 10:00", outcome="abandoned", abandoned_in=("main", name),
+@pytest.mark.parametrize("name", ["受付", "=HYPERLINK(\"x\")", "+SUM(A1)", "-メニュー", "@a", "\tタブ", "\r改行",
+                                  "＝1+2", "+81312345678", "-12.5", "+", "+1a", "09012345678", ""])
+def test_menu_names_and_numbers_are_guarded_in_written_and_stored_lines(make_call, name):
+    caller = name if name.startswith(("+", "0")) else "+819012345678"
+    make_call("2026-02-02 10:00", outcome="abandoned", abandoned_in=("main", name), caller=caller,
               events=[("node", "main", name, "")])
-    row = csv_rows()[0]
-    assert (row[6], row[7]) == (shown, shown)
-    assert row[8] == (shown or "main")
+    for stored in (False, True):
+        if stored:
+            store_paths(*WHOLE_DAY)
+        row = next(csv.reader(io.StringIO(all_lines()[0] + "\r\n", newline="")))
+        assert (row[6], row[7]) == (neutral_text(name), neutral_text(name))
+        assert row[8] == neutral_text(name or "main")
+        assert (row[2], row[3]) == (neutral_text(caller), "'+815000000000")
+        assert row[2].startswith("'")
 
 
 def test_values_of_every_column(make_call):
@@ -97,14 +103,11 @@ def test_unfinished_calls_are_not_stored(make_call):
 
 
 def csv_text(rows) -> list[str]:
-    """What csv.writer itself writes for each row (the export must be byte-for-byte the same)."""
-    import csv
-    import io
-
+    """What csv.writer itself writes for each guarded row (the export must be byte-for-byte the same)."""
     lines = []
     for row in rows:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerow(row)
+        csv.writer(buffer, lineterminator="\r\n").writerow(cells(row))
         lines.append(buffer.getvalue()[:-2])
     return lines
 

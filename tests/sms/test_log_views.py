@@ -47,8 +47,8 @@ def test_bad_filters_get_a_japanese_message_and_keep_the_input(manager_client, c
     response = manager_client.get("/sms/log?date_from=2026-13-01&box=abc&date_to=2026-01-01")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "開始日は YYYY-MM-DD の形式で入力してください（入力: 2026-13-01）。" in page
-    assert "蓄積BOX番号は半角数字で入力してください（入力: abc）。" in page
+    assert "開始日に存在しない日付が指定されています（入力: 2026-13-01）。" in page
+    assert "蓄積BOX番号は半角数字（整数）で入力してください（入力: abc）。" in page
     assert 'value="abc"' in page
 
 
@@ -56,7 +56,9 @@ def test_csv_has_a_bom_japanese_headers_and_the_filtered_rows(manager_client, cl
     make_log(clock, box)
     response = manager_client.get("/sms/log.csv?state=failed")
     raw = response.get_data()
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset (it was sent twice)
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="20260107_1100.csv"')
+    assert "filename*=UTF-8''%E9%85%8D%E4%BF%A1%E5%B1%A5%E6%AD%B4_" in response.headers["Content-Disposition"]
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:7] == ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス"]
@@ -96,9 +98,9 @@ def test_message_detail_shows_attempts_and_receipts(manager_client, clock, box):
     assert manager_client.get("/sms/messages/999999").status_code == 404
 
 
-def test_outbox_shows_simulated_sms_and_the_test_numbers(staff_client, clock, box):
+def test_outbox_shows_simulated_sms_and_the_test_numbers(manager_client, clock, box):
     make_log(clock, box)
-    page = staff_client.get("/sms/outbox").get_data(as_text=True)
+    page = manager_client.get("/sms/outbox").get_data(as_text=True)
     assert "送信ボックス（シミュレーター）" in page and "自由文のお知らせ" in page
     assert "090-9999-0005" in page and "「現在使われていない番号」で失敗（再送しない）" in page
 
@@ -108,10 +110,10 @@ def test_log_is_for_managers(staff_client):
     assert staff_client.get("/sms/log.csv").status_code == 403
 
 
-def test_outbox_with_twilio_lists_what_waits_to_be_sent(staff_client, app, clock, box):
+def test_outbox_with_twilio_lists_what_waits_to_be_sent(manager_client, app, clock, box):
     app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"telephony.provider": "twilio"})
     queue_text("まだ送っていない本文", "080-3333-4444", source="api")
-    page = staff_client.get("/sms/outbox").get_data(as_text=True)
+    page = manager_client.get("/sms/outbox").get_data(as_text=True)
     assert "送信待ちの SMS" in page and "まだ送っていない本文" in page and "080-3333-4444" in page
     assert 'id="waiting-count">1<' in page and "テスト用番号" not in page
 
@@ -119,10 +121,10 @@ def test_outbox_with_twilio_lists_what_waits_to_be_sent(staff_client, app, clock
 def test_out_of_range_dates_months_and_boxes_are_reported_not_crashed(manager_client, clock, box):
     make_log(clock, box)
     page = manager_client.get("/sms/log?date_to=9999-12-31&box=99999999999999999999").get_data(as_text=True)
-    assert "終了日の年は 1900〜9998 の範囲で入力してください（入力: 9999-12-31）。" in page
-    assert "蓄積BOX番号は半角数字で入力してください（入力: 99999999999999999999）。" in page
+    assert "終了日は 1900〜2100 年の日付で入力してください（入力: 9999-12-31）。" in page
+    assert "蓄積BOX番号は 1〜9999 の範囲で入力してください（入力: 99999999999999999999）。" in page
     assert "090-1111-2222" in page  # the bad filters are left out, the rest still apply
     assert manager_client.get("/sms/log.csv?date_from=0001-01-01&box=²").status_code == 200
     monthly = manager_client.get("/sms/log/monthly?month=9999-12")
     assert monthly.status_code == 200
-    assert "対象月の年は 1900〜9998 の範囲で入力してください（入力: 9999-12）。" in monthly.get_data(as_text=True)
+    assert "対象月は 1900〜2100 年の月で入力してください（入力: 9999-12）。" in monthly.get_data(as_text=True)

@@ -50,6 +50,20 @@ def test_short_link_redirects_and_counts_clicks_per_message(client, app, box):
     assert client.get("/s/unknown1").status_code == 404
 
 
+def test_head_of_a_short_link_is_never_a_click(client, app, box):
+    """Link scanners and chat previews send HEAD: they learn where it goes, nobody clicked (R-25)."""
+    result = queue_box(7, "090-1234-5678", source="ivr")
+    path = re.search(r"http://localhost(/s/\w+)", Message.get_by_id(result.message_id).body).group(1)
+    for _ in range(3):
+        response = client.head(path)
+        assert response.status_code == 302 and response.headers["Location"] == "https://example.jp/reserve"
+    assert (Message.get_by_id(result.message_id).clicks, ShortLink.get().clicks) == (0, 0)
+    assert ShortLink.get().last_clicked_at is None
+    assert client.get(path).status_code == 302
+    assert (Message.get_by_id(result.message_id).clicks, ShortLink.get().clicks) == (1, 1)
+    assert client.head("/s/unknown1").status_code == 404
+
+
 def test_admin_list_adds_and_removes_numbers(admin_client, app):
     response = admin_client.post("/sms/optouts", data={"number": "080-1111-2222", "note": "電話で申し出"})
     assert response.status_code == 302
