@@ -26,3 +26,24 @@ def test_report_tables_of_0006_survive_the_upgrade_to_stored_paths(tmp_path):
         CallPath.create(call=call, path="受付メニュー → [1]", csv_line="2026-02-02 09:00:00,…")
         stored = CallPath.get(CallPath.call == call.id)
         assert (stored.path, stored.csv_line) == ("受付メニュー → [1]", "2026-02-02 09:00:00,…")
+
+
+@pytest.mark.sqlite_only
+def test_stored_call_lines_written_before_the_guarded_writer_are_rewritten_guarded(tmp_path):
+    from ivr.models import Call
+    from reports.call_rows import iter_csv_lines
+    from reports.models import CallPath
+    from reports.queries import CallFilter
+
+    bind_database(f"sqlite:///{tmp_path}/before-0012.db")
+    with database.connection_context():
+        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0011_sms_simulated_receipts")
+        call = Call.create(call_sid="CA" + "2" * 32, from_number="+819012345678", to_number="+815000000000",
+                           started_at=dt.datetime(2026, 2, 2, 9), outcome="completed")
+        unguarded = "2026-02-02 09:00:00,,+819012345678,+815000000000"
+        CallPath.create(call=call, path="", csv_line=unguarded)
+        assert "0012_reports_csv_lines_guarded" in upgrade_schema()
+        assert CallPath.get(CallPath.call == call.id).csv_line is None
+        day = CallFilter(start=dt.date(2026, 2, 2), end=dt.date(2026, 2, 2))
+        (line,) = [line for batch in iter_csv_lines(day) for line in batch]
+        assert "'+819012345678" in line and ",+819012345678" not in line
