@@ -84,9 +84,9 @@ def sub_pages(ids: dict) -> dict[str, list[str]]:
     return {
         "staff": ["/guidance/voice-files/new", f"/guidance/voice-files/{ids['voice_file']}", "/guidance/guidances/new",
                   f"/guidance/guidances/{ids['guidance']}", "/ivr/flows/new", f"/ivr/flows/{ids['flow']}",
-                  f"/ivr/menus/{ids['menu']}", "/sms/boxes/new", "/sms/boxes/1", f"/sms/messages/{ids['message']}",
-                  "/account/password"],
-        "manager": ["/bulk/new", f"/bulk/{ids['bulk']}", "/sms/log/monthly"],
+                  f"/ivr/menus/{ids['menu']}", "/sms/boxes/new", "/sms/boxes/1", "/account/password"],
+        # a customer's message is the delivery log's (sms.visibility): managers read it
+        "manager": ["/bulk/new", f"/bulk/{ids['bulk']}", "/sms/log/monthly", f"/sms/messages/{ids['message']}"],
         "admin": ["/admin/users/new", f"/admin/users/{ids['user']}"],
     }
 
