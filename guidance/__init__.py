@@ -10,9 +10,15 @@ READY_MADE = (
 
 
 def init_app(app) -> None:
+    from core import audit
+    from guidance.models import AUDIT_ACTIONS, AUDIT_FIELDS, KINDS, SOURCES
+    from guidance.tts import ENGINE_LABELS, VOICE_LABELS
     from guidance.views import bp
 
     app.register_blueprint(bp)
+    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {
+        "source": SOURCES, "kind": KINDS, "engine": ENGINE_LABELS, "voice": VOICE_LABELS,
+        "audio": audit.present_or_none, "duration_ms": audit.seconds_from_ms})
 
 
 def register_jobs(registry, app) -> None:

@@ -47,6 +47,21 @@ class Speech:
         return len(self.samples) / self.rate if self.rate else 0.0
 
 
+# How staff see Open JTalk's voices (the files are named after the HTS voice: mei_normal.htsvoice, …).
+VOICE_LABELS = {
+    "mei_normal": "女性（メイ・ふつう）",
+    "mei_happy": "女性（メイ・明るい）",
+    "mei_bashful": "女性（メイ・控えめ）",
+    "mei_angry": "女性（メイ・怒り）",
+    "mei_sad": "女性（メイ・悲しい）",
+    "takumi_normal": "男性（タクミ・ふつう）",
+    "takumi_happy": "男性（タクミ・明るい）",
+    "takumi_angry": "男性（タクミ・怒り）",
+    "takumi_sad": "男性（タクミ・悲しい）",
+    "nitech_jp_atr503_m001": "男性（標準）",
+}
+
+
 class OpenJTalkEngine:
     name = "openjtalk"
     label = "Open JTalk（日本語）"
@@ -68,8 +83,8 @@ class OpenJTalkEngine:
         _import_pyopenjtalk(dict_dir)
 
     def voices(self) -> dict[str, str]:
-        """Voice name → its label (the name): the voice shipped in pyopenjtalk plus any Debian hts-voice package."""
-        return {name: name for name in self._voice_paths()}
+        """Voice name → its label in words: the voice shipped in pyopenjtalk plus any Debian hts-voice package."""
+        return {name: VOICE_LABELS.get(name, name) for name in self._voice_paths()}
 
     def _voice_paths(self) -> dict[str, str]:
         found = {}

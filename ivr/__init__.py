@@ -4,9 +4,11 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the staff pages and the Twilio webhooks (signature-checked, so CSRF-exempt)."""
+    from core import audit
     from core.extensions import csrf
     from guidance import public as guidance_public
     from ivr import dashboard, public, views, webhooks
+    from ivr.messages import AUDIT_ACTIONS, AUDIT_FIELDS, CALLER_RULE_LABELS
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
@@ -14,6 +16,7 @@ def init_app(app) -> None:
     app.register_blueprint(views.bp)
     guidance_public.register_usage_finder(public.guidance_usage)
     dashboard.register(app)
+    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"action": CALLER_RULE_LABELS})
 
 
 def register_jobs(registry, app) -> None:

@@ -12,9 +12,11 @@ DEMO_BOX = {
 
 def init_app(app) -> None:
     """Register the SMS blueprints (webhook and API exempt from CSRF) and the API paths."""
+    from core import audit
     from core.extensions import csrf
     from core.openapi import add_api_paths
     from sms import api, dashboard, log_views, public_views, views  # noqa: F401  (log_views adds routes to views.bp)
+    from sms.models import AUDIT_ACTIONS, AUDIT_FIELDS, OPTOUT_VIA_LABELS
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public_views.bp)
@@ -24,6 +26,8 @@ def init_app(app) -> None:
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     dashboard.register(app)
+    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"body": audit.before_after, "url": audit.before_after,
+                                                 "via": OPTOUT_VIA_LABELS, "was_via": OPTOUT_VIA_LABELS})
 
 
 def register_jobs(registry, app) -> None:

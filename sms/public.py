@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.phone import NumberCheck, check_mobile  # the R-21 rules, shared by every package
-from sms.models import Message, StorageBox
+from sms.models import STATE_LABELS, Message, StorageBox
 from sms.sending import SendResult, queue_box
 
 __all__ = ["NumberCheck", "SendResult", "box_choices", "check_mobile", "messages_for_call", "send_box_to_caller"]
@@ -24,8 +24,9 @@ def box_choices() -> list[tuple[int, str]]:
 
 
 def messages_for_call(call_sid: str) -> list[dict]:
-    """The SMS a call queued, oldest first: id, to_number (E.164), body, state, parts, box_number."""
+    """The SMS a call queued, oldest first: id, to_number (E.164), body, state (and its Japanese state_label),
+    parts, box_number."""
     query = (Message.select(Message.id, Message.to_number, Message.body, Message.state, Message.parts,
                             Message.box_number)
              .where(Message.call_sid == call_sid).order_by(Message.id))
-    return list(query.dicts())
+    return [{**row, "state_label": STATE_LABELS.get(row["state"], row["state"])} for row in query.dicts()]

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the bulk pages (bulk.index, bulk.tickets, …) and the API (/api/v1/bulk-sends, CSRF-exempt)."""
+    from core import audit
     from core.extensions import csrf
     from core.openapi import add_api_paths
     from sms.bulk import api, dashboard, views
+    from sms.bulk.models import AUDIT_ACTIONS, AUDIT_FIELDS, SOURCE_LABELS, STATUS_LABELS
 
     app.register_blueprint(views.bp)
     dashboard.register(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
+    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"source": SOURCE_LABELS, "was": STATUS_LABELS})
 
 
 def register_jobs(registry, app) -> None:
