@@ -3,15 +3,14 @@ import pytest
 
 from core.models import AuditLog
 from guidance.models import VoiceFile
-from tests.guidance.test_voice_files import GREETING, form, stored_files
+from tests.guidance.test_voice_files import form, stored_files
 from tests.support.wav import read_wav_info
 
 URL = "/guidance/voice-files/preview"
 
 
 def speech(**overrides) -> dict:
-    fields = {key: value for key, value in form(**overrides).items() if key not in ("name", "source")}
-    return fields
+    return {key: value for key, value in form(**overrides).items() if key not in ("name", "source")}
 
 
 def test_the_typed_text_comes_back_as_telephone_audio_and_nothing_is_saved(staff_client):

@@ -75,7 +75,7 @@ def plan_rows(page: str) -> dict[str, str]:
     """The confirmation table as file name → the rest of its row's text (tags stripped)."""
     body = page[page.index('class="list resynth-plan"'):]
     body = body[:body.index("</table>")]
-    rows = [re.sub(r"<[^>]+>", "", row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)[1:]]
+    rows = [re.sub(r"<[^>]+>", "", row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.DOTALL)[1:]]
     return {text.split()[0]: " ".join(text.split()[1:]) for text in rows}
 
 
