@@ -66,7 +66,7 @@ SETTING_TEXTS: dict[str, SettingText] = {
     "twilio.api_base_url": T("Twilio の接続先アドレス", "", "通常は変更しません（試験用の接続先に向けるときだけ）。"),
     # --- guidance --------------------------------------------------------------------------------------------
     "guidance.default_engine": T("標準の音声合成エンジン", "", "新しく作る音声ファイルの初期値です。",
-                                 (("openjtalk", "Open JTalk（日本語）"), ("pyttsx3", "espeak-ng（日本語以外）"))),
+                                 (("openjtalk", "日本語（Open JTalk）"), ("pyttsx3", "日本語以外（espeak-ng）"))),
     "guidance.openjtalk_dict_dir": T("日本語の読み上げ辞書の場所", ""),
     "guidance.default_speed": T("標準の話す速さ", "倍", "1.0 が標準です。"),
     "guidance.default_volume": T("標準の音量", "倍", "1.0 が標準です。"),

@@ -110,7 +110,8 @@ def parse_speech(form: Mapping[str, str], defaults: SynthesisDefaults,
     data.speed = _number(form.get("speed"), defaults.speed, "話す速さ", SPEED_RANGE, errors)
     data.volume = _number(form.get("volume"), defaults.volume, "音量", VOLUME_RANGE, errors)
     if data.engine == "pyttsx3" and is_japanese(data.text):
-        errors.append("pyttsx3 (espeak-ng) は日本語（かな・漢字）を読めません。日本語の内容には Open JTalk を選んでください。")
+        errors.append("日本語以外（espeak-ng）の音声合成は日本語（かな・漢字）を読めません。"
+                      "日本語の内容には「日本語（Open JTalk）」を選んでください。")
     return data, errors
 
 

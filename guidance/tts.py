@@ -64,7 +64,7 @@ VOICE_LABELS = {
 
 class OpenJTalkEngine:
     name = "openjtalk"
-    label = "Open JTalk（日本語）"
+    label = "日本語（Open JTalk）"
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -172,7 +172,7 @@ def _pyopenjtalk_package_dir() -> str:
 
 class Pyttsx3Engine:
     name = "pyttsx3"
-    label = "pyttsx3 / espeak-ng（日本語以外）"
+    label = "日本語以外（espeak-ng）"
     NORMAL_RATE = 200  # words per minute espeak-ng uses at speed 1.0
     ATTEMPTS = 3  # an empty result is pyttsx3's event race (see _save), not the text: try again
 
@@ -207,7 +207,7 @@ class Pyttsx3Engine:
 
     def synthesize(self, text: str, voice: str, speed: float, dict_dir: str = "") -> Speech:
         if is_japanese(text):
-            raise SynthesisError("pyttsx3 (espeak-ng) は日本語（かな・漢字）を読めません。Open JTalk を選んでください。")
+            raise SynthesisError("日本語以外（espeak-ng）の音声合成は日本語（かな・漢字）を読めません。「日本語（Open JTalk）」を選んでください。")
         if not text.strip():
             raise SynthesisError("読み上げられる文字がありません。ガイダンス内容を確認してください。")
         import soundfile

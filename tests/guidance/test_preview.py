@@ -44,7 +44,7 @@ def test_a_text_already_saved_plays_the_saved_audio(staff_client, stored_audio):
     ({"text": ""}, "ガイダンス内容を入力してください。"),
     ({"text": "あ" * 501}, "ガイダンス内容は 500 文字以内にしてください（現在 501 文字）。"),
     ({"speed": "9"}, "話す速さは 0.5〜2.0 の範囲で入力してください"),
-    ({"engine": "pyttsx3"}, "日本語の内容には Open JTalk を選んでください。"),
+    ({"engine": "pyttsx3"}, "日本語の内容には「日本語（Open JTalk）」を選んでください。"),
     ({"text": "、、、。"}, "読み上げられる文字がありません。"),
 ])
 def test_what_cannot_be_heard_is_explained_in_japanese(staff_client, fields, message):
