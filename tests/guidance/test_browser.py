@@ -4,6 +4,8 @@ is refused while used; bulk re-synthesis shows its progress bar to the end."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.pages import BROKEN_PIECES
+
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
@@ -87,6 +89,8 @@ def bulk_resynthesis_shows_progress_to_the_end(page, base):
     # Nothing changes before the confirmation, which says how many files will.
     assert "2 件の音声ファイルを作り直します" in page.inner_text("#resynth-summary")
     assert page.locator("table.voice-files").count() == 0 and page.locator("[role=progressbar]").count() == 0
+    assert page.locator("table.resynth-plan tbody tr", has_text="変わります").count() == 2
+    assert page.evaluate(BROKEN_PIECES) == []  # each file's engine, voice, speed and volume read whole
     page.click("#resynth-confirm")
     page.wait_for_url("**/guidance/resynthesize/*")
     assert page.is_visible("[role=progressbar]")
