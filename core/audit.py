@@ -27,7 +27,7 @@ def record(action: str, target: str = "", detail: Any = "", actor: str | None = 
     return AuditLog.create(actor=actor or "", ip=ip, action=action, target=str(target)[:200], detail=detail)
 
 
-# --- reading the log ------------------------------------------------------------------------------------------
+# --- reading the log ----------------------------------------------------------------------------------------
 Values = Mapping[Any, str] | Callable[[Any], str]  # coded value → words, or a function giving the words
 _actions: dict[str, str] = {}
 _fields: dict[str, str] = {}
@@ -43,7 +43,8 @@ def describe(actions: Mapping[str, str], fields: Mapping[str, str] | None = None
     for key, shown in (values or {}).items():
         known = _values.get(key)
         # Two packages may code the same key (e.g. "source"): their tables merge when both are tables.
-        _values[key] = {**known, **shown} if isinstance(known, Mapping) and isinstance(shown, Mapping) else shown
+        both_tables = isinstance(known, Mapping) and isinstance(shown, Mapping)
+        _values[key] = {**known, **shown} if both_tables else shown
 
 
 def described_actions() -> set[str]:
@@ -60,7 +61,7 @@ def field_label(key: str) -> str:
 
 
 def detail_lines(detail: str) -> list[tuple[str, str]]:
-    """The entry's detail as (label, value) lines; text that is not a JSON object is one line without a label."""
+    """The entry's detail as (label, value) lines; text that is no JSON object is one line without a label."""
     try:
         data = json.loads(detail) if detail else {}
     except ValueError:

@@ -90,7 +90,7 @@ def parse_voice_file_form(form: Mapping[str, str], defaults: SynthesisDefaults,
 
 def parse_speech(form: Mapping[str, str], defaults: SynthesisDefaults,
                  engine_voices: Mapping[str, Mapping[str, str]]) -> tuple[VoiceFileInput, list[str]]:
-    """The text and how to speak it (engine, voice, speed, volume): what synthesis needs, saved or only heard."""
+    """The text and how to speak it (engine, voice, speed, volume): what synthesis needs, saved or heard."""
     errors: list[str] = []
     data = VoiceFileInput(source=SOURCE_TTS, text=(form.get("text") or "").strip(),
                           engine=form.get("engine") or defaults.engine)

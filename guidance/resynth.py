@@ -1,9 +1,9 @@
 """Re-synthesis of many voice files at once (an engine, voice or speed change) with progress in the database.
 
 The page first shows what would change (`plan`: which files, from what to what) and starts a job only when
-that is confirmed, since the audio callers hear changes at once; a background thread works through the files,
-writing progress after each one, and the page polls it. A job whose worker died (process restart) is picked up again by the scheduler job
-`guidance.resume_resynth`, continuing after the last file it finished.
+that is confirmed, since the audio callers hear changes at once; a background thread works through the
+files, writing progress after each one, and the page polls it. A job whose worker died (process restart) is
+picked up again by the scheduler job `guidance.resume_resynth`, continuing after the last file it finished.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def claimable(job: ResynthJob, now: dt.datetime) -> bool:
 
 @dataclass(frozen=True)
 class Change:
-    """The fields a bulk re-synthesis sets; "" or None keeps each file's own (a ResynthJob has the same fields)."""
+    """The fields a bulk re-synthesis sets; "" or None keeps each file's own (a ResynthJob has these too)."""
 
     engine: str = ""
     voice: str = ""
@@ -90,8 +90,8 @@ class PlannedFile:
 
 
 def plan(voice_file_ids: list[int], change: dict) -> list[PlannedFile]:
-    """What re-synthesizing these files with `change` would do, file by file, changing nothing (the page that
-    asks before live audio is rewritten). Recorded files get no inputs; files that no longer exist are left out."""
+    """What re-synthesizing these files with `change` would do, file by file, changing nothing (the page
+    that asks before live audio is rewritten). Recorded files get no inputs; files now gone are left out."""
     wanted = Change(**change)
     files = {vf.id: vf for vf in VoiceFile.select().where(VoiceFile.id.in_(voice_file_ids))}
     planned = []

@@ -83,7 +83,7 @@ class OpenJTalkEngine:
         _import_pyopenjtalk(dict_dir)
 
     def voices(self) -> dict[str, str]:
-        """Voice name → its label in words: the voice shipped in pyopenjtalk plus any Debian hts-voice package."""
+        """Voice name → its label in words: pyopenjtalk's own voice plus any Debian hts-voice package."""
         return {name: VOICE_LABELS.get(name, name) for name in self._voice_paths()}
 
     def _voice_paths(self) -> dict[str, str]:

@@ -169,8 +169,8 @@ def delete_voice_file(voice_file_id: int):
 @bp.route("/guidance/voice-files/resynthesize", methods=["POST"])
 @role_required("staff")
 def start_resynth():
-    """The list's bulk form: first a page listing what would change; the job starts only from its confirm button
-    (`confirmed`), since callers hear the new audio at once."""
+    """The list's bulk form: first a page listing what would change; the job starts only from its confirm
+    button (`confirmed`), since callers hear the new audio at once."""
     ids = parse_ids(request.form.getlist("voice_file_ids"))
     change, errors = parse_bulk_change(request.form.to_dict(), service.engine_voices())
     if not ids:

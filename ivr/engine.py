@@ -296,7 +296,8 @@ class Run:
             self.verbs.append(Hangup())
             self.outcome = "transferred"
             return None
-        self.event("transfer", node, detail=f"転送先が応答せず（{msg.DIAL_STATUS_LABELS.get(given.status, given.status)}）")
+        status = msg.DIAL_STATUS_LABELS.get(given.status, given.status)
+        self.event("transfer", node, detail=f"転送先が応答せず（{status}）")
         return node.exits.get("no_answer")
 
     def recorded(self, node: NodeSpec, given: Recorded) -> None:

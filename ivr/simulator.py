@@ -223,8 +223,9 @@ def call_json(call_sid: str):
     events = [{"at": e.at.strftime("%H:%M:%S"), "kind": e.kind, "kind_label": EVENT_LABELS.get(e.kind, e.kind),
                "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
               for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]
-    messages = [{"id": m["id"], "to": phone.display(m["to_number"]), "body": m["body"], "state": m["state"], "state_label": m["state_label"],
-                 "parts": m["parts"], "box_number": m["box_number"]} for m in messages_for_call(call_sid)]
+    messages = [{"id": m["id"], "to": phone.display(m["to_number"]), "body": m["body"], "state": m["state"],
+                 "state_label": m["state_label"], "parts": m["parts"], "box_number": m["box_number"]}
+                for m in messages_for_call(call_sid)]
     return jsonify({"call_sid": call.call_sid, "outcome": call.outcome,
                     "outcome_label": OUTCOME_LABELS.get(call.outcome or "", "通話中"),
                     "abandoned_node": call.abandoned_node_name, "events": events, "sms": messages})

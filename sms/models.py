@@ -60,7 +60,7 @@ AUDIT_FIELDS = {"body": "メッセージ内容", "url": "URL", "to": "送信先"
 
 
 def provider_status_label(status: str | None) -> str:
-    """Japanese for a provider status ("delivered" → 送達); blank for none, a plain word for one we do not know."""
+    """Japanese for a provider status ("delivered" → 送達); blank for none, plain words for an unknown one."""
     if not status:
         return ""
     return PROVIDER_STATUS_LABELS.get(status.strip().lower(), "その他の通知")

@@ -251,8 +251,8 @@ def audit_log():
     if q:
         # The page shows actions in words: a search for 「作成」 finds every action whose label says so.
         named = [action for action in audit.described_actions() if q in audit.action_label(action)]
-        query = query.where(AuditLog.actor.contains(q) | AuditLog.action.contains(q) | AuditLog.target.contains(q)
-                            | AuditLog.action.in_(named))
+        query = query.where(AuditLog.actor.contains(q) | AuditLog.action.contains(q)
+                            | AuditLog.target.contains(q) | AuditLog.action.in_(named))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
     return render_template("admin/audit.html", page=page, q=q, action_label=audit.action_label,
                            detail_lines=audit.detail_lines, shown_target=audit.shown_target)
