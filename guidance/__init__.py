@@ -16,7 +16,7 @@ def init_app(app) -> None:
     from guidance.views import bp
 
     app.register_blueprint(bp)
-    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {
         "source": SOURCES, "kind": KINDS, "engine": ENGINE_LABELS, "voice": VOICE_LABELS,
         "audio": audit.present_or_none, "duration_ms": audit.seconds_from_ms})
 

@@ -16,7 +16,7 @@ def init_app(app) -> None:
     app.register_blueprint(views.bp)
     guidance_public.register_usage_finder(public.guidance_usage)
     dashboard.register(app)
-    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"action": CALLER_RULE_LABELS})
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"action": CALLER_RULE_LABELS})
 
 
 def register_jobs(registry, app) -> None:

@@ -26,8 +26,8 @@ def init_app(app) -> None:
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     dashboard.register(app)
-    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"body": audit.before_after, "url": audit.before_after,
-                                                 "via": OPTOUT_VIA_LABELS, "was_via": OPTOUT_VIA_LABELS})
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"body": audit.before_after, "url": audit.before_after,
+                                                      "via": OPTOUT_VIA_LABELS, "was_via": OPTOUT_VIA_LABELS})
 
 
 def register_jobs(registry, app) -> None:

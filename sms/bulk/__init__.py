@@ -16,7 +16,7 @@ def init_app(app) -> None:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
-    audit.describe(AUDIT_ACTIONS, AUDIT_FIELDS, {"source": SOURCE_LABELS, "was": STATUS_LABELS})
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"source": SOURCE_LABELS, "was": STATUS_LABELS})
 
 
 def register_jobs(registry, app) -> None:
