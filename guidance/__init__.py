@@ -12,8 +12,11 @@ READY_MADE = (
 def init_app(app) -> None:
     """The guidance pages, /audio/ public (Twilio fetches the guidance audio without a login), and the
     voice-file form's upload limit."""
+    from core import audit
     from core.extensions import register_public_paths
     from core.uploads import MIB, UploadRoute, register_upload_route
+    from guidance.models import AUDIT_ACTIONS, AUDIT_FIELDS, KINDS, SOURCES
+    from guidance.tts import ENGINE_LABELS, VOICE_LABELS
     from guidance.views import bp
 
     app.register_blueprint(bp)
@@ -22,6 +25,9 @@ def init_app(app) -> None:
     # somewhat too large still reaches the form, which says how large it is and keeps what was typed.
     register_upload_route(app, UploadRoute("voice_file", r"/guidance/voice-files/(new|[0-9]+)",
                                            lambda s: s["guidance.max_upload_mb"] * MIB, headroom=60 * MIB))
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {
+        "source": SOURCES, "kind": KINDS, "engine": ENGINE_LABELS, "voice": VOICE_LABELS,
+        "audio": audit.present_or_none, "duration_ms": audit.seconds_from_ms})
 
 
 def register_jobs(registry, app) -> None:

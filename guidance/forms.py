@@ -71,24 +71,33 @@ def parse_voice_file_form(form: Mapping[str, str], defaults: SynthesisDefaults,
                           engine_voices: Mapping[str, Mapping[str, str]]) -> tuple[VoiceFileInput, list[str]]:
     """The voice file form → VoiceFileInput and the problems found (empty list when fine)."""
     errors: list[str] = []
-    data = VoiceFileInput(
-        name=(form.get("name") or "").strip(),
-        source=form.get("source") or SOURCE_TTS,
-        text=(form.get("text") or "").strip(),
-        engine=form.get("engine") or defaults.engine,
-    )
-    if not data.name:
+    name = (form.get("name") or "").strip()
+    source = form.get("source") or SOURCE_TTS
+    if not name:
         errors.append("作成ファイル名を入力してください。")
-    elif len(data.name) > NAME_MAX:
-        errors.append(f"作成ファイル名は {NAME_MAX} 文字以内にしてください（現在 {len(data.name)} 文字）。")
-    if data.source not in (SOURCE_TTS, SOURCE_UPLOAD):
+    elif len(name) > NAME_MAX:
+        errors.append(f"作成ファイル名は {NAME_MAX} 文字以内にしてください（現在 {len(name)} 文字）。")
+    if source not in (SOURCE_TTS, SOURCE_UPLOAD):
         errors.append("作成方法を「音声合成」か「録音ファイル」から選んでください。")
-        data.source = SOURCE_TTS
+        source = SOURCE_TTS
+    if source == SOURCE_UPLOAD:
+        text = (form.get("text") or "").strip()
+        too_long = text_length_error(text, defaults.max_text_length)
+        return VoiceFileInput(name=name, source=source, text=text), errors + ([too_long] if too_long else [])
+    data, speech_errors = parse_speech(form, defaults, engine_voices)
+    data.name = name
+    return data, errors + speech_errors
+
+
+def parse_speech(form: Mapping[str, str], defaults: SynthesisDefaults,
+                 engine_voices: Mapping[str, Mapping[str, str]]) -> tuple[VoiceFileInput, list[str]]:
+    """The text and how to speak it (engine, voice, speed, volume): what synthesis needs, saved or heard."""
+    errors: list[str] = []
+    data = VoiceFileInput(source=SOURCE_TTS, text=(form.get("text") or "").strip(),
+                          engine=form.get("engine") or defaults.engine)
     too_long = text_length_error(data.text, defaults.max_text_length)
     if too_long:
         errors.append(too_long)
-    if data.source == SOURCE_UPLOAD:
-        return data, errors
     if not data.text:
         errors.append("ガイダンス内容を入力してください。")
     if data.engine not in engine_voices:
@@ -102,7 +111,8 @@ def parse_voice_file_form(form: Mapping[str, str], defaults: SynthesisDefaults,
     data.speed = _number(form.get("speed"), defaults.speed, "話す速さ", SPEED_RANGE, errors)
     data.volume = _number(form.get("volume"), defaults.volume, "音量", VOLUME_RANGE, errors)
     if data.engine == "pyttsx3" and is_japanese(data.text):
-        errors.append("pyttsx3 (espeak-ng) は日本語（かな・漢字）を読めません。日本語の内容には Open JTalk を選んでください。")
+        errors.append("日本語以外（espeak-ng）の音声合成は日本語（かな・漢字）を読めません。"
+                      "日本語の内容には「日本語（Open JTalk）」を選んでください。")
     return data, errors
 
 

@@ -33,6 +33,24 @@ SOURCE_TTS = "tts"
 SOURCE_UPLOAD = "upload"
 SOURCES = {SOURCE_TTS: "音声合成", SOURCE_UPLOAD: "録音ファイル"}
 
+# The audit log in words (core.audit.describe, from guidance.init_app).
+AUDIT_ACTIONS = {
+    "voice_file.created": "音声ファイルを作成",
+    "voice_file.updated": "音声ファイルを変更",
+    "voice_file.deleted": "音声ファイルを削除",
+    "voice_file.resynth_started": "音声ファイルの一括再合成を開始",
+    "voice_file.resynthesized": "音声ファイルの一括再合成を終了",
+    "guidance.created": "オリジナルガイダンスを登録",
+    "guidance.updated": "オリジナルガイダンスを変更",
+    "guidance.deleted": "オリジナルガイダンスを削除",
+}
+AUDIT_FIELDS = {
+    "source": "作成方法", "text": "ガイダンス内容", "audio": "音声", "duration_ms": "長さ", "engine": "音声合成エンジン",
+    "voice": "声", "speed": "話す速さ", "volume": "音量", "filename": "録音ファイル名", "kind": "種類",
+    "synthesized": "音声合成ガイダンス", "voice_files": "音声ファイル", "files": "ファイル数", "done": "作り直した数",
+    "failed": "失敗した数", "errors": "エラー", "problem": "問題",
+}
+
 
 class VoiceFile(BaseModel):
     """One piece of telephone audio: synthesized from text, or an uploaded recording."""

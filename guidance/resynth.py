@@ -1,8 +1,9 @@
 """Re-synthesis of many voice files at once (an engine, voice or speed change) with progress in the database.
 
-The page starts a job; a background thread works through the files, writing progress after each one, and the
-page polls it. A job whose worker died (process restart) is picked up again by the scheduler job
-`guidance.resume_resynth`, continuing after the last file it finished.
+The page first shows what would change (`plan`: which files, from what to what) and starts a job only when
+that is confirmed, since the audio callers hear changes at once; a background thread works through the
+files, writing progress after each one, and the page polls it. A job whose worker died (process restart) is
+picked up again by the scheduler job `guidance.resume_resynth`, continuing after the last file it finished.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import threading
+from dataclasses import dataclass
 
 from core import audit, clock
 from core.db import database, for_update_skip_locked
@@ -64,7 +66,52 @@ def claimable(job: ResynthJob, now: dt.datetime) -> bool:
     return job.status == "running" and (job.heartbeat_at is None or now - job.heartbeat_at > STALE_AFTER)
 
 
-def changed_input(vf: VoiceFile, job: ResynthJob) -> VoiceFileInput:
+@dataclass(frozen=True)
+class Change:
+    """The fields a bulk re-synthesis sets; "" or None keeps each file's own (a ResynthJob has these too)."""
+
+    engine: str = ""
+    voice: str = ""
+    speed: float | None = None
+    volume: float | None = None
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One chosen file on the confirmation page: its inputs now and after, or why it is left as it is."""
+
+    voice_file: VoiceFile
+    before: VoiceFileInput | None
+    after: VoiceFileInput | None
+
+    @property
+    def changes(self) -> bool:
+        return self.after is not None and self.after != self.before
+
+
+def plan(voice_file_ids: list[int], change: dict) -> list[PlannedFile]:
+    """What re-synthesizing these files with `change` would do, file by file, changing nothing (the page
+    that asks before live audio is rewritten). Recorded files get no inputs; files now gone are left out."""
+    wanted = Change(**change)
+    files = {vf.id: vf for vf in VoiceFile.select().where(VoiceFile.id.in_(voice_file_ids))}
+    planned = []
+    for vf_id in dict.fromkeys(voice_file_ids):
+        vf = files.get(vf_id)
+        if vf is None:
+            continue
+        if vf.source != SOURCE_TTS:
+            planned.append(PlannedFile(vf, None, None))
+            continue
+        planned.append(PlannedFile(vf, current_input(vf), changed_input(vf, wanted)))
+    return planned
+
+
+def current_input(vf: VoiceFile) -> VoiceFileInput:
+    return VoiceFileInput(name=vf.name, source=SOURCE_TTS, text=vf.text, engine=vf.engine, voice=vf.voice,
+                          speed=vf.speed, volume=vf.volume)
+
+
+def changed_input(vf: VoiceFile, job: ResynthJob | Change) -> VoiceFileInput:
     """The voice file's synthesis inputs with the job's changes applied."""
     defaults = synthesis_defaults()
     engine = job.engine or vf.engine or defaults.engine

@@ -91,18 +91,42 @@ def existing_audio(key: str) -> Audio | None:
 
 def synthesize_audio(data: VoiceFileInput) -> Audio:
     """Telephone WAV for a text voice file, reusing identical earlier audio. Raises GuidanceError."""
+    key = checked_synthesis_key(data)
+    found = existing_audio(key)
+    if found:
+        return found
+    wav, duration_ms = synthesized_wav(data)
+    return Audio(audio.store(audio_directory(), wav), duration_ms, key)
+
+
+def preview_wav(data: VoiceFileInput) -> bytes:
+    """The telephone audio a text would get, saving nothing (試聴): a saved voice file's own audio when one was
+    made from the same inputs, else synthesized now and kept in memory only. Raises GuidanceError."""
+    found = existing_audio(checked_synthesis_key(data))
+    if found:
+        try:
+            return audio.audio_file(audio_directory(), found.audio_hash).read_bytes()
+        except OSError:  # swept away in between: make it again
+            pass
+    return synthesized_wav(data)[0]
+
+
+def checked_synthesis_key(data: VoiceFileInput) -> str:
     try:
-        key = synthesis_key(data)
-        found = existing_audio(key)
-        if found:
-            return found
+        return synthesis_key(data)
+    except SynthesisError as exc:  # an engine that does not exist
+        raise GuidanceError(str(exc)) from None
+
+
+def synthesized_wav(data: VoiceFileInput) -> tuple[bytes, int]:
+    """(WAV bytes, milliseconds) of the text in telephone quality; nothing is stored. Raises GuidanceError."""
+    try:
         engine = get_engine(data.engine)
         speech = engine.synthesize(engine.prepare_text(data.text), data.voice, data.speed,
                                    setting("guidance.openjtalk_dict_dir"))
     except (EngineUnavailable, SynthesisError) as exc:
         raise GuidanceError(str(exc)) from None
-    wav, duration_ms = audio.telephone_wav(speech, data.volume, setting("guidance.audio_encoding"))
-    return Audio(audio.store(audio_directory(), wav), duration_ms, key)
+    return audio.telephone_wav(speech, data.volume, setting("guidance.audio_encoding"))
 
 
 def check_upload_size(size: int) -> None:

@@ -47,9 +47,24 @@ class Speech:
         return len(self.samples) / self.rate if self.rate else 0.0
 
 
+# How staff see Open JTalk's voices (the files are named after the HTS voice: mei_normal.htsvoice, …).
+VOICE_LABELS = {
+    "mei_normal": "女性（メイ・ふつう）",
+    "mei_happy": "女性（メイ・明るい）",
+    "mei_bashful": "女性（メイ・控えめ）",
+    "mei_angry": "女性（メイ・怒り）",
+    "mei_sad": "女性（メイ・悲しい）",
+    "takumi_normal": "男性（タクミ・ふつう）",
+    "takumi_happy": "男性（タクミ・明るい）",
+    "takumi_angry": "男性（タクミ・怒り）",
+    "takumi_sad": "男性（タクミ・悲しい）",
+    "nitech_jp_atr503_m001": "男性（標準）",
+}
+
+
 class OpenJTalkEngine:
     name = "openjtalk"
-    label = "Open JTalk（日本語）"
+    label = "日本語（Open JTalk）"
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -68,8 +83,8 @@ class OpenJTalkEngine:
         _import_pyopenjtalk(dict_dir)
 
     def voices(self) -> dict[str, str]:
-        """Voice name → its label (the name): the voice shipped in pyopenjtalk plus any Debian hts-voice package."""
-        return {name: name for name in self._voice_paths()}
+        """Voice name → its label in words: pyopenjtalk's own voice plus any Debian hts-voice package."""
+        return {name: VOICE_LABELS.get(name, name) for name in self._voice_paths()}
 
     def _voice_paths(self) -> dict[str, str]:
         found = {}
@@ -157,7 +172,7 @@ def _pyopenjtalk_package_dir() -> str:
 
 class Pyttsx3Engine:
     name = "pyttsx3"
-    label = "pyttsx3 / espeak-ng（日本語以外）"
+    label = "日本語以外（espeak-ng）"
     NORMAL_RATE = 200  # words per minute espeak-ng uses at speed 1.0
     ATTEMPTS = 3  # an empty result is pyttsx3's event race (see _save), not the text: try again
 
@@ -192,7 +207,7 @@ class Pyttsx3Engine:
 
     def synthesize(self, text: str, voice: str, speed: float, dict_dir: str = "") -> Speech:
         if is_japanese(text):
-            raise SynthesisError("pyttsx3 (espeak-ng) は日本語（かな・漢字）を読めません。Open JTalk を選んでください。")
+            raise SynthesisError("日本語以外（espeak-ng）の音声合成は日本語（かな・漢字）を読めません。「日本語（Open JTalk）」を選んでください。")
         if not text.strip():
             raise SynthesisError("読み上げられる文字がありません。ガイダンス内容を確認してください。")
         import soundfile

@@ -20,9 +20,15 @@ from flask_login import current_user
 
 from core.config import setting
 from core.pagination import paginate
-from core.security import role_required
+from core.security import api_error, role_required
 from guidance import audio, resynth, service
-from guidance.forms import parse_bulk_change, parse_guidance_form, parse_ids, parse_voice_file_form
+from guidance.forms import (
+    parse_bulk_change,
+    parse_guidance_form,
+    parse_ids,
+    parse_speech,
+    parse_voice_file_form,
+)
 from guidance.models import KINDS, SOURCE_TTS, SOURCES, Guidance, ResynthJob, VoiceFile
 from guidance.public import audio_path
 from guidance.tts import ENGINE_LABELS
@@ -126,6 +132,25 @@ def edit_voice_file(voice_file_id: int):
     return voice_file_form_page(voice_file, None, [])
 
 
+@bp.route("/guidance/voice-files/preview", methods=["POST"])
+@role_required("staff")
+def preview_voice():
+    """試聴: the audio of the text as typed (not yet saved) with the chosen engine, voice, speed and volume.
+    Nothing is saved; the page plays the answer in its <audio> element."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error("invalid", "試聴する内容を読み取れませんでした。ページを再読み込みしてやり直してください。")
+    form = {key: str(body.get(key) or "") for key in ("text", "engine", "voice", "speed", "volume")}
+    data, errors = parse_speech(form, service.synthesis_defaults(), service.engine_voices())
+    if errors:
+        return api_error("invalid", " ".join(errors))
+    try:
+        wav = service.preview_wav(data)
+    except service.GuidanceError as exc:
+        return api_error("synthesis", " ".join(exc.errors), 422)
+    return Response(wav, mimetype="audio/wav")
+
+
 @bp.route("/guidance/voice-files/<int:voice_file_id>/delete", methods=["POST"])
 @role_required("staff")
 def delete_voice_file(voice_file_id: int):
@@ -144,6 +169,8 @@ def delete_voice_file(voice_file_id: int):
 @bp.route("/guidance/voice-files/resynthesize", methods=["POST"])
 @role_required("staff")
 def start_resynth():
+    """The list's bulk form: first a page listing what would change; the job starts only from its confirm
+    button (`confirmed`), since callers hear the new audio at once."""
     ids = parse_ids(request.form.getlist("voice_file_ids"))
     change, errors = parse_bulk_change(request.form.to_dict(), service.engine_voices())
     if not ids:
@@ -152,6 +179,12 @@ def start_resynth():
         for message in errors:
             flash(message, "error")
         return redirect(url_for("guidance.voice_files", q=request.form.get("q", "")))
+    if not request.form.get("confirmed"):
+        planned = resynth.plan(ids, change)
+        usage = service.voice_file_usage([row.voice_file.id for row in planned])
+        return render_template("guidance/resynth_confirm.html", planned=planned, change=change, usage=usage,
+                               q=request.form.get("q", ""), engine_labels=ENGINE_LABELS,
+                               engine_voices=service.engine_voices())
     job = resynth.start_job(ids, change, current_user.username)
     resynth.run_in_background(current_app._get_current_object(), job.id)
     return redirect(url_for("guidance.resynth_page", job_id=job.id))

@@ -6,11 +6,13 @@ def init_app(app) -> None:
     """The Twilio webhooks (signature-checked, so CSRF-exempt), one `ivr` blueprint for the staff pages
     (editor, simulator, voicemails) and the simulator's upload limit, and what ivr offers the other packages
     (guidance users, callers, retention targets, the voicemail tile)."""
+    from core import audit
     from core.extensions import csrf
     from core.routes import assemble
     from core.uploads import UploadRoute, register_upload_route
     from guidance import public as guidance_public
     from ivr import dashboard, public, retention, simulator, views, voicemails, webhooks
+    from ivr.messages import AUDIT_ACTIONS, AUDIT_FIELDS, CALLER_RULE_LABELS
     from sms import public as sms_public
 
     app.register_blueprint(webhooks.bp)
@@ -25,6 +27,7 @@ def init_app(app) -> None:
     sms_public.register_caller_source(app, "ivr", public.caller_numbers)
     retention.register(app)
     dashboard.register(app)
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"action": CALLER_RULE_LABELS})
 
 
 def seed_defaults(app) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core import phone
 from ivr import messages as msg
 from ivr.hours import Hours, is_open
 from ivr.number_entry import NUMBER_DIGITS, number_problem, read_digits
@@ -167,7 +168,7 @@ class Run:
         self.say_guidance(node.guidance)
         number = str(node.param("number", ""))
         self.verbs.append(Dial(number, int(node.param("timeout", 30))))
-        self.event("transfer", node, detail=f"転送発信: {number}")
+        self.event("transfer", node, detail=f"転送発信: {phone.display(number)}")
         self.wait_at(node, "dial")
 
     def enter_voicemail(self, node: NodeSpec) -> None:
@@ -191,7 +192,7 @@ class Run:
         box = int(node.param("box_number"))
         result = self.ports.send_sms(box, to, node.key)
         if result.ok:
-            self.event("sms", node, detail=f"蓄積BOX {box} を {to} へ送信受付")
+            self.event("sms", node, detail=f"蓄積BOX {box} を {phone.display(to)} へ送信受付")
             self.say_guidance(node.guidance)
             return node.exits.get("next")
         self.event("sms", node, detail=f"送信不可: {result.reason or result.code}")
@@ -295,7 +296,8 @@ class Run:
             self.verbs.append(Hangup())
             self.outcome = "transferred"
             return None
-        self.event("transfer", node, detail=f"転送先が応答せず（{given.status}）")
+        status = msg.DIAL_STATUS_LABELS.get(given.status, given.status)
+        self.event("transfer", node, detail=f"転送先が応答せず（{status}）")
         return node.exits.get("no_answer")
 
     def recorded(self, node: NodeSpec, given: Recorded) -> None:

@@ -65,4 +65,32 @@ EVENT_LABELS = {
     "hangup": "切断",
     "error": "エラー",
 }
+# Twilio's DialCallStatus of a transfer that did not connect.
+DIAL_STATUS_LABELS = {
+    "no-answer": "応答なし",
+    "busy": "話し中",
+    "failed": "つながらない番号",
+    "canceled": "取り消し",
+}
 WEEKDAY_LABELS = "月火水木金土日"
+CALLER_RULE_LABELS = {"block": "着信拒否", "route": "振り分け"}
+
+# The audit log in words (core.audit.describe, from ivr.init_app).
+AUDIT_ACTIONS = {
+    "ivr.flow.created": "コールフローを作成",
+    "ivr.flow.updated": "コールフローを変更",
+    "ivr.flow.deleted": "コールフローを削除",
+    "ivr.menu.updated": "入力指示ルーティングを変更",
+    "ivr.demo_seeded": "デモ用のコールフローを作成",
+    "ivr.caller_rule.created": "発信者番号設定を追加",
+    "ivr.caller_rule.deleted": "発信者番号設定を削除",
+    "ivr.voicemail.handled": "留守番電話を対応済みに",
+    "ivr.voicemail.reopened": "留守番電話を未対応に戻す",
+}
+AUDIT_FIELDS = {
+    "flow_id": "フローの ID", "nodes": "ノード", "entry": "開始ノード", "menu": "メニュー", "guidance": "ガイダンスの ID",
+    "timeout_guidance": "入力タイムアウト時ガイダンスの ID", "mis_entry_guidance": "入力ミス時ガイダンスの ID",
+    "digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "リトライ回数", "exits": "分岐",
+    "action": "動作", "node": "振り分け先", "voicemail_id": "留守番電話の ID",
+}
+

@@ -36,6 +36,7 @@ FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUr
 MAX_RECORDING_BYTES = 10 * 1024 * 1024  # 10 minutes of Opus speech is about 1 MB
 RECORDING_TYPES = {"webm": "audio/webm", "ogg": "audio/ogg", "wav": "audio/wav"}
 RECORDING_NAME = re.compile(r"CA[0-9a-f]{32}\.(webm|ogg|wav)")
+DIALLED_NUMBER = re.compile(r"<Dial\b[^>]*>([^<]+)</Dial>")
 
 
 def twilio_params(call: Call, **extra) -> dict:
@@ -73,11 +74,17 @@ def captions(call: Call) -> dict[str, str]:
     return out
 
 
+def shown_numbers(twiml: str) -> dict[str, str]:
+    """Each number a <Dial> calls → how staff read it (the page says 03-1234-5678, not +81312345678)."""
+    return {number.strip(): phone.display(number.strip()) for number in DIALLED_NUMBER.findall(twiml)}
+
+
 def answer_json(call_sid: str, response):
     call = Call.get_or_none(Call.call_sid == call_sid)
     payload = {"call_sid": call_sid, "status": response.status_code, "twiml": response.get_data(as_text=True)}
     if call is not None:
         payload["captions"] = captions(call)
+    payload["numbers"] = shown_numbers(payload["twiml"])
     return jsonify(payload), (200 if response.status_code == 200 else 502)
 
 
@@ -220,7 +227,8 @@ def call_json(call_sid: str):
                "node": e.node_name or e.node_key, "digits": e.digits, "detail": e.detail}
               for e in CallEvent.select().where(CallEvent.call == call.id).order_by(CallEvent.id)]
     messages = [{"id": m["id"], "to": phone.display(m["to_number"]), "body": m["body"], "state": m["state"],
-                 "parts": m["parts"], "box_number": m["box_number"]} for m in messages_for_call(call_sid)]
+                 "state_label": m["state_label"], "parts": m["parts"], "box_number": m["box_number"]}
+                for m in messages_for_call(call_sid)]
     return jsonify({"call_sid": call.call_sid, "outcome": call.outcome,
                     "outcome_label": OUTCOME_LABELS.get(call.outcome or "", "通話中"),
                     "abandoned_node": call.abandoned_node_name, "events": events, "sms": messages})

@@ -14,11 +14,13 @@ def init_app(app) -> None:
     """The SMS pages (one `sms` blueprint: boxes, and the log, outbox and opt-out pages), the public
     short-link and opt-out pages, the status webhook and the API (both CSRF-exempt), the "sms" channel,
     the retention targets and the SMS tile."""
+    from core import audit
     from core.channels import register_channel
     from core.extensions import csrf, register_public_paths
     from core.openapi import add_api_paths
     from core.routes import assemble
     from sms import api, dashboard, log_views, providers, public_views, retention, views
+    from sms.models import AUDIT_ACTIONS, AUDIT_FIELDS, OPTOUT_VIA_LABELS
 
     # Static files are served by web.assets, not by the blueprint.
     app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
@@ -33,6 +35,8 @@ def init_app(app) -> None:
     register_channel(app, "sms", providers.configured_provider)
     retention.register(app)
     dashboard.register(app)
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"body": audit.before_after, "url": audit.before_after,
+                                                      "via": OPTOUT_VIA_LABELS, "was_via": OPTOUT_VIA_LABELS})
 
 
 def register_jobs(registry, app) -> None:

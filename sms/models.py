@@ -32,6 +32,39 @@ STATE_LABELS = {
 FINAL_STATES = ("delivered", "failed", "unknown")
 SOURCE_LABELS = {"ivr": "IVR", "api": "API", "bulk": "一括配信", "ui": "管理画面"}
 MAX_BOX_NUMBER = 9999  # storage box numbers are 1-9999
+# What the provider said about one hand-over (a receipt or a send's answer), as the message page shows it.
+PROVIDER_STATUS_LABELS = {
+    "accepted": "受付",
+    "scheduled": "送信予約",
+    "queued": "送信待ち",
+    "sending": "送信中",
+    "sent": "送信済み（結果待ち）",
+    "delivered": "送達",
+    "read": "既読",
+    "undelivered": "不達",
+    "failed": "送信失敗",
+    "canceled": "取り消し",
+    "partially_delivered": "一部送達",
+}
+ATTEMPT_OUTCOME_LABELS = {"claimed": "送信中", "sent": "受付済み", "error": "エラー", "lost": "未送信（再送信）"}
+OPTOUT_VIA_LABELS = {"link": "SMS の配信停止リンク", "admin": "管理画面"}
+# The audit log in words (core.audit.describe, from sms.init_app).
+AUDIT_ACTIONS = {
+    "box.created": "蓄積BOX を作成",
+    "box.updated": "蓄積BOX を変更",
+    "box.test_sent": "蓄積BOX をテスト送信",
+    "optout.added": "配信停止に登録",
+    "optout.removed": "配信停止を解除",
+}
+AUDIT_FIELDS = {"body": "メッセージ内容", "url": "URL", "to": "送信先", "message_id": "SMS の ID",
+                "was_via": "登録の経路"}
+
+
+def provider_status_label(status: str | None) -> str:
+    """Japanese for a provider status ("delivered" → 送達); blank for none, plain words for an unknown one."""
+    if not status:
+        return ""
+    return PROVIDER_STATUS_LABELS.get(status.strip().lower(), "その他の通知")
 
 
 class StorageBox(BaseModel):
@@ -120,6 +153,14 @@ class SendAttempt(BaseModel):
     sent_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
 
+    @property
+    def outcome_label(self) -> str:
+        return ATTEMPT_OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @property
+    def provider_status_label(self) -> str:
+        return provider_status_label(self.provider_status)
+
 
 class Receipt(BaseModel):
     """Every delivery receipt as it came (duplicates and late ones included), for the message's history."""
@@ -135,6 +176,10 @@ class Receipt(BaseModel):
     message = ForeignKeyField(Message, backref="receipts", null=True, on_delete="CASCADE")
     applied = BooleanField(default=False)
     note = CharField(max_length=200, default="")
+
+    @property
+    def provider_status_label(self) -> str:
+        return provider_status_label(self.provider_status)
 
 
 class ShortLink(BaseModel):

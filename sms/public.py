@@ -11,7 +11,7 @@ from flask import Flask
 
 from core import registry
 from core.phone import NumberCheck, check_mobile  # the R-21 rules, shared by every package
-from sms.models import Message, StorageBox
+from sms.models import STATE_LABELS, Message, StorageBox
 from sms.sending import SendResult, queue_box
 
 __all__ = ["CallerSource", "Message", "NumberCheck", "SendResult", "box_choices", "caller_numbers",
@@ -37,11 +37,12 @@ def box_choices() -> list[tuple[int, str]]:
 
 
 def messages_for_call(call_sid: str) -> list[dict]:
-    """The SMS a call queued, oldest first: id, to_number (E.164), body, state, parts, box_number."""
+    """The SMS a call queued, oldest first: id, to_number (E.164), body, state (and its Japanese state_label),
+    parts, box_number."""
     query = (Message.select(Message.id, Message.to_number, Message.body, Message.state, Message.parts,
                             Message.box_number)
              .where(Message.call_sid == call_sid).order_by(Message.id))
-    return list(query.dicts())
+    return [{**row, "state_label": STATE_LABELS.get(row["state"], row["state"])} for row in query.dicts()]
 
 
 def register_caller_source(app: Flask, name: str, source: CallerSource) -> None:

@@ -19,6 +19,7 @@ from core.db import MAX_ID, bind_database, database
 from core.extensions import WEBHOOK_PREFIX, csrf, login_manager, no_login_prefixes
 from core.files import read_or_create_private
 from core.migrate import upgrade_schema
+from core.setting_labels import setting_label
 from web.assets import install_static
 from web.headers import install_security_headers
 from web.limits import install_body_limits
@@ -77,6 +78,7 @@ def configure(app: Flask, settings: Settings) -> None:
     app.json.ensure_ascii = False
     app.url_map.converters["int"] = DatabaseIdConverter
     app.add_template_filter(phone.display, "phone")  # the one way every page shows a number
+    app.add_template_global(setting_label)  # a setting named in a message, in words (never its key)
     if settings["web.trusted_proxies"]:
         n = settings["web.trusted_proxies"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)

@@ -14,6 +14,7 @@ from core.inputs import MAX_YEAR, MIN_YEAR, InputError, parse_date, parse_year
 from core.models import ROLE_LABELS, ROLES, ApiToken, AuditLog, CompanyHoliday, IpAllowRule, User
 from core.pagination import paginate
 from core.security import issue_api_token, role_required
+from core.setting_labels import SECTIONS, SETTING_TEXTS, SettingText, shown_value
 from web import sessions
 from web.auth import hash_password, password_problem, unlock_account
 from web.ipallow import SCOPES, allowed, parse_network, rules
@@ -253,9 +254,13 @@ def audit_log():
     query = AuditLog.select().order_by(AuditLog.at.desc(), AuditLog.id.desc())
     q = request.args.get("q", "").strip()
     if q:
-        query = query.where(AuditLog.actor.contains(q) | AuditLog.action.contains(q) | AuditLog.target.contains(q))
+        # The page shows actions in words: a search for 「作成」 finds every action whose label says so.
+        named = [action for action in audit.described_actions() if q in audit.action_label(action)]
+        query = query.where(AuditLog.actor.contains(q) | AuditLog.action.contains(q)
+                            | AuditLog.target.contains(q) | AuditLog.action.in_(named))
     page = paginate(query, request.args.get("page", 1), setting("web.page_size"))
-    return render_template("admin/audit.html", page=page, q=q)
+    return render_template("admin/audit.html", page=page, q=q, action_label=audit.action_label,
+                           detail_lines=audit.detail_lines, shown_target=audit.shown_target)
 
 
 @bp.route("/settings")
@@ -263,7 +268,12 @@ def settings_page():
     from flask import current_app
 
     values = current_app.config["SETTINGS"]
-    return render_template("admin/settings.html", rows=[(key, shown_setting(key, values[key])) for key in SCHEMA])
+    sections: dict[str, list] = {}
+    for key in SCHEMA:
+        text = SETTING_TEXTS.get(key) or SettingText(key)
+        value = shown_setting(key, values[key])
+        sections.setdefault(key.split(".", 1)[0], []).append((key, text, shown_value(key, value)))
+    return render_template("admin/settings.html", sections=sections, section_labels=SECTIONS)
 
 
 def shown_setting(key: str, value):

@@ -36,7 +36,7 @@ MENU = [
         ("会社休業日", "admin.holidays", "admin"),
         ("監査ログ", "admin.audit_log", "admin"),
         ("設定", "admin.settings_page", "admin"),
-        ("API ドキュメント", "api_docs.api_page", "staff"),
+        ("API ドキュメント", "api_docs.api_page", "admin"),
     ]),
 ]
 

@@ -120,6 +120,41 @@
     });
   }
 
+  // 試聴: the text and voice settings as they are in the form, synthesized by the server without saving, played
+  // here from memory (a blob: URL). The button waits for one answer before it takes another press.
+  function listenBeforeSaving(form) {
+    var box = form.querySelector("[data-listen]");
+    if (!box) { return; }
+    var button = box.querySelector("[data-listen-button]");
+    var status = box.querySelector("[data-listen-status]");
+    var player = box.querySelector("audio");
+    button.addEventListener("click", function () {
+      var fields = {};
+      ["text", "engine", "voice", "speed", "volume"].forEach(function (name) {
+        var field = form.querySelector("[name=" + name + "]");
+        fields[name] = field ? field.value : "";
+      });
+      button.disabled = true;
+      status.classList.remove("field-error");
+      status.textContent = "音声を作っています…";
+      window.postJSON(box.getAttribute("data-url"), fields).then(function (response) {
+        if (response.ok) { return response.blob(); }
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          throw new Error((data.error && data.error.message) || "試聴の音声を作れませんでした（" + response.status + "）。");
+        });
+      }).then(function (audio) {
+        if (player.src) { URL.revokeObjectURL(player.src); }
+        player.src = URL.createObjectURL(audio);
+        player.hidden = false;
+        status.textContent = "試聴中です（まだ保存されていません）。";
+        return player.play().catch(function () { status.textContent = "▶ を押すと再生します（まだ保存されていません）。"; });
+      }).catch(function (error) {
+        status.textContent = error.message;
+        status.classList.add("field-error");
+      }).then(function () { button.disabled = false; });
+    });
+  }
+
   function resynthProgress(box) {
     var url = box.getAttribute("data-url");
     function render(p) {
@@ -141,7 +176,7 @@
   }
 
   document.querySelectorAll("[data-voice-file-form]").forEach(function (form) {
-    linkEngineAndVoice(form); sourceToggle(form); textCounter(form);
+    linkEngineAndVoice(form); sourceToggle(form); textCounter(form); listenBeforeSaving(form);
   });
   document.querySelectorAll(".bulk-form").forEach(linkEngineAndVoice);
   document.querySelectorAll("[data-guidance-form]").forEach(sequenceEditor);

@@ -1,7 +1,8 @@
 // Browser call simulator: plays Twilio's part. Every request goes through the app's simulator
 // endpoints, which sign it like Twilio and pass it to the real webhooks; the TwiML that comes back is
 // interpreted here verb by verb (Play, Say, Pause, Gather with its timeout, Redirect, Dial, Record,
-// Hangup, Reject), so staff hear exactly what a caller would.
+// Hangup, Reject), so staff hear exactly what a caller would. The log tells staff what happened in words
+// (「1 を押しました」「切断しました」): no URLs, request bodies or TwiML tags.
 (function () {
   "use strict";
   var root = document.getElementById("simulator");
@@ -9,7 +10,7 @@
   var urls = { start: root.dataset.start, send: root.dataset.send, hangup: root.dataset.hangup, call: root.dataset.call,
                recording: root.dataset.recording };
   var $ = function (id) { return document.getElementById(id); };
-  var call = null;       // {sid, startedAt, generation, ended, captions}
+  var call = null;       // {sid, startedAt, generation, ended, captions, numbers}
   var waiting = null;    // what a key press or a panel button goes to: {onKey, abort}
   var playing = null;    // {stop} of the audio or speech now playing
 
@@ -35,18 +36,20 @@
   function post(url, body) {
     return window.postJSON(url, body).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
+        if (!response.ok) { throw new Error((data.error && data.error.message) || failed(response)); }
         return data;
       });
     });
   }
 
+  function failed(response) { return "サーバーとの通信に失敗しました（" + response.status + "）"; }
+
   function send(action, params) {
     var generation = call.generation;
-    log("request", "→ " + action.replace(/^https?:\/\/[^/]+/, "") + " " + JSON.stringify(params));
     return post(urls.send, { call_sid: call.sid, url: action, params: params }).then(function (data) {
       if (!call || call.ended || generation !== call.generation) { return; }
       Object.assign(call.captions, data.captions || {});
+      Object.assign(call.numbers, data.numbers || {});
       refreshRecord();
       return run(data.twiml);
     }).catch(function (err) { fail(err.message); });
@@ -67,12 +70,16 @@
     data.events.forEach(function (e) {
       var tr = document.createElement("tr");
       tr.className = "ev-" + e.kind;
-      [e.at, e.kind_label, e.node, e.digits, e.detail].forEach(function (value) {
-        var td = document.createElement("td");
-        td.textContent = value || "";
-        tr.appendChild(td);
-      });
       var recorded = e.kind === "voicemail" && /https?:\/\/\S+\/simulator\/recordings\/\S+/.exec(e.detail || "");
+      // A recording's address is for the player below, not for reading.
+      var detail = (e.detail || "").replace(/\s*:?\s*https?:\/\/\S+/g, "");
+      [[e.at, "nowrap"], [e.kind_label, "nowrap"], [e.node, ""], [e.digits, "nowrap"], [detail, "detail"]]
+        .forEach(function (cell) {
+          var td = document.createElement("td");
+          td.textContent = cell[0] || "";
+          if (cell[1]) { td.className = cell[1]; }
+          tr.appendChild(td);
+        });
       if (recorded) {  // the voicemail this page recorded, to listen to at once
         var player = document.createElement("audio");
         player.controls = true;
@@ -96,7 +103,8 @@
       item.className = "sim-sms-item";
       var head = document.createElement("div");
       head.className = "sim-sms-head";
-      head.textContent = "宛先 " + m.to + "（蓄積BOX " + (m.box_number || "-") + "・" + m.state + "）";
+      head.textContent = "宛先 " + m.to + "（" + (m.box_number ? "蓄積BOX " + m.box_number + "・" : "") +
+        (m.state_label || "") + "）";
       var body = document.createElement("pre");
       body.textContent = m.body;
       item.appendChild(head);
@@ -114,8 +122,8 @@
 
   function play(url) {
     var text = call.captions[url] || "";
-    log("play", "再生: " + (text || url), { url: url });
-    caption(text || url);
+    log("play", text ? "ガイダンス『" + text + "』を再生" : "ガイダンスを再生", { url: url });
+    caption(text);
     return new Promise(function (resolve) {
       var audio = new Audio(url);
       var finished = false;
@@ -130,7 +138,9 @@
       }
       playing = { audio: audio, stop: done };
       audio.addEventListener("ended", done);
-      audio.addEventListener("error", function () { log("error", "音声を再生できません: " + url); done(); });
+      audio.addEventListener("error", function () {
+        log("error", "ガイダンスの音声を再生できませんでした" + (text ? "（『" + text + "』）" : "")); done();
+      });
       audio.play().catch(function () {
         // The browser refused to play (no user gesture yet): wait as long as the audio lasts.
         log("error", "ブラウザーが自動再生を許可しませんでした。ページをクリックしてから発信してください。");
@@ -141,7 +151,7 @@
   }
 
   function say(text) {
-    log("say", "読み上げ: " + text);
+    log("say", "案内『" + text + "』を読み上げ");
     caption(text);
     return new Promise(function (resolve) {
       var finished = false;
@@ -194,8 +204,8 @@
     var numDigits = parseInt(el.getAttribute("numDigits") || "0", 10);
     var timeout = parseFloat(el.getAttribute("timeout") || "5");
     var finishOnKey = el.hasAttribute("finishOnKey") ? el.getAttribute("finishOnKey") : "#";
-    log("gather", "入力待ち（" + (numDigits || "任意の") + "桁・タイムアウト " + timeout + " 秒" +
-        (finishOnKey ? "・終了キー " + finishOnKey : "") + "）");
+    log("gather", "ボタンの入力を待っています（" + (numDigits ? numDigits + " 桁" : "桁数の指定なし") + "・" + timeout +
+        " 秒" + (finishOnKey ? "・最後に " + finishOnKey + " を押す" : "") + "）");
     return new Promise(function (resolve) {
       var digits = "";
       var timer = null;
@@ -212,7 +222,7 @@
       function arm() {
         clearTimeout(timer);
         timer = setTimeout(function () {
-          if (!digits) { log("timeout", "タイムアウト（" + timeout + " 秒間入力なし）"); }
+          if (!digits) { log("timeout", "入力がありませんでした（タイムアウト・" + timeout + " 秒）"); }
           finish(digits || null);
         }, timeout * 1000);
       }
@@ -236,10 +246,14 @@
     });
   }
 
+  var DIAL_RESULTS = { "completed": "転送先が応答しました", "no-answer": "転送先が応答しませんでした",
+                       "busy": "転送先は話し中でした" };
+
   function dial(el) {
-    var number = el.textContent.trim();
+    var dialled = el.textContent.trim();
+    var number = call.numbers[dialled] || dialled;
     var timeout = parseFloat(el.getAttribute("timeout") || "30");
-    log("dial", "転送: " + number + "（呼び出し " + timeout + " 秒）");
+    log("dial", number + " に転送しています（" + timeout + " 秒呼び出します）");
     $("sim-dial-number").textContent = number;
     $("sim-dial").hidden = false;
     status("転送中");
@@ -251,7 +265,7 @@
         waiting = null;
         $("sim-dial").hidden = true;
         if (!result) { resolve(undefined); return; }
-        log("dial", "転送結果: " + result);
+        log("dial", DIAL_RESULTS[result] || "転送が終わりました");
         resolve({ DialCallStatus: result, DialCallDuration: String(Math.round((Date.now() - started) / 1000)) });
       }
       waiting = { onKey: function () {}, onDial: finish, abort: function () { finish(null); } };
@@ -260,7 +274,7 @@
 
   function record(el) {
     var max = parseFloat(el.getAttribute("maxLength") || "120");
-    log("record", "ピー（録音開始・最大 " + max + " 秒）");
+    log("record", "ピーという音のあと録音を始めました（最長 " + max + " 秒）");
     $("sim-record-max").textContent = max;
     $("sim-record").hidden = false;
     status("録音中");
@@ -275,12 +289,12 @@
         $("sim-record").removeAttribute("data-microphone");
         if (!how || how === "silent") {
           microphone.then(function (mic) { if (mic) { mic.cancel(); } });
-          if (how) { log("record", "録音なしで終了"); }
+          if (how) { log("record", "何も録音せずに終えました"); }
           resolve(how ? null : undefined);
           return;
         }
         var seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
-        log("record", "録音終了（" + seconds + " 秒）");
+        log("record", "録音を終えました（" + seconds + " 秒）");
         microphone.then(function (mic) { return mic ? mic.stop() : silentWav(seconds); })
           .then(uploadRecording)
           .then(function (url) { resolve({ RecordingUrl: url, RecordingDuration: String(seconds) }); })
@@ -343,7 +357,7 @@
                                    headers: { "X-CSRFToken": window.csrfToken }, body: form })
       .then(function (response) {
         return response.json().then(function (data) {
-          if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
+          if (!response.ok) { throw new Error((data.error && data.error.message) || failed(response)); }
           return data.url;
         });
       });
@@ -359,7 +373,7 @@
     function alive() { return call && !call.ended && generation === call.generation; }
     function next() {
       if (!alive()) { return Promise.resolve(); }
-      if (index >= verbs.length) { return end("completed", "TwiML の終わりで通話が終了しました"); }
+      if (index >= verbs.length) { return end("completed", "案内が終わり、通話が終了しました"); }
       var el = verbs[index++];
       switch (el.tagName) {
         case "Play": case "Say": case "Pause":
@@ -384,11 +398,11 @@
             return send(el.getAttribute("action"), result);
           });
         case "Hangup":
-          return end("completed", "切断されました（<Hangup>）");
+          return end("completed", "切断しました");
         case "Reject":
-          return end("busy", "着信を拒否されました（<Reject>）");
+          return end("busy", "着信を拒否しました（発信者番号設定の着信拒否）");
         default:
-          log("error", "未対応の TwiML: <" + el.tagName + ">");
+          log("error", "シミュレーターで再現できない動作があったため、飛ばしました");
           return next();
       }
     }
@@ -404,11 +418,14 @@
     $("sim-call").disabled = true;
     status("発信中…");
     return post(urls.start, body).then(function (data) {
-      call = { sid: data.call_sid, startedAt: Date.now(), generation: 0, ended: false, captions: data.captions || {} };
+      call = { sid: data.call_sid, startedAt: Date.now(), generation: 0, ended: false, captions: data.captions || {},
+               numbers: data.numbers || {} };
       root.dataset.callSid = call.sid;
       root.dataset.state = "active";
       $("sim-hangup").disabled = false;
-      log("call", "発信: " + (body.withheld ? "非通知" : body.from) + " → " + body.to + "（" + call.sid + "）");
+      var dialled = $("sim-to").selectedOptions[0];
+      log("call", (body.withheld ? "非通知" : body.from) + " から " + (dialled ? dialled.textContent : body.to) +
+          " に発信しました");
       refreshRecord();
       return run(data.twiml);
     }).catch(function (err) {
@@ -444,7 +461,7 @@
 
   function press(key) {
     if (!waiting) { return; }
-    log("key", "押下: " + key);
+    log("key", key + " を押しました");
     waiting.onKey(key);
   }
 

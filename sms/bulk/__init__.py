@@ -9,10 +9,12 @@ JSON_BYTES_PER_RECIPIENT = 64  # a number in the bulk-send API's list, escapes a
 def init_app(app) -> None:
     """Register the bulk pages (bulk.index, bulk.tickets, …), the API (/api/v1/bulk-sends, CSRF-exempt), their
     upload limits, the retention targets and the bulk tile."""
+    from core import audit
     from core.extensions import csrf
     from core.openapi import add_api_paths
     from core.uploads import API_LIMIT, UploadRoute, register_upload_route
     from sms.bulk import api, dashboard, retention, views
+    from sms.bulk.models import AUDIT_ACTIONS, AUDIT_FIELDS, SOURCE_LABELS, STATUS_LABELS
 
     app.register_blueprint(views.bp)
     dashboard.register(app)
@@ -25,6 +27,7 @@ def init_app(app) -> None:
                                            lambda s: s["bulk.max_recipients"] * JSON_BYTES_PER_RECIPIENT,
                                            headroom=API_LIMIT, content_type="application/json"))
     retention.register(app)
+    audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"source": SOURCE_LABELS, "was": STATUS_LABELS})
 
 
 def register_jobs(registry, app) -> None:

@@ -15,7 +15,7 @@ from core.inputs import int_or
 
 # Excel on a Japanese PC saves "CSV (コンマ区切り)" as cp932; newer versions offer "CSV UTF-8" (with a BOM).
 UTF8_BOM = b"\xef\xbb\xbf"
-ENCODING_LABELS = {"utf-8-sig": "UTF-8 (BOM 付き)", "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
+ENCODING_LABELS = {"utf-8-sig": "UTF-8 (BOM 付き)", "utf-8": "UTF-8", "cp932": "Shift_JIS（Excel 向け）"}
 
 # Header cells that name the phone column, compared after NFKC, lower-casing and removing spaces.
 PHONE_HEADERS = ("電話番号", "携帯電話番号", "携帯番号", "携帯電話", "携帯", "電話", "tel", "phone", "mobile",

@@ -36,7 +36,7 @@ def test_shift_jis_csv_with_header_becomes_a_draft(manager_client):
     assert response.status_code == 302 and re.search(r"/bulk/\d+/messages$", response.headers["Location"])
     send = BulkSend.get()
     assert (send.recipient_count, send.duplicate_count, send.invalid_count) == (2, 1, 1)
-    assert send.source_detail == "list.csv（Shift_JIS (cp932)、2 列目「電話番号」）"
+    assert send.source_detail == "list.csv（Shift_JIS（Excel 向け）、2 列目「電話番号」）"
     page = text_of(manager_client.get(response.headers["Location"]))
     assert "配信先 2 件、重複 1 件、携帯電話番号ではない 1 件。" in page
     skipped = text_of(manager_client.get(f"/bulk/{send.id}/skipped"))

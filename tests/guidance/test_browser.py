@@ -4,6 +4,8 @@ is refused while used; bulk re-synthesis shows its progress bar to the end."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.pages import BROKEN_PIECES
+
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
@@ -84,6 +86,12 @@ def bulk_resynthesis_shows_progress_to_the_end(page, base):
     page.check("#check-all")
     page.fill("#bulk-form input[name=speed]", "1.3")
     page.click("#bulk-form button[type=submit]")
+    # Nothing changes before the confirmation, which says how many files will.
+    assert "2 件の音声ファイルを作り直します" in page.inner_text("#resynth-summary")
+    assert page.locator("table.voice-files").count() == 0 and page.locator("[role=progressbar]").count() == 0
+    assert page.locator("table.resynth-plan tbody tr", has_text="変わります").count() == 2
+    assert page.evaluate(BROKEN_PIECES) == []  # each file's engine, voice, speed and volume read whole
+    page.click("#resynth-confirm")
     page.wait_for_url("**/guidance/resynthesize/*")
     assert page.is_visible("[role=progressbar]")
     page.wait_for_function("() => document.querySelector('[data-status]').textContent === '完了しました。'", timeout=30000)
@@ -132,3 +140,31 @@ def test_a_recording_over_the_limit_is_refused_before_it_is_sent(page, live_serv
     page.set_input_files("input[name=upload]", files=[{"name": "small.wav", "mimeType": "audio/wav",
                                                        "buffer": b"RIFF"}])
     assert page.eval_on_selector("input[name=upload]", "el => el.validationMessage") == ""
+
+
+def test_a_text_is_heard_before_it_is_saved(page, live_server, browser_login):
+    from guidance.models import VoiceFile
+
+    base = live_server.url
+    browser_login(page, "staff")
+    page.goto(base + "/guidance/voice-files/new")
+    page.fill("input[name=name]", "営業時間のご案内")
+    page.fill("textarea[name=text]", "営業時間は、平日の午前九時から午後六時までです。")
+    player = page.locator("[data-listen] audio")
+    expect(player).to_be_hidden()
+    page.click("[data-listen-button]")
+    # The browser decodes what came back and plays it: a duration, then the playhead moving.
+    page.wait_for_function("() => { const a = document.querySelector('[data-listen] audio');"
+                           " return a.duration > 0 && a.currentTime > 0; }", timeout=20000)
+    assert 2.0 < player.evaluate("a => a.duration") < 10.0
+    assert player.evaluate("a => a.src").startswith("blob:")
+    assert "まだ保存されていません" in page.inner_text("[data-listen-status]")
+    assert page.url == base + "/guidance/voice-files/new"
+    assert page.input_value("input[name=name]") == "営業時間のご案内"
+    with live_server.app.app_context():
+        assert VoiceFile.select().count() == 0
+
+    page.fill("textarea[name=text]", "")
+    page.click("[data-listen-button]")
+    expect(page.locator("[data-listen-status]")).to_have_text("ガイダンス内容を入力してください。")
+    expect(page.locator("[data-listen-status]")).to_have_class("hint field-error")

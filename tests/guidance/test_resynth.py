@@ -2,6 +2,7 @@
 import datetime as dt
 import io
 import json
+import re
 import time
 
 import pytest
@@ -56,7 +57,7 @@ def test_page_starts_the_job_in_the_background_and_polls_progress(staff_client, 
     a, b, _ = files
     response = staff_client.post("/guidance/voice-files/resynthesize",
                                  data={"voice_file_ids": [str(a.id), str(b.id)], "speed": "0.8", "engine": "",
-                                       "voice": "", "volume": ""})
+                                       "voice": "", "volume": "", "confirmed": "1"})
     assert response.status_code == 302
     page_url = response.headers["Location"]
     assert 'role="progressbar"' in staff_client.get(page_url).get_data(as_text=True)
@@ -68,6 +69,42 @@ def test_page_starts_the_job_in_the_background_and_polls_progress(staff_client, 
         time.sleep(0.1)
     assert (progress["finished"], progress["done"], progress["total"]) == (True, 2, 2)
     assert {VoiceFile.get_by_id(i).speed for i in (a.id, b.id)} == {0.8}
+
+
+def plan_rows(page: str) -> dict[str, str]:
+    """The confirmation table as file name → the rest of its row's text (tags stripped)."""
+    body = page[page.index('class="list resynth-plan"'):]
+    body = body[:body.index("</table>")]
+    rows = [re.sub(r"<[^>]+>", "", row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.DOTALL)[1:]]
+    return {text.split()[0]: " ".join(text.split()[1:]) for text in rows}
+
+
+def test_the_bulk_form_first_lists_what_would_change_and_changes_nothing(staff_client, files):
+    a, b, recorded = files
+    VoiceFile.update(speed=1.2).where(VoiceFile.id == b.id).execute()
+    before = {vf.id: (vf.speed, vf.audio_hash) for vf in VoiceFile.select()}
+    response = staff_client.post("/guidance/voice-files/resynthesize",
+                                 data={"voice_file_ids": [str(a.id), str(b.id), str(recorded.id)], "speed": "1.2"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<strong>1 件</strong>の音声ファイルを作り直します" in page
+    rows = plan_rows(page)
+    assert "変わります" in rows["挨拶"] and "速さ 1.2" in rows["挨拶"]
+    assert "変わりません" in rows["終話"]
+    assert "録音ファイルは作り直せません" in rows["録音"]
+    assert re.findall(r'name="voice_file_ids" value="(\d+)"', page) == [str(a.id)]  # only what changes
+    assert re.search(r'id="resynth-confirm">再合成する（1 件）<', page)
+    assert ResynthJob.select().count() == 0
+    assert {vf.id: (vf.speed, vf.audio_hash) for vf in VoiceFile.select()} == before
+
+
+def test_nothing_to_change_offers_no_confirm_button(staff_client, files):
+    a, _, _ = files
+    response = staff_client.post("/guidance/voice-files/resynthesize", data={"voice_file_ids": [str(a.id)],
+                                                                              "speed": "1.0"})
+    page = response.get_data(as_text=True)
+    assert "再合成するものはありません" in page
+    assert 'id="resynth-confirm"' not in page
 
 
 @pytest.mark.sqlite_only

@@ -111,7 +111,7 @@ def test_english_voice_file_with_pyttsx3(staff_client, stored_audio):
     ({"speed": "速く"}, "話す速さは 0.5〜2.0 の数値で入力してください。"),
     ({"speed": "5"}, "話す速さは 0.5〜2.0 の範囲で入力してください"),
     ({"volume": "-1"}, "音量は 0.0〜2.0 の範囲で入力してください"),
-    ({"engine": "pyttsx3", "voice": "en"}, "pyttsx3 (espeak-ng) は日本語（かな・漢字）を読めません"),
+    ({"engine": "pyttsx3", "voice": "en"}, "日本語以外（espeak-ng）の音声合成は日本語（かな・漢字）を読めません"),
     ({"text": "。。。"}, "読み上げられる文字がありません"),
 ])
 def test_bad_input_is_refused_in_japanese_keeping_the_input(staff_client, overrides, message):

@@ -40,10 +40,14 @@ def made_once(name: str, make):
     """Guidance made by `make()` through guidance.public (real Open JTalk synthesis) the first time in the
     session; later tests get the very rows it stored copied into their fresh database (the audio files
     stay in the session's audio directory). Saves about a second of synthesis per guidance per test."""
+    from core.config import setting
     from core.db import database, is_postgres
     from guidance.models import Guidance, GuidanceItem, VoiceFile
 
     models = (VoiceFile, Guidance, GuidanceItem)
+    # Per audio directory: a package that imports these fixtures gets its own session directory, where the rows
+    # copied from another package's snapshot would name audio files that are not there.
+    name = f"{name}@{setting('guidance.audio_dir')}"
     if name not in _snapshots:
         before = {model: {row["id"] for row in model.select(model.id).dicts()} for model in models}
         result = make()

@@ -94,7 +94,8 @@ def test_message_detail_shows_attempts_and_receipts(manager_client, clock, box):
     make_log(clock, box)
     failed = Message.get(Message.to_number == "+819099990005")
     page = manager_client.get(f"/sms/messages/{failed.id}").get_data(as_text=True)
-    assert failed.provider_sid in page and "undelivered" in page and "現在使われていない番号" in page
+    assert failed.provider_sid in page and "不達" in page and "現在使われていない番号" in page
+    assert "undelivered" not in page  # the provider's status in words
     assert manager_client.get("/sms/messages/999999").status_code == 404
 
 
