@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from core.config import setting
+from core.inputs import json_request
 from core.pagination import paginate
 from core.security import api_error, role_required
 from guidance import audio, resynth, service
@@ -134,12 +135,10 @@ def edit_voice_file(voice_file_id: int):
 
 @bp.route("/guidance/voice-files/preview", methods=["POST"])
 @role_required("staff")
-def preview_voice():
+@json_request
+def preview_voice(body: dict):
     """試聴: the audio of the text as typed (not yet saved) with the chosen engine, voice, speed and volume.
     Nothing is saved; the page plays the answer in its <audio> element."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error("invalid", "試聴する内容を読み取れませんでした。ページを再読み込みしてやり直してください。")
     form = {key: str(body.get(key) or "") for key in ("text", "engine", "voice", "speed", "volume")}
     data, errors = parse_speech(form, service.synthesis_defaults(), service.engine_voices())
     if errors:

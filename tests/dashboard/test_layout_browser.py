@@ -93,9 +93,9 @@ def pages_behind_the_menu(role: str) -> list[str]:
     paths = ["/guidance/voice-files/new", f"/guidance/voice-files/{VoiceFile.select().first().id}",
              "/guidance/guidances/new", f"/guidance/guidances/{Guidance.select().first().id}",
              "/ivr/flows/new", f"/ivr/flows/{flow.id}", f"/ivr/menus/{menu.id}", "/sms/boxes/new", "/sms/boxes/1",
-             f"/sms/messages/{Message.select().order_by(Message.id).first().id}", "/account/password"]
-    if role != "staff":
-        paths += ["/bulk/new", f"/bulk/{BulkSend.select().first().id}", "/sms/log/monthly",
+             "/account/password"]
+    if role != "staff":  # a customer's message is the delivery log's (sms.visibility)
+        paths += [f"/sms/messages/{Message.select().order_by(Message.id).first().id}", "/bulk/new", f"/bulk/{BulkSend.select().first().id}", "/sms/log/monthly",
                   f"/reports/?mode=live&from={FIRST_DAY}&to={LAST_DAY}",
                   f"/reports/calls?mode=live&from={FIRST_DAY}&to={LAST_DAY}"]
     if role == "admin":

@@ -55,11 +55,17 @@ def test_what_cannot_be_heard_is_explained_in_japanese(staff_client, fields, mes
 
 
 @pytest.mark.sqlite_only
-def test_a_body_that_is_not_the_form_is_refused_in_japanese(staff_client):
-    response = staff_client.post(URL, data="text=こんにちは", content_type="text/plain",
+@pytest.mark.parametrize("body, content_type", [
+    ("text=こんにちは", "text/plain"),
+    ('["こんにちは"]', "application/json"),
+    ('{"text": "\\ud800"}', "application/json"),  # a lone surrogate cannot be synthesized, stored or hashed
+])
+def test_a_body_that_is_not_the_form_is_refused_in_japanese(staff_client, body, content_type):
+    response = staff_client.post(URL, data=body, content_type=content_type,
                                  headers={"X-CSRFToken": staff_client.csrf_token()}, csrf=False)
     assert response.status_code == 400
-    assert "試聴する内容を読み取れませんでした" in response.get_json()["error"]["message"]
+    assert response.get_json()["error"]["code"] == "invalid_json"
+    assert "JSON" in response.get_json()["error"]["message"]
 
 
 @pytest.mark.sqlite_only
