@@ -17,7 +17,7 @@
 
   // The smallest 1, 2 or 5 times a power of ten at or above `value`, so the axis has round ticks.
   function roundedMax(value) {
-    if (value <= 0) { return 5; }
+    if (value <= 0) { return 1; }
     var power = Math.pow(10, Math.floor(Math.log(value) / Math.LN10));
     var steps = [1, 2, 5, 10];
     for (var i = 0; i < steps.length; i++) {
@@ -45,17 +45,19 @@
     var width = Math.max(container.clientWidth || 0, 480);
     var plotWidth = width - MARGIN.left - MARGIN.right;
     var plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-    var top = roundedMax(Math.max.apply(null, data.calls));
+    // Counts are whole calls: a tick step of at least 1 keeps 0.2-call labels off the axis.
+    var step = Math.max(1, roundedMax(Math.max.apply(null, data.calls) / 5));
+    var top = step * 5;
     var svg = node("svg", { viewBox: "0 0 " + width + " " + HEIGHT, width: "100%", height: HEIGHT,
                             "data-days": count, class: "chart-svg" }, container);
     var y = function (value) { return MARGIN.top + plotHeight - value / top * plotHeight; };
     var yRate = function (rate) { return MARGIN.top + plotHeight - rate / 100 * plotHeight; };
 
     for (var tick = 0; tick <= 5; tick++) {
-      var value = top * tick / 5;
+      var value = step * tick;
       node("line", { x1: MARGIN.left, x2: MARGIN.left + plotWidth, y1: y(value), y2: y(value), class: "grid" }, svg);
-      node("text", { x: MARGIN.left - 6, y: y(value) + 4, class: "axis-label", "text-anchor": "end" }, svg,
-           String(Math.round(value * 10) / 10));
+      node("text", { x: MARGIN.left - 6, y: y(value) + 4, class: "axis-label count-tick", "text-anchor": "end" }, svg,
+           String(value));
       node("text", { x: MARGIN.left + plotWidth + 6, y: yRate(tick * 20) + 4, class: "axis-label rate" }, svg,
            (tick * 20) + "%");
     }

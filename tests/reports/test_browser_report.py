@@ -51,6 +51,12 @@ def test_report_chart_range_and_csv_download(live_server, page, browser_login, c
     assert page.locator("#report-chart rect.bar-calls").count() == 5
     assert page.locator(".total-value[data-counter=calls]").inner_text() == str(11 + 12 + 13 + 14 + 15)
 
+    # Two calls at most: the count axis still steps by whole calls.
+    page.goto(live_server.url + "/reports/?from=2026-01-01&to=2026-01-02")
+    page.locator("#report-chart svg[data-days='2']").wait_for()
+    assert page.locator("#report-chart text.count-tick").all_text_contents() == ["0", "1", "2", "3", "4", "5"]
+    page.goto(live_server.url + "/reports/?from=2026-01-11&to=2026-01-15")
+
     with page.expect_download() as info:
         page.click("#daily-download button[type=submit]")
     download = info.value
