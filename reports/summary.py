@@ -168,14 +168,23 @@ def dialled_label(dialled: str) -> str:
     return dialled or NO_CALL_LABEL
 
 
-def chart_series(report: Report) -> dict:
-    """What the page's chart draws: daily calls and abandoned calls."""
-    return {
-        "days": [row.day.isoformat() for row in report.days],
-        "calls": [row.counts["calls"] for row in report.days],
-        "abandoned": [row.counts["abandoned"] for row in report.days],
-        "sms": [row.counts["sms_sent"] for row in report.days],
-    }
+def chart_series(report: Report) -> dict[str, dict]:
+    """What the page's charts draw (reports/chart.js): per day, calls and abandoned calls, SMS sent and clicked."""
+    days = [row.day.isoformat() for row in report.days]
+
+    def daily(whole: str, part: str, rate: str) -> dict:
+        return {"slot": "day", "slots": days, "rate": rate,
+                "whole": _series(whole, [row.counts[whole] for row in report.days]),
+                "part": _series(part, [row.counts[part] for row in report.days])}
+
+    return {"calls": daily("calls", "abandoned", "途中放棄率"), "sms": daily("sms_sent", "sms_clicked", "クリック率")}
+
+
+CHART_NAMES = {"calls": "着信", "abandoned": "途中放棄", "sms_sent": "SMS送信", "sms_clicked": "URLクリック"}
+
+
+def _series(key: str, values: list[int]) -> dict:
+    return {"key": key.replace("_", "-"), "name": CHART_NAMES[key], "values": values}
 
 
 OUTCOME_LABELS = {"completed": "完了", "abandoned": "途中放棄", "transferred": "転送", "voicemail": "留守電",

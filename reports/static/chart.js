@@ -1,5 +1,5 @@
-// Daily calls and abandonment drawn as an SVG bar chart (no library, nothing from a CDN).
-// Reads the series the page embeds in #report-chart-data and draws into #report-chart;
+// Report charts drawn as SVG bars (no library, nothing from a CDN): daily calls and abandonment, daily SMS and
+// clicks, calls by hour of the day. Each container names the JSON it draws (data-chart-source);
 // redraws when the window is resized so the bars always fit the page.
 (function () {
   "use strict";
@@ -35,21 +35,25 @@
     return whole ? (part * 100 / whole).toFixed(1) : "0.0";
   }
 
-  function draw(container, data) {
+  // A chart is two counts per slot (a day or an hour of the day) drawn as overlapping bars, the second as a share
+  // of the first drawn as a line on the right axis: calls and abandoned calls, SMS sent and SMS clicked.
+  function draw(container, chart) {
     container.innerHTML = "";
-    var count = data.days.length;
+    var count = chart.slots.length;
     if (!count) {
       container.textContent = "表示するデータがありません。";
       return;
     }
+    var whole = chart.whole, part = chart.part;
     var width = Math.max(container.clientWidth || 0, 480);
     var plotWidth = width - MARGIN.left - MARGIN.right;
     var plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-    // Counts are whole calls: a tick step of at least 1 keeps 0.2-call labels off the axis.
-    var step = Math.max(1, roundedMax(Math.max.apply(null, data.calls) / 5));
+    // Counts are whole calls or messages: a tick step of at least 1 keeps 0.2-call labels off the axis.
+    var step = Math.max(1, roundedMax(Math.max.apply(null, whole.values) / 5));
     var top = step * 5;
     var svg = node("svg", { viewBox: "0 0 " + width + " " + HEIGHT, width: "100%", height: HEIGHT,
-                            "data-days": count, class: "chart-svg" }, container);
+                            "data-slots": count, class: "chart-svg" }, container);
+    svg.setAttribute("data-" + chart.slot + "s", count);
     var y = function (value) { return MARGIN.top + plotHeight - value / top * plotHeight; };
     var yRate = function (rate) { return MARGIN.top + plotHeight - rate / 100 * plotHeight; };
 
@@ -66,26 +70,28 @@
     var barWidth = Math.max(1, slot * 0.7);
     var labelEvery = Math.ceil(count / 12);
     var ratePoints = [];
-    data.days.forEach(function (day, i) {
+    chart.slots.forEach(function (name, i) {
       var x = MARGIN.left + i * slot + (slot - barWidth) / 2;
-      var calls = data.calls[i];
-      var abandoned = data.abandoned[i];
-      var group = node("g", { class: "day", "data-day": day }, svg);
-      node("title", {}, group, day + " 着信 " + calls + " 件 / 途中放棄 " + abandoned + " 件 (" +
-           percent(abandoned, calls) + "%)");
-      node("rect", { x: x, y: y(calls), width: barWidth, height: y(0) - y(calls), class: "bar-calls" }, group);
-      node("rect", { x: x, y: y(abandoned), width: barWidth, height: y(0) - y(abandoned), class: "bar-abandoned" }, group);
-      ratePoints.push((x + barWidth / 2) + "," + yRate(calls ? abandoned * 100 / calls : 0));
+      var total = whole.values[i];
+      var share = part.values[i];
+      var group = node("g", { class: chart.slot }, svg);
+      group.setAttribute("data-" + chart.slot, name);
+      var label = chart.slot === "hour" ? name + "時" : name;
+      node("title", {}, group, label + " " + whole.name + " " + total + " 件 / " + part.name + " " + share + " 件 (" +
+           percent(share, total) + "%)");
+      node("rect", { x: x, y: y(total), width: barWidth, height: y(0) - y(total), class: "bar-" + whole.key }, group);
+      node("rect", { x: x, y: y(share), width: barWidth, height: y(0) - y(share), class: "bar-" + part.key }, group);
+      ratePoints.push((x + barWidth / 2) + "," + yRate(total ? share * 100 / total : 0));
       if (i % labelEvery === 0) {
         node("text", { x: x + barWidth / 2, y: MARGIN.top + plotHeight + 16, class: "axis-label",
-                       "text-anchor": "middle" }, svg, shortDay(day));
+                       "text-anchor": "middle" }, svg, chart.slot === "hour" ? String(name) : shortDay(name));
       }
     });
     node("polyline", { points: ratePoints.join(" "), class: "line-rate" }, svg);
     node("line", { x1: MARGIN.left, x2: MARGIN.left + plotWidth, y1: y(0), y2: y(0), class: "axis" }, svg);
 
     var legend = node("g", { class: "legend" }, svg);
-    var items = [["key-calls", "着信数"], ["key-abandoned", "途中放棄"], ["key-rate", "途中放棄率 (右軸)"]];
+    var items = [["key-" + whole.key, whole.name], ["key-" + part.key, part.name], ["key-rate", chart.rate + " (右軸)"]];
     items.forEach(function (item, i) {
       var lx = MARGIN.left + i * 130;
       node("rect", { x: lx, y: HEIGHT - 16, width: 12, height: 12, class: item[0] }, legend);
@@ -93,16 +99,19 @@
     });
   }
 
-  function start() {
-    var container = document.getElementById("report-chart");
-    var source = document.getElementById("report-chart-data");
-    if (!container || !source) { return; }
-    var data = JSON.parse(source.textContent);
-    draw(container, data);
+  function drawWhenResized(container, chart) {
+    draw(container, chart);
     var pending = null;
     window.addEventListener("resize", function () {
       clearTimeout(pending);
-      pending = setTimeout(function () { draw(container, data); }, 150);
+      pending = setTimeout(function () { draw(container, chart); }, 150);
+    });
+  }
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-chart-source]"), function (container) {
+      var source = document.getElementById(container.getAttribute("data-chart-source"));
+      if (source) { drawWhenResized(container, JSON.parse(source.textContent)); }
     });
   }
 

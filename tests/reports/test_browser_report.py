@@ -10,6 +10,7 @@ from core.db import database
 from ivr.models import Call
 from core.csvfile import UTF8_BOM
 from reports.jobs import refresh_reports
+from sms.models import Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -23,6 +24,8 @@ def seed(app, clock):
                              "to_number": "+815000000000", "started_at": dt.datetime(2026, 1, day, 9, n),
                              "duration_seconds": 20, "outcome": "abandoned" if n % 3 == 2 else "completed"})
         Call.insert_many(rows).execute()
+        Message.create(created_at=dt.datetime(2026, 1, 3, 10), to_number="+819012345678", body="ご案内です",
+                       state="delivered", clicks=2, source="api")
         clock.set("2026-01-22 13:00")
         refresh_reports()  # publishes through 2026-01-20
 
@@ -40,6 +43,8 @@ def test_report_chart_range_and_csv_download(live_server, page, browser_login, c
     assert float(tallest.get_attribute("height")) > 10 * float(shortest.get_attribute("height")) > 0
     assert page.locator("#report-chart g.day[data-day='2026-01-03'] title").text_content() == (
         "2026-01-03 着信 3 件 / 途中放棄 1 件 (33.3%)")
+    assert page.locator("#sms-chart g.day[data-day='2026-01-03'] title").text_content() == (
+        "2026-01-03 SMS送信 1 件 / URLクリック 1 件 (100.0%)")
     assert page.locator("#report-chart polyline.line-rate").count() == 1
     assert page.locator("#refresh-status").inner_text().startswith("最終更新: 2026-01-22 13:00")
 

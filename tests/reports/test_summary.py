@@ -9,7 +9,7 @@ D = dt.date.fromisoformat
 
 def sample() -> Aggregates:
     agg = Aggregates()
-    agg.stats[(D("2026-01-05"), "+815000000000")].update(calls=10, abandoned=3, completed=7, sms_sent=2)
+    agg.stats[(D("2026-01-05"), "+815000000000")].update(calls=10, abandoned=3, completed=7, sms_sent=2, sms_clicked=1)
     agg.stats[(D("2026-01-05"), "+815000000001")].update(calls=4, transferred=4)
     agg.stats[(D("2026-01-07"), "+815000000000")].update(calls=1, abandoned=1)
     agg.stats[(D("2026-01-07"), "")].update(sms_sent=5, sms_delivered=4, sms_failed=1)
@@ -54,8 +54,14 @@ def test_one_number_only():
 
 def test_chart_series_and_rates():
     report = build_report(sample(), D("2026-01-05"), D("2026-01-06"))
-    assert chart_series(report) == {"days": ["2026-01-05", "2026-01-06"], "calls": [14, 0], "abandoned": [3, 0],
-                                     "sms": [2, 0]}
+    days = ["2026-01-05", "2026-01-06"]
+    assert chart_series(report) == {
+        "calls": {"slot": "day", "slots": days, "rate": "途中放棄率",
+                  "whole": {"key": "calls", "name": "着信", "values": [14, 0]},
+                  "part": {"key": "abandoned", "name": "途中放棄", "values": [3, 0]}},
+        "sms": {"slot": "day", "slots": days, "rate": "クリック率",
+                "whole": {"key": "sms-sent", "name": "SMS送信", "values": [2, 0]},
+                "part": {"key": "sms-clicked", "name": "URLクリック", "values": [1, 0]}}}
     assert round(report.days[0].abandon_rate, 3) == round(3 / 14, 3)
     assert report.days[1].abandon_rate == 0.0
     assert choice_label("digit", "") == "(空)"
