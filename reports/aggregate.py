@@ -9,10 +9,10 @@ import datetime as dt
 
 from peewee import JOIN, Case, fn
 
-from core.db import database
+from core.db import database, is_postgres
 from ivr.public import Call, CallEvent, Node
 from reports.call_rows import store_paths
-from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyStat
+from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyHour, DailyStat
 from reports.queries import day_bounds
 from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
 from sms.public import Message
@@ -33,6 +33,7 @@ def compute_live(start: dt.date, end: dt.date, dialled: str | None = None) -> Ag
     _add_calls(out, start, end, dialled)
     _add_abandons(out, start, end, dialled)
     _add_choices(out, start, end, dialled)
+    _add_hours(out, start, end, dialled)
     _add_sms(out, start, end, dialled)
     return out
 
@@ -85,6 +86,25 @@ def _add_abandons(out: Aggregates, start, end, dialled) -> None:
         out.abandons[(as_date(day_value), number or NO_CALL, node_key or "", node_name or "")] += count
 
 
+def hour_of(column):
+    """The hour (0–23) of a stored local time, in the database's own words."""
+    if is_postgres():
+        return fn.DATE_PART("hour", column).cast("INTEGER")
+    return fn.STRFTIME("%H", column).cast("INTEGER")
+
+
+def _add_hours(out: Aggregates, start, end, dialled) -> None:
+    day, hour = fn.DATE(Call.started_at), hour_of(Call.started_at)
+    abandoned = fn.SUM(Case(None, [(Call.outcome == "abandoned", 1)], 0))
+    query = (Call.select(day, Call.to_number, hour, fn.COUNT(Call.id), abandoned)
+             .where(_call_range(start, end, dialled))
+             .group_by(day, Call.to_number, hour).tuples())
+    for day_value, number, hour_value, calls, abandoned_calls in query:
+        key = (as_date(day_value), number or NO_CALL, int(hour_value))
+        out.hours[(*key, "calls")] += calls
+        out.hours[(*key, "abandoned")] += int(abandoned_calls or 0)
+
+
 def _add_choices(out: Aggregates, start, end, dialled) -> None:
     # PB menus only: the SMS node's number hearing also records digits, but those are callers'
     # mobile numbers, not choices (and must not end up in a report table).
@@ -133,6 +153,9 @@ def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> 
                 out.stats[(day, row.dialled)].update({name: getattr(row, name) for name in COUNTERS})
             elif model is DailyAbandon:
                 out.abandons[(day, row.dialled, row.node_key, row.node_name)] += row.count
+            elif model is DailyHour:
+                out.hours[(day, row.dialled, row.hour, "calls")] += row.calls
+                out.hours[(day, row.dialled, row.hour, "abandoned")] += row.abandoned
             else:
                 out.choices[(day, row.dialled, row.node_key, row.node_name, row.kind, row.digits)] += row.count
     return out
@@ -170,6 +193,9 @@ def _insert_day(aggregates: Aggregates, day: dt.date) -> None:
     choices = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "kind": kind, "digits": digits,
                 "count": count}
                for (d, dialled, key, name, kind, digits), count in aggregates.choices.items() if d == day]
-    for model, rows in ((DailyStat, stats), (DailyAbandon, abandons), (DailyChoice, choices)):
+    hours = [{"day": day, "dialled": dialled, "hour": hour, "calls": aggregates.hours[(d, dialled, hour, "calls")],
+              "abandoned": aggregates.hours[(d, dialled, hour, "abandoned")]}
+             for (d, dialled, hour, counter) in list(aggregates.hours) if d == day and counter == "calls"]
+    for model, rows in ((DailyStat, stats), (DailyAbandon, abandons), (DailyChoice, choices), (DailyHour, hours)):
         for start in range(0, len(rows), 500):
             model.insert_many(rows[start:start + 500]).execute()

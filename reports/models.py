@@ -64,6 +64,20 @@ class DailyChoice(BaseModel):
         indexes = ((("day", "dialled"), False),)
 
 
+class DailyHour(BaseModel):
+    """Calls of a day and number by the hour they started (0–23), for the hour-of-day chart."""
+
+    id = AutoField()
+    day = DateField()
+    dialled = CharField(max_length=32)
+    hour = IntegerField()
+    calls = IntegerField(default=0)
+    abandoned = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("day", "dialled"), False),)
+
+
 class ReportRefresh(BaseModel):
     """One refresh that published days: when it ran, which scheduled slot it served, through which day."""
 
@@ -89,4 +103,4 @@ class CallPath(BaseModel):
     csv_line = TextField(null=True)
 
 
-AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice]
+AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice, DailyHour]

@@ -30,6 +30,10 @@ class Aggregates:
     stats: dict[StatKey, Counter] = field(default_factory=lambda: defaultdict(Counter))
     abandons: Counter = field(default_factory=Counter)   # (day, dialled, node_key, node_name)
     choices: Counter = field(default_factory=Counter)    # (day, dialled, node_key, node_name, kind, digits)
+    hours: Counter = field(default_factory=Counter)      # (day, dialled, hour, "calls" or "abandoned")
+
+    def tables(self) -> tuple[Counter, ...]:
+        return self.abandons, self.choices, self.hours
 
     def only(self, dialled: str | None) -> Aggregates:
         """The same counts restricted to one dialled number (None: all)."""
@@ -37,20 +41,20 @@ class Aggregates:
             return self
         kept = Aggregates()
         kept.stats.update({k: v for k, v in self.stats.items() if k[1] == dialled})
-        kept.abandons.update({k: v for k, v in self.abandons.items() if k[1] == dialled})
-        kept.choices.update({k: v for k, v in self.choices.items() if k[1] == dialled})
+        for mine, theirs in zip(kept.tables(), self.tables()):
+            mine.update({k: v for k, v in theirs.items() if k[1] == dialled})
         return kept
 
     def drop_days(self, days) -> None:
-        for table in (self.stats, self.abandons, self.choices):
+        for table in (self.stats, *self.tables()):
             for key in [key for key in table if key[0] in days]:
                 del table[key]
 
     def add(self, other: Aggregates) -> None:
         for key, counts in other.stats.items():
             self.stats[key].update(counts)
-        self.abandons.update(other.abandons)
-        self.choices.update(other.choices)
+        for mine, theirs in zip(self.tables(), other.tables()):
+            mine.update(theirs)
 
 
 @dataclass
@@ -100,6 +104,7 @@ class Report:
     total: Row
     abandons: list[tuple[str, str, int]]  # (node_key, node_name, count), most first
     menus: list[MenuChoices]
+    hours: list[tuple[int, int, int]] = field(default_factory=list)  # (hour 0–23, calls, abandoned)
 
 
 def each_day(start: dt.date, end: dt.date):
@@ -130,6 +135,7 @@ def build_report(aggregates: Aggregates, start: dt.date, end: dt.date) -> Report
         total=Row(None, None, total),
         abandons=_abandons_by_menu(aggregates, start, end),
         menus=_choices_by_menu(aggregates, start, end),
+        hours=_calls_by_hour(aggregates, start, end),
     )
 
 
@@ -158,6 +164,14 @@ def _choices_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date) -> li
     return menus
 
 
+def _calls_by_hour(aggregates: Aggregates, start: dt.date, end: dt.date) -> list[tuple[int, int, int]]:
+    counts: Counter = Counter()
+    for (day, _dialled, hour, counter), count in aggregates.hours.items():
+        if start <= day <= end:
+            counts[(hour, counter)] += count
+    return [(hour, counts[(hour, "calls")], counts[(hour, "abandoned")]) for hour in range(24)]
+
+
 def choice_label(kind: str, digits: str) -> str:
     if kind == "digit":
         return digits or "(空)"
@@ -177,7 +191,11 @@ def chart_series(report: Report) -> dict[str, dict]:
                 "whole": _series(whole, [row.counts[whole] for row in report.days]),
                 "part": _series(part, [row.counts[part] for row in report.days])}
 
-    return {"calls": daily("calls", "abandoned", "途中放棄率"), "sms": daily("sms_sent", "sms_clicked", "クリック率")}
+    hourly = {"slot": "hour", "slots": [hour for hour, _, _ in report.hours], "rate": "途中放棄率",
+              "whole": _series("calls", [calls for _, calls, _ in report.hours]),
+              "part": _series("abandoned", [abandoned for _, _, abandoned in report.hours])}
+    return {"calls": daily("calls", "abandoned", "途中放棄率"), "sms": daily("sms_sent", "sms_clicked", "クリック率"),
+            "hours": hourly}
 
 
 CHART_NAMES = {"calls": "着信", "abandoned": "途中放棄", "sms_sent": "SMS送信", "sms_clicked": "URLクリック"}

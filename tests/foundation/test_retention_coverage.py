@@ -69,6 +69,7 @@ HOLDS_NEITHER = {
     "daily_stat": "dialled",
     "daily_abandon": "dialled node_key node_name",
     "daily_choice": "dialled node_key node_name kind digits",  # menu digits, counted
+    "daily_hour": "dialled",
     "call_path": "path",
 }
 # Places outside the database, and the target that empties each.

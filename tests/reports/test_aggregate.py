@@ -124,3 +124,17 @@ def test_the_admins_current_figures_equal_live_counting(clock, make_call, make_m
         assert current == compute_live(start, end, dialled), (start, end, dialled)
     assert compute_current(D("2026-02-01"), D("2026-02-04"), None, None, None) == compute_live(D("2026-02-01"),
                                                                                               D("2026-02-04"))
+
+
+def test_calls_by_the_hour_they_started_live_and_published(make_call, make_message, menu_flow):
+    seed_day(make_call, make_message, menu_flow)
+    day = D("2026-02-02")
+    expected = {9: (1, 0), 10: (1, 1), 11: (1, 1), 12: (1, 0), 13: (1, 0), 23: (1, 0)}
+    live = build_report(compute_live(day, day), day, day).hours
+    assert [hour for hour, _, _ in live] == list(range(24))
+    assert {hour: (calls, abandoned) for hour, calls, abandoned in live if calls} == expected
+    publish(day, day)
+    published = build_report(load_published(day, day), day, day).hours
+    assert published == live
+    only_other = build_report(load_published(day, day).only(OTHER_DIALLED), day, day).hours
+    assert [(hour, calls) for hour, calls, _ in only_other if calls] == [(13, 1)]

@@ -47,3 +47,30 @@ def test_stored_call_lines_written_before_the_guarded_writer_are_rewritten_guard
         day = CallFilter(start=dt.date(2026, 2, 2), end=dt.date(2026, 2, 2))
         (line,) = [line for batch in iter_csv_lines(day) for line in batch]
         assert "'+819012345678" in line and ",+819012345678" not in line
+
+
+@pytest.mark.sqlite_only
+def test_days_published_before_the_hour_table_get_their_hours_from_their_calls(tmp_path):
+    from reports.aggregate import load_published
+    from reports.summary import build_report
+
+    bind_database(f"sqlite:///{tmp_path}/before-0019.db")
+    day = dt.date(2026, 2, 2)
+    with database.connection_context():
+        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+        counters = ("calls, completed, abandoned, transferred, voicemail, errors, duration_seconds, sms_sent, "
+                    "sms_delivered, sms_failed, sms_other, sms_clicked")
+        database.execute_sql(f"INSERT INTO daily_stat (day, dialled, {counters}) "
+                             "VALUES (?, ?, 3, 2, 1, 0, 0, 0, 90, 0, 0, 0, 0, 0)", (day.isoformat(), "+815000000000"))
+        for n, (started, outcome) in enumerate([("2026-02-02 09:10:00", "completed"),
+                                                ("2026-02-02 09:50:00", "abandoned"),
+                                                ("2026-02-02 17:05:00", "completed"),
+                                                ("2026-02-03 09:00:00", "completed")]):  # not published
+            database.execute_sql(
+                "INSERT INTO ivr_call (call_sid, from_number, to_number, started_at, outcome, last_node_key, "
+                "last_node_name, status, simulated, step, state, last_response) "
+                "VALUES (?, '+819012345678', '+815000000000', ?, ?, '', '', 'completed', 0, 0, '{}', '')",
+                (f"CA{n:032d}", started, outcome))
+        assert "0019_reports_daily_hour" in upgrade_schema()
+        hours = build_report(load_published(day, day + dt.timedelta(days=1)), day, day + dt.timedelta(days=1)).hours
+        assert [(hour, calls, abandoned) for hour, calls, abandoned in hours if calls] == [(9, 2, 1), (17, 1, 0)]

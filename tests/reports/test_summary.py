@@ -55,7 +55,10 @@ def test_one_number_only():
 def test_chart_series_and_rates():
     report = build_report(sample(), D("2026-01-05"), D("2026-01-06"))
     days = ["2026-01-05", "2026-01-06"]
-    assert chart_series(report) == {
+    charts = chart_series(report)
+    hours = charts.pop("hours")
+    assert (hours["slot"], hours["slots"], hours["whole"]["values"]) == ("hour", list(range(24)), [0] * 24)
+    assert charts == {
         "calls": {"slot": "day", "slots": days, "rate": "途中放棄率",
                   "whole": {"key": "calls", "name": "着信", "values": [14, 0]},
                   "part": {"key": "abandoned", "name": "途中放棄", "values": [3, 0]}},
