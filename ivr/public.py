@@ -2,6 +2,7 @@
 
     guidance_usage(guidance_id) -> [description]   registered with guidance: who plays a guidance
     caller_numbers(since, until) -> [E.164]        registered with sms: callers offered as bulk recipients
+    menu_choice_names() -> {(node key, digits): name} what each menu digit leads to, for the report's menu tables
     Call, CallEvent, Node                          read models for reports (fields in docs/ARCHITECTURE.md);
                                                    read only: ivr alone writes and purges them
 """
@@ -14,7 +15,7 @@ from peewee import fn
 from ivr.models import Call, CallEvent, Flow, Node
 from ivr.spec import guidance_fields
 
-__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage"]
+__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage", "menu_choice_names"]
 
 
 def guidance_usage(guidance_id: int) -> list[str]:
@@ -36,3 +37,21 @@ def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -
     if until:
         query = query.where(Call.started_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
     return [number for number, _ in query.order_by(last_call.desc()).tuples() if number]
+
+
+def menu_choice_names() -> dict[tuple[str, str], str]:
+    """The node each menu digit leads to, by name: ("main", "1") -> "SMS送信". The report counts menus by node key
+    over every flow, so a key whose digit leads to different places in two flows is left out rather than guessed."""
+    names: dict[tuple[str, str], str] = {}
+    ambiguous: set[tuple[str, str]] = set()
+    for flow in Flow.select(Flow.id):
+        nodes = {node.key: node for node in Node.select().where(Node.flow == flow.id)}
+        for node in nodes.values():
+            if node.kind != "menu":
+                continue
+            for digits, target in node.exit_map().items():
+                if digits.isdigit() or digits in ("*", "#"):
+                    key, name = (node.key, digits), nodes[target].label if target in nodes else target
+                    if names.setdefault(key, name) != name:
+                        ambiguous.add(key)
+    return {key: name for key, name in names.items() if key not in ambiguous}

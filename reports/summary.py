@@ -114,8 +114,10 @@ def each_day(start: dt.date, end: dt.date):
         day += dt.timedelta(days=1)
 
 
-def build_report(aggregates: Aggregates, start: dt.date, end: dt.date) -> Report:
-    """Totals per day (every day of the range, zeros included), per number, per menu."""
+def build_report(aggregates: Aggregates, start: dt.date, end: dt.date,
+                 choice_names: dict[tuple[str, str], str] | None = None) -> Report:
+    """Totals per day (every day of the range, zeros included), per number, per menu; `choice_names` says what a
+    menu's digit does ((node key, digits) -> name) so the menu tables read 「1: SMS送信」."""
     per_day: dict[dt.date, Counter] = defaultdict(Counter)
     per_number: dict[str, Counter] = defaultdict(Counter)
     total = Counter()
@@ -134,7 +136,7 @@ def build_report(aggregates: Aggregates, start: dt.date, end: dt.date) -> Report
         by_number=[Row(None, number, counts) for number, counts in sorted(per_number.items())],
         total=Row(None, None, total),
         abandons=_abandons_by_menu(aggregates, start, end),
-        menus=_choices_by_menu(aggregates, start, end),
+        menus=_choices_by_menu(aggregates, start, end, choice_names or {}),
         hours=_calls_by_hour(aggregates, start, end),
     )
 
@@ -152,14 +154,16 @@ def _abandons_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date) -> l
     return sorted(((key, name, count) for (key, name), count in counts.items()), key=lambda x: (-x[2], x[0]))
 
 
-def _choices_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date) -> list[MenuChoices]:
+def _choices_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date,
+                     choice_names: dict[tuple[str, str], str]) -> list[MenuChoices]:
     per_menu: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for (day, _dialled, node_key, node_name, kind, digits), count in aggregates.choices.items():
         if start <= day <= end:
             per_menu[(node_key, node_name)][(CHOICE_KINDS.index(kind), digits)] += count
     menus = []
     for (node_key, node_name), counts in sorted(per_menu.items()):
-        items = [(choice_label(CHOICE_KINDS[kind], digits), count) for (kind, digits), count in sorted(counts.items())]
+        items = [(choice_label(CHOICE_KINDS[kind], digits, choice_names.get((node_key, digits))), count)
+                 for (kind, digits), count in sorted(counts.items())]
         menus.append(MenuChoices(node_key, node_name, items))
     return menus
 
@@ -172,9 +176,11 @@ def _calls_by_hour(aggregates: Aggregates, start: dt.date, end: dt.date) -> list
     return [(hour, counts[(hour, "calls")], counts[(hour, "abandoned")]) for hour in range(24)]
 
 
-def choice_label(kind: str, digits: str) -> str:
+def choice_label(kind: str, digits: str, leads_to: str | None = None) -> str:
     if kind == "digit":
-        return digits or "(空)"
+        if not digits:
+            return "(空)"
+        return f"{digits}: {leads_to}" if leads_to else digits
     return CHOICE_LABELS[kind] + (f" ({digits})" if digits else "")
 
 

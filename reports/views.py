@@ -18,6 +18,7 @@ from core.inputs import int_or
 from core.pagination import Page, paginate
 from core.retention import oldest_kept_day
 from core.security import role_required
+from ivr.public import menu_choice_names
 from reports.aggregate import compute_current, load_published
 from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows, download_name
 from reports.jobs import RefreshStatus, refresh_status
@@ -116,7 +117,7 @@ def report_for(scope: Scope):
         aggregates = compute_current(start, end, scope.dialled, scope.status.cutoff, scope.status.last_run_at)
     else:
         aggregates = load_published(start, end, scope.dialled)
-    return build_report(aggregates, start, end)
+    return build_report(aggregates, start, end, menu_choice_names())
 
 
 def number_choices(scope: Scope) -> list[tuple[str, str]]:

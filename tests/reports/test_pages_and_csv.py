@@ -96,7 +96,11 @@ def test_bad_dates_re_render_with_a_japanese_message_and_keep_the_input(week, ma
 
 
 def test_report_page_tables_and_chart_data(week, manager_client):
+    from ivr.models import Node
+
+    Node.update(exits='{"1": "sub", "2": "sms"}').where((Node.flow == week) & (Node.key == "main")).execute()
     html = manager_client.get("/reports/?from=2026-02-02&to=2026-02-04").get_data(as_text=True)
+    assert "<td>1: サブメニュー</td>" in html  # a menu's digit says where it leads
     chart = json.loads(html.split('id="report-chart-data">')[1].split("</script>")[0])
     assert chart["whole"]["values"] == [2, 2, 2]
     assert "受付メニュー" in html and "入力タイムアウト" in html

@@ -80,3 +80,21 @@ def test_call_path_reads_like_the_menus():
     assert path_steps(events) == ["受付メニュー", "[3]", "携帯番号入力", "入力ミス[0312]", "タイムアウト", "SMS送信", "切断"]
     assert path_steps([]) == []
     assert outcome_label("abandoned") == "途中放棄" and outcome_label(None) == "通話中"
+
+
+def test_a_digit_is_labelled_with_what_it_leads_to_when_known():
+    report = build_report(sample(), D("2026-01-05"), D("2026-01-05"), {("main", "1"): "SMS送信"})
+    (menu,) = report.menus
+    assert menu.items == [("1: SMS送信", 5), ("2", 3), ("入力ミス (9)", 1), ("入力タイムアウト", 2)]
+
+
+def test_a_menu_key_used_differently_by_two_flows_is_not_guessed(db):
+    from ivr.models import Flow, Node
+    from ivr.public import menu_choice_names
+
+    for number, target_name in (("+815000000001", "SMS送信"), ("+815000000002", "オペレーター")):
+        flow = Flow.create(name=number, number=number, entry_key="main")
+        Node.create(flow=flow, key="main", name="受付", kind="menu", exits='{"1": "next", "2": "bye"}')
+        Node.create(flow=flow, key="next", name=target_name, kind="sms", position=1)
+        Node.create(flow=flow, key="bye", name="終話", kind="hangup", position=2)
+    assert menu_choice_names() == {("main", "2"): "終話"}
