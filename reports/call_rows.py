@@ -10,10 +10,12 @@ the cells against Excel (bench/bench_reports.py). The page shows paths with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from operator import itemgetter
 
 from peewee import JOIN, Case, Select, Value, fn
 
+from core import phone
 from core.csvfile import LineWriter
 from core.db import database, insert_rows, is_postgres
 from ivr.public import Call, CallEvent
@@ -64,6 +66,21 @@ def path_text_sql():
 
 
 PATH_COLUMN = 8  # where the path stands in CALL_HEADER
+NUMBER_COLUMNS = (2, 3)  # caller and dialled number: written as every page shows them (090-1234-5678)
+
+
+@lru_cache(maxsize=65_536)  # a day's calls come from far fewer numbers than calls
+def _shown(number: str | None) -> str:
+    return phone.display(number)
+
+
+def csv_row(row) -> list:
+    """A call's CSV_COLUMNS values as the file carries them: numbers national and hyphenated, which Excel keeps
+    as text (E.164 +819012345678 became 8.19E+11)."""
+    out = list(row)
+    for column in NUMBER_COLUMNS:
+        out[column] = _shown(out[column])
+    return out
 
 
 def csv_columns(path=None) -> list:
@@ -88,7 +105,7 @@ def iter_csv_rows(criteria: CallFilter, chunk: int | None = None) -> Iterator[tu
     columns = csv_columns()
     output = itemgetter(slice(0, len(columns)))
     for rows in _keyset_chunks(criteria, columns, chunk or queries.CHUNK_ROWS):
-        yield from map(output, rows)
+        yield from (csv_row(output(row)) for row in rows)
 
 
 def iter_csv_lines(criteria: CallFilter, chunk: int | None = None) -> Iterator[list[str]]:
@@ -104,7 +121,7 @@ def iter_csv_lines(criteria: CallFilter, chunk: int | None = None) -> Iterator[l
 def _lines_of(call_ids: list[int], writer: LineWriter) -> dict[int, str]:
     query = (Call.select(Call.id, *csv_columns()).join(CallPath, JOIN.LEFT_OUTER, on=(CallPath.call == Call.id))
              .where(Call.id.in_(call_ids)))
-    return {row[0]: writer.line(row[1:]) for row in database.execute(query).fetchall()}
+    return {row[0]: writer.line(csv_row(row[1:])) for row in database.execute(query).fetchall()}
 
 
 def _keyset_chunks(criteria: CallFilter, columns: list, chunk: int) -> Iterator[list[tuple]]:
@@ -141,6 +158,7 @@ def store_paths(start_at, end_at) -> int:
     CallPath.delete().where(CallPath.call.in_(Call.select(Call.id).where(in_range))).execute()
     finished = Call.select(Call.id, *csv_columns(path=path_text_sql())).where(in_range & Call.ended_at.is_null(False))
     writer = LineWriter()
-    rows = [(row[0], row[1 + PATH_COLUMN], writer.line(row[1:])) for row in database.execute(finished).fetchall()]
+    rows = [(row[0], row[1 + PATH_COLUMN], writer.line(csv_row(row[1:])))
+            for row in database.execute(finished).fetchall()]
     insert_rows(CallPath, [CallPath.call, CallPath.path, CallPath.csv_line], rows)
     return len(rows)

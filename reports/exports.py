@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from core import phone
 from reports.call_rows import iter_csv_lines
 from reports.queries import CallFilter
 from reports.summary import COUNTER_LABELS, COUNTERS, Row, dialled_label
@@ -15,7 +16,7 @@ CALL_HEADER = ["開始日時", "終了日時", "発信者番号", "着信番号"
 
 def daily_csv_rows(rows: Iterable[Row]) -> Iterator[list]:
     for row in rows:
-        yield [row.day.isoformat(), dialled_label(row.dialled), *(row.counts[name] for name in COUNTERS)]
+        yield [row.day.isoformat(), dialled_label(phone.display(row.dialled)), *(row.counts[name] for name in COUNTERS)]
 
 
 def call_csv_lines(criteria: CallFilter) -> Iterator[list[str]]:

@@ -82,15 +82,16 @@ def test_no_cell_of_any_download_starts_like_a_formula(downloads, admin_client, 
         assert {neutral_text(body) for body in bodies} <= written["sms.log_csv"]
     assert {"'=1+2", "'＋cmd"} <= written["bulk.skipped_csv"]  # pasted recipients that were not numbers
     assert {"'" + text for text in HOSTILE_TEXTS} <= written["reports.calls_csv"]
-    assert "'+815000000000" in written["reports.daily_csv"]
+    assert "050-0000-0000" in written["reports.daily_csv"]  # as pages show it, which Excel keeps as text
 
 
 def test_caller_numbers_stay_text_in_the_call_detail(downloads, admin_client):
     rows = download(admin_client, downloads["reports.calls_csv"], "sjis")
     callers = [row[rows[0].index("発信者番号")] for row in rows[1:]]
-    assert "'+819012345678" in callers and "'09012345678" in callers  # no 8.19E+11, no lost leading zero
-    assert all(caller.startswith("'") for caller in callers if caller)
-    assert {row[rows[0].index("着信番号")] for row in rows[1:]} == {"'+815000000000"}
+    # As every page shows them: no 8.19E+11, no lost leading zero (E.164 and bare digits are gone)
+    assert "090-1234-5678" in callers
+    assert not [caller for caller in callers if caller.isdigit() or caller.startswith("+")]
+    assert {row[rows[0].index("着信番号")] for row in rows[1:]} == {"050-0000-0000"}
 
 
 def test_the_message_text_is_kept_whole_after_the_apostrophe(downloads, admin_client):

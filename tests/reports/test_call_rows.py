@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from core.csvfile import cells, neutral_text
+from core import phone
+from core.csvfile import FORMULA_STARTS, cells, neutral_text
 from ivr.models import Call
 from reports.call_rows import iter_csv_rows, store_paths
 from reports.models import CallPath
@@ -78,8 +79,8 @@ def test_menu_names_and_numbers_are_guarded_in_written_and_stored_lines(make_cal
         row = next(csv.reader(io.StringIO(all_lines()[0] + "\r\n", newline="")))
         assert (row[6], row[7]) == (neutral_text(name), neutral_text(name))
         assert row[8] == neutral_text(name or "main")
-        assert (row[2], row[3]) == (neutral_text(caller), "'+815000000000")
-        assert row[2].startswith("'")
+        assert (row[2], row[3]) == (neutral_text(phone.display(caller)), "050-0000-0000")
+        assert row[2][:1] not in FORMULA_STARTS
 
 
 def test_values_of_every_column(make_call):
@@ -88,7 +89,7 @@ def test_values_of_every_column(make_call):
         make_call("2026-02-02 12:00", outcome=outcome)
     Call.update(ended_at=None, duration_seconds=None).where(Call.outcome.is_null()).execute()
     rows = csv_rows()
-    assert rows[0][:6] == ("2026-02-02 10:00:00", None, "", "+815000000000", None, "通話中")
+    assert rows[0][:6] == ["2026-02-02 10:00:00", None, "", "050-0000-0000", None, "通話中"]
     assert [row[5] for row in rows[1:]] == [OUTCOME_LABELS[o] for o in
                                             ("completed", "abandoned", "transferred", "voicemail", "error")]
     assert rows[1][1] == "2026-02-02 12:00:30" and rows[1][4] == 30

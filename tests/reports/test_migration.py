@@ -46,7 +46,7 @@ def test_stored_call_lines_written_before_the_guarded_writer_are_rewritten_guard
         assert CallPath.get(CallPath.call == call.id).csv_line is None
         day = CallFilter(start=dt.date(2026, 2, 2), end=dt.date(2026, 2, 2))
         (line,) = [line for batch in iter_csv_lines(day) for line in batch]
-        assert "'+819012345678" in line and ",+819012345678" not in line
+        assert ",090-1234-5678," in line and "+819012345678" not in line
 
 
 @pytest.mark.sqlite_only

@@ -45,7 +45,7 @@ def test_daily_csv_utf8_with_bom_and_date_range_in_the_name(week, manager_client
     rows = rows_of(response, "utf-8-sig")
     assert rows[0][:5] == ["日付", "着信番号", "着信数", "完了", "途中放棄"]
     by_key = {(row[0], row[1]): row for row in rows[1:]}
-    assert by_key[("2026-02-02", "'" + DIALLED)][2:5] == ["2", "1", "1"]
+    assert by_key[("2026-02-02", "050-0000-0000")][2:5] == ["2", "1", "1"]
     assert by_key[("2026-02-03", "通話以外 (API・一括配信など)")][rows[0].index("SMS送達")] == "1"
     assert {row[0] for row in rows[1:]} == {"2026-02-02", "2026-02-03", "2026-02-04"}
 
@@ -59,7 +59,7 @@ def test_call_csv_in_shift_jis_reads_back_with_paths(week, admin_client):
     assert rows[0] == ["開始日時", "終了日時", "発信者番号", "着信番号", "通話秒数", "結果", "最終メニュー",
                        "途中放棄メニュー", "経路", "通話ID"]
     assert len(rows) == 1 + 10
-    assert rows[1][:6] == ["2026-02-02 10:00:00", "2026-02-02 10:00:30", "'+819012345678", "'" + DIALLED, "30", "完了"]
+    assert rows[1][:6] == ["2026-02-02 10:00:00", "2026-02-02 10:00:30", "090-1234-5678", "050-0000-0000", "30", "完了"]
     assert rows[1][8] == "受付メニュー → [1] → サブメニュー"
     assert rows[2][5:9] == ["途中放棄", "受付メニュー", "受付メニュー", "受付メニュー → タイムアウト"]
 
