@@ -10,7 +10,7 @@ from peewee import fn
 from core import clock
 from core.config import setting
 from core.retention import Expiry, delete_rows, register_retention
-from sms.bulk import views
+from sms.bulk import uploads
 from sms.bulk.models import BulkRecipient, BulkSend, BulkSkipped
 
 
@@ -33,7 +33,7 @@ def purge_uploads(expiry: Expiry) -> int:
     """An upload only waits for its column to be chosen: it goes with unconfirmed drafts (bulk.draft_days),
     and in any case within the retention period."""
     unconfirmed = clock.now() - dt.timedelta(days=setting("bulk.draft_days"))
-    return views.purge_uploads(max(expiry.before, unconfirmed))
+    return uploads.purge(max(expiry.before, unconfirmed))
 
 
 def register(app: Flask) -> None:
