@@ -39,6 +39,7 @@ class Reading:
     detail: str
     broken: list = field(default_factory=list)
     empty: list = field(default_factory=list)
+    field_names: tuple[str, ...] = ()     # the CSV's columns usable as {title} (差し込み)
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,12 @@ def take_recipients(entry: RecipientEntry, send: BulkSend | None, actor: str) ->
         found = sends.build_recipients(reading.candidates)
         if send is None:
             send = sends.create_draft(found, source=entry.source, actor=actor, source_detail=reading.detail,
-                                      broken=reading.broken, empty=reading.empty)
+                                      broken=reading.broken, empty=reading.empty, field_names=reading.field_names)
             audit.record("bulk.draft_created", send.label, {"recipients": send.recipient_count, "source": send.source})
         else:
             send = sends.replace_recipients(send, found, source=entry.source, actor=actor,
-                                            source_detail=reading.detail, broken=reading.broken, empty=reading.empty)
+                                            source_detail=reading.detail, broken=reading.broken, empty=reading.empty,
+                                            field_names=reading.field_names)
     except sends.BulkError as error:
         return Intake(errors=tuple(error.errors), **kept_upload(entry))
     except UnusableCsv as error:
@@ -108,7 +110,7 @@ def read_upload(entry: RecipientEntry) -> Reading:
         kept = (token or uploads.keep(data)) if error.columns else token
         raise UnusableCsv(error, kept, name if kept else "") from error
     return Reading(table.candidates, f"{name}（{table.encoding_label}、{table.column_label}）", table.broken,
-                   table.skipped)
+                   table.skipped, table.field_names)
 
 
 def uploaded_file(entry: RecipientEntry) -> tuple[bytes, str, str]:
@@ -132,7 +134,7 @@ class UnusableCsv(CsvError):
 
 def summary_sentence(send: BulkSend) -> str:
     """The flash after the step: how many recipients, and what was left out."""
-    parts = [f"配信先 {send.recipient_count:,} 件"]
+    parts = [f"配信先 {send.recipient_count:,} 名"]
     for label, count in (("重複", send.duplicate_count), ("携帯電話番号ではない", send.invalid_count),
                          ("配信停止", send.optout_count), ("読み取れない行", send.broken_count)):
         if count:

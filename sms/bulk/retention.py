@@ -7,11 +7,12 @@ import datetime as dt
 from flask import Flask
 from peewee import fn
 
-from core import clock
+from core import audit, clock
 from core.config import setting
+from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
 from sms.bulk import uploads
-from sms.bulk.models import BulkRecipient, BulkSend, BulkSkipped
+from sms.bulk.models import NUMBER_AUDIT_ACTIONS, BulkRecipient, BulkSend, BulkSkipped
 
 
 def expired_sends(before: dt.datetime):
@@ -39,3 +40,6 @@ def purge_uploads(expiry: Expiry) -> int:
 def register(app: Flask) -> None:
     register_retention(app, "sms.bulk.sends", purge_sends, covers=(BulkSend, BulkRecipient, BulkSkipped))
     register_retention(app, "sms.bulk.uploads", purge_uploads)
+    # 「自分にテスト送信」 entries name the user's own number
+    register_retention(app, "sms.bulk.audit", audit.expired_entries(*NUMBER_AUDIT_ACTIONS),
+                       covers=(AuditLog.target, AuditLog.detail))

@@ -21,6 +21,7 @@ from core import audit, clock
 from core.config import setting
 from core.db import database, for_update_skip_locked, write_transaction
 from sms import tickets
+from sms.bulk import merge
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
 from sms.bulk.models import (
     SLOT_ERROR,
@@ -152,11 +153,13 @@ def dispatch_batch(send_id: int, limit: int | None = None) -> int:
         if not rows:
             return 0
         urls = box_urls(send)
+        names = send.merge_fields
         for row in rows:
             changes = {"settled": True}
             for index, text in enumerate(send.messages):
                 if row.slot_state(index) != SLOT_PENDING:
                     continue
+                text = merge.fill(text, names, row.field_values)
                 state, message_id = queue_slot(send, row, index, text, urls[index])
                 changes[f"state{index + 1}"] = state
                 changes[f"message{index + 1}_id"] = message_id

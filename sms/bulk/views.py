@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from core import phone
@@ -25,6 +25,7 @@ from sms.bulk.models import SKIP_KINDS, BulkSend
 routes = Routes()
 
 MAX_CALLERS_SHOWN = 2000
+TEST_NUMBER_KEY = "bulk_test_number"  # the user's own number for 「自分にテスト送信」, offered again next time
 
 
 def actor() -> str:
@@ -125,7 +126,7 @@ def messages(send_id: int):
         return redirect(url_for("bulk.detail", send_id=send_id))
     if request.method == "GET":
         return render_messages(send, compose.form_from_send(send), [])
-    form, errors = form_from_request()
+    form, errors = form_from_request(send)
     if not errors:
         errors = compose.ticket_problems(send, form)
     if errors:
@@ -137,7 +138,7 @@ def messages(send_id: int):
 @role_required("manager")
 def confirm(send_id: int):
     send = get_send(send_id)
-    form, errors = form_from_request()
+    form, errors = form_from_request(send)
     if request.form.get("back") or errors:
         return render_messages(send, form, errors), (400 if errors else 200)
     try:
@@ -145,17 +146,35 @@ def confirm(send_id: int):
     except sends.BulkError as error:
         return render_messages(send, form, error.errors), 400
     if send.immediate:
-        flash(f"{send.label} の配信を開始しました（{send.recipient_count:,} 件）。", "success")
+        flash(f"{send.label} の配信を開始しました（配信先 {send.recipient_count:,} 名）。", "success")
     else:
-        flash(f"{send.label} を {send.scheduled_at:%Y-%m-%d %H:%M} に配信予約しました（{send.recipient_count:,} 件）。",
+        flash(f"{send.label} を {send.scheduled_at:%Y-%m-%d %H:%M} に配信予約しました（配信先 {send.recipient_count:,} 名）。",
               "success")
     return redirect(url_for("bulk.detail", send_id=send_id))
 
 
-def form_from_request():
+@routes.route("/<int:send_id>/test", methods=["POST"])
+@role_required("manager")
+def test_send(send_id: int):
+    """「自分にテスト送信」 on the confirm screen: the messages to the user's own phone; the screen comes back."""
+    send = get_send(send_id)
+    form, errors = form_from_request(send)
+    if errors:
+        return render_messages(send, form, errors), 400
+    raw = request.form.get("test_number", "")
+    result = compose.send_test(send, form, raw, actor())
+    if result.ok:
+        session[TEST_NUMBER_KEY] = raw.strip()[:40]
+        flash(f"{result.number} 宛にテスト送信しました（{len(result.message_ids)} 件）。届いた SMS を確認してから配信してください。",
+              "success")
+    return render_confirm(send, form, test=result), (200 if result.ok else 400)
+
+
+def form_from_request(send: BulkSend):
     return sends.read_message_form(
         request.form.getlist("message"), request.form.getlist("box"), schedule=bool(request.form.get("schedule")),
-        scheduled_text=request.form.get("scheduled_at", ""), title=request.form.get("title", ""))
+        scheduled_text=request.form.get("scheduled_at", ""), title=request.form.get("title", ""),
+        field_names=send.merge_fields)
 
 
 def render_messages(send: BulkSend, form: sends.MessageForm, errors: list[str]):
@@ -163,8 +182,10 @@ def render_messages(send: BulkSend, form: sends.MessageForm, errors: list[str]):
                            **vars(compose.message_screen(send)))
 
 
-def render_confirm(send: BulkSend, form: sends.MessageForm):
-    return render_template("bulk/confirm.html", send=send, form=form, **vars(compose.confirm_screen(send, form)))
+def render_confirm(send: BulkSend, form: sends.MessageForm, test: compose.TestSend | None = None):
+    number = test.number if test and not test.ok else session.get(TEST_NUMBER_KEY, "")
+    return render_template("bulk/confirm.html", send=send, form=form, test=test, test_number=number,
+                           **vars(compose.confirm_screen(send, form)))
 
 
 # --- detail, progress, actions ---------------------------------------------------------------------------------------
@@ -173,25 +194,26 @@ def render_confirm(send: BulkSend, form: sends.MessageForm):
 @role_required("manager")
 def detail(send_id: int):
     send = get_send(send_id)
-    only_failed = request.args.get("failed") == "1"
-    page = paginate(history.recipients_query(send_id, only_failed), request.args.get("page"), setting("web.page_size"))
-    rows = [history.recipient_view(row, len(send.messages)) for row in page.items]
-    return render_template("bulk/detail.html", send=send, page=page, rows=rows, only_failed=only_failed,
-                           encodings=ENCODINGS,
-                           progress=history.progress_of(send_id), skipped_counts=compose.skipped_counts(send),
+    live = history.live_view(send, request.args.get("page"), request.args.get("failed") == "1")
+    return render_template("bulk/detail.html", send=send, page=live.page, rows=live.rows, only_failed=live.only_failed,
+                           encodings=ENCODINGS, progress=live.progress, shown=live.shown,
+                           skipped_counts=compose.skipped_counts(send),
                            resend_of=BulkSend.get_or_none(BulkSend.id == send.resend_of) if send.resend_of else None)
 
 
 @routes.route("/<int:send_id>/progress", methods=["GET"])
 @role_required("manager")
 def progress(send_id: int):
+    """The detail page's live part (polled): figures, the state as shown, and the actions and recipient rows of
+    the page being read, rendered as on the page, so buttons and rows follow the send without a reload."""
     send = get_send(send_id)
-    return jsonify(progress_payload(send))
-
-
-def progress_payload(send: BulkSend) -> dict:
-    return {"id": send.id, "status": send.status, "status_label": send.status_label,
-            "progress": history.progress_of(send.id).as_dict()}
+    live = history.live_view(send, request.args.get("page"), request.args.get("failed") == "1")
+    return jsonify({
+        "id": send.id, "status": send.status, "shown_status": live.shown.status, "status_label": live.shown.label,
+        "progress": live.progress.as_dict(),
+        "actions_html": render_template("bulk/_detail_actions.html", send=send, progress=live.progress),
+        "rows_html": render_template("bulk/_recipient_rows.html", rows=live.rows),
+    })
 
 
 @routes.route("/<int:send_id>/skipped", methods=["GET"])
@@ -252,5 +274,5 @@ def resend(send_id: int):
     except sends.BulkError as error:
         flash(" ".join(error.errors), "error")
         return redirect(url_for("bulk.detail", send_id=send_id))
-    flash(f"配信エラーになった {draft.recipient_count:,} 件の再送を作成しました。内容を確認して配信してください。", "success")
+    flash(f"配信エラーになった {draft.recipient_count:,} 名への再送を作成しました。内容を確認して配信してください。", "success")
     return redirect(url_for("bulk.messages", send_id=draft.id))
