@@ -12,22 +12,6 @@ def app_config(app_config):
     return {**app_config, "bulk.poll_seconds": 1, "sms.dispatch_interval_seconds": 1, "sms.mps_limit": 0}
 
 
-@pytest.fixture
-def scheduler(live_server):
-    """The SMS dispatcher and the bulk job, run by the real scheduler service against the live server's database."""
-    import sms
-    import sms.bulk
-    from core.scheduler import JobRegistry, SchedulerService
-
-    registry = JobRegistry()
-    sms.register_jobs(registry, live_server.app)
-    sms.bulk.register_jobs(registry, live_server.app)
-    service = SchedulerService(live_server.app, registry, holder="browser-test")
-    service.start()
-    yield service
-    service.shutdown()
-
-
 @pytest.mark.browser
 @pytest.mark.sqlite_only
 def test_upload_csv_two_messages_confirm_and_watch_the_progress_bar(page, live_server, browser_login, scheduler,

@@ -62,7 +62,7 @@ def test_confirm_page_counts_parts_and_cost_and_shows_a_message_as_sent(manager_
     parts = int(re.search(r'id="part-total">([\d,]+)</span> 通', page).group(1))
     assert parts == 3 * 3 + 3 * 1
     assert f'id="estimated-cost">{parts * 10:,}</span> 円' in page
-    sample = re.search(r'<pre class="sms-text sms-sample" data-sample="1">(.*?)</pre>', page, re.S).group(1)
+    sample = re.search(r'<pre class="sms-text sms-sample" data-sample="1">(.*?)</pre>', page, re.DOTALL).group(1)
     assert "{optout_url}" not in sample and re.search(r"/optout/[\w-]{22}$", sample)
     assert "090-1000-0000 に届く内容" in page
     assert "配信先一覧（3 名）" in page and "メッセージ（2 件）" in page
@@ -113,7 +113,7 @@ def test_merge_fields_from_csv_columns_with_a_row_refused_alone(manager_client, 
     form = {"message": ["{氏名}様、{店舗}からのお知らせです。"], "box": [""]}
     page = text_of(manager_client.post(f"/bulk/{send.id}/messages", data=form))
     assert "送信できない配信先（1 名）" in page
-    refusals = re.search(r'<table class="list" id="merge-refusals">(.*?)</table>', page, re.S).group(1)
+    refusals = re.search(r'<table class="list" id="merge-refusals">(.*?)</table>', page, re.DOTALL).group(1)
     assert "080-2222-3333" in refusals and "「𠮷」" in refusals and "090-1234-5678" not in refusals
     assert ">山田様、新宿店からのお知らせです。</pre>" in page
     assert re.search(r'id="message-total">2</span> 件', page)

@@ -6,8 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.bulk.conftest import numbers
-from tests.bulk.test_browser import app_config, scheduler  # noqa: F401  (fixtures: fast polls, real scheduler)
 from tests.support.pages import engineering_words
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "bulk.poll_seconds": 1, "sms.dispatch_interval_seconds": 1, "sms.mps_limit": 0}
+
 
 NOT_RELOADED = "() => window.bulkPageMarker === 'still-the-same-page'"
 

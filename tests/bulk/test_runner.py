@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.scheduler import JobRegistry, SchedulerService
 from sms import links, tickets
-from sms.bulk import runner, sends
+from sms.bulk import outbox_fill, runner, sends
 from sms.bulk.history import progress_of
 from sms.bulk.models import BulkRecipient, BulkSend
 from sms.models import Message, TicketEntry
@@ -77,21 +77,15 @@ def test_a_crash_mid_batch_resumes_without_a_second_outbox_row(app, clock, make_
     assert runner.start(send.id)
     assert runner.dispatch_batch(send.id) == 3  # first batch committed
 
-    real_queue_text = runner.queue_text
-    calls = {"n": 0}
+    def dying_settle(*args, **kwargs):  # the process dies after the batch's outbox rows, before its slots
+        raise SystemExit("killed")
 
-    def dying_queue_text(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:  # the process dies in the middle of the second batch
-            raise SystemExit("killed")
-        return real_queue_text(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "queue_text", dying_queue_text)
+    monkeypatch.setattr(outbox_fill, "settle", dying_settle)
     try:
         runner.dispatch_batch(send.id)
     except SystemExit:
         pass
-    monkeypatch.setattr(runner, "queue_text", real_queue_text)
+    monkeypatch.undo()
     assert Message.select().where(Message.bulk_send_id == send.id).count() == 6  # the second batch rolled back
 
     assert runner.start(send.id) is False  # a restart does not start (or pay for) it again
