@@ -14,16 +14,18 @@ Tickets were taken when the send started (sms.bulk.runner.start); opted-out numb
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import SQL
 
 from core import clock
 from core.config import setting
-from core.db import insert_rows
+from core.db import database, insert_rows, is_sqlite
 from sms import links
 from sms.bulk import merge
 from sms.bulk.models import (
@@ -44,6 +46,42 @@ KEEP = None  # a slot outcome meaning "this slot was not pending: leave it as it
 IN_CHUNK = 500  # numbers or keys per IN (…) list
 
 
+CLAIMED_COLUMNS = (BulkRecipient.id, BulkRecipient.to_number, BulkRecipient.state1, BulkRecipient.state2,
+                   BulkRecipient.fields)
+
+
+class Claimed(NamedTuple):
+    """A claimed recipient row, read as a tuple (a model object per row costs more than the rest of the work)."""
+
+    id: int
+    to_number: str
+    state1: str
+    state2: str
+    fields: str | None
+
+    def slot_state(self, index: int) -> str:
+        return self.state1 if index == 0 else self.state2
+
+    @property
+    def field_values(self) -> list[str]:
+        return json.loads(self.fields) if self.fields else []
+
+
+@dataclass(frozen=True)
+class Links:
+    """How a body's links are written: the placeholders and the URL prefixes (read once a batch)."""
+
+    url_placeholder: str
+    optout_placeholder: str
+    short_prefix: str
+    optout_prefix: str
+
+    @classmethod
+    def current(cls) -> Links:
+        return cls(setting("sms.url_placeholder"), setting("sms.optout_placeholder"), links.short_url(""),
+                   links.optout_url(""))
+
+
 @dataclass
 class NewMessage:
     key: str
@@ -57,11 +95,14 @@ class NewMessage:
     opted_out: bool
 
 
-def fill(send: BulkSend, rows: Sequence[BulkRecipient], urls: Sequence[str]) -> None:
+def fill(send: BulkSend, rows: Sequence[Claimed], urls: Sequence[str]) -> None:
     """Queue every pending slot of `rows` and settle the rows (see the module's docstring)."""
     now = clock.now()
+    how = Links.current()
     opted_out = opted_out_among([row.to_number for row in rows])
-    keys = [bulk_key(send.id, row.id, index) for row in rows for index in range(len(send.messages))
+    texts, boxes, names = send.messages, send.boxes, send.merge_fields
+    personal = merge.uses_fields(texts, names)
+    keys = [bulk_key(send.id, row.id, index) for row in rows for index in range(len(texts))
             if row.slot_state(index) == SLOT_PENDING]
     existing = existing_outcomes(keys)
     judged: dict[tuple[str, str], TextCheck] = {}
@@ -69,14 +110,14 @@ def fill(send: BulkSend, rows: Sequence[BulkRecipient], urls: Sequence[str]) -> 
     outcomes: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
     for row in rows:
         states: list[str | None] = [KEEP, KEEP]
-        for index, template in enumerate(send.messages):
+        for index, template in enumerate(texts):
             if row.slot_state(index) != SLOT_PENDING:
                 continue
             key = bulk_key(send.id, row.id, index)
             if key in existing:
                 states[index] = existing[key]
                 continue
-            text = merge.fill(template, send.merge_fields, row.field_values)
+            text = merge.fill(template, names, row.field_values) if personal else template
             check = judged.get((text, urls[index]))
             if check is None:
                 check = judged[(text, urls[index])] = check_template(text, urls[index] or None)
@@ -84,7 +125,7 @@ def fill(send: BulkSend, rows: Sequence[BulkRecipient], urls: Sequence[str]) -> 
                 log.warning("bulk send %s: %s not queued: %s", send.id, row.to_number, " ".join(check.errors))
                 states[index] = SLOT_ERROR
                 continue
-            message = new_message(key, row.to_number, send.boxes[index], check.text, urls[index],
+            message = new_message(how, key, row.to_number, boxes[index], check.text, urls[index],
                                   row.to_number in opted_out)
             new.append(message)
             states[index] = SLOT_OPTED_OUT if message.opted_out else SLOT_QUEUED
@@ -97,7 +138,7 @@ def opted_out_among(numbers: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(numbers), IN_CHUNK):
         chunk = list(set(numbers[start:start + IN_CHUNK]))
-        found.update(n for (n,) in OptOut.select(OptOut.number).where(OptOut.number.in_(chunk)).tuples())
+        found.update(n for (n,) in OptOut.select(OptOut.number).where(in_list("number", chunk)).tuples())
     return found
 
 
@@ -106,24 +147,24 @@ def existing_outcomes(keys: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(keys), IN_CHUNK):
         query = (Message.select(Message.idempotency_key, Message.state, Message.error_message, Message.provider_sid)
-                 .where(Message.idempotency_key.in_(keys[start:start + IN_CHUNK])).tuples())
+                 .where(in_list("idempotency_key", keys[start:start + IN_CHUNK])).tuples())
         for key, state, error, sid in query:
             refused = sid is None and state == "failed" and error == REFUSAL_LOG_MESSAGES["opted_out"]
             found[key] = SLOT_OPTED_OUT if refused else SLOT_QUEUED
     return found
 
 
-def new_message(key: str, to_number: str, box_number: int | None, text: str, url: str,
+def new_message(how: Links, key: str, to_number: str, box_number: int | None, text: str, url: str,
                 opted_out: bool) -> NewMessage:
-    """One slot's outbox row: the text with its own short link ({url}) and opt-out link ({optout_url})."""
-    url_placeholder, optout_placeholder = setting("sms.url_placeholder"), setting("sms.optout_placeholder")
+    """One slot's outbox row: the text with its own short link ({url}) and opt-out link ({optout_url}),
+    written as sms.links.short_url / optout_url write them."""
     body, code, token = text, None, None
-    if url and url_placeholder in body:
+    if url and how.url_placeholder in body:
         code = links.new_code()
-        body = body.replace(url_placeholder, links.short_url(code))
-    if optout_placeholder in body:
+        body = body.replace(how.url_placeholder, how.short_prefix + code)
+    if how.optout_placeholder in body:
         token = links.new_optout_token()
-        body = body.replace(optout_placeholder, links.optout_url(token))
+        body = body.replace(how.optout_placeholder, how.optout_prefix + token)
     return NewMessage(key, to_number, box_number, body, count_parts(len(body)), token, code, url, opted_out)
 
 
@@ -136,12 +177,14 @@ MESSAGE_FIELDS = [Message.idempotency_key, Message.to_number, Message.box_number
 def insert_messages(send: BulkSend, new: Sequence[NewMessage], now) -> None:
     if not new:
         return
-    creator = send.confirmed_by or "bulk"
+    creator, send_id = send.confirmed_by or "bulk", send.id
     refusal = REFUSAL_LOG_MESSAGES["opted_out"]
+    # SQLite's driver would write each datetime as its isoformat(" "), three a row: written once here instead.
+    stamp = now.isoformat(" ") if is_sqlite() else now
     rows = [(m.key, m.to_number, m.box_number, m.body, m.parts,
              STATUS_FAILED if m.opted_out else STATUS_SENDING, "failed" if m.opted_out else "queued",
-             refusal if m.opted_out else "", now, now, None if m.opted_out else now, now if m.opted_out else None,
-             m.optout_token, "bulk", creator, send.id) for m in new]
+             refusal if m.opted_out else "", stamp, stamp, None if m.opted_out else stamp,
+             stamp if m.opted_out else None, m.optout_token, "bulk", creator, send_id) for m in new]
     insert_rows(Message, MESSAGE_FIELDS, rows)
     with_links = [m for m in new if m.short_code]
     if not with_links:
@@ -156,7 +199,7 @@ def message_ids(keys: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(keys), IN_CHUNK):
         query = Message.select(Message.idempotency_key, Message.id).where(
-            Message.idempotency_key.in_(keys[start:start + IN_CHUNK])).tuples()
+            in_list("idempotency_key", keys[start:start + IN_CHUNK])).tuples()
         found.update(query)
     return found
 
@@ -173,7 +216,14 @@ def settle(send_id: int, outcomes: dict[tuple[str | None, str | None], list[int]
             if state in (SLOT_QUEUED, SLOT_OPTED_OUT):
                 changes[id_field] = message_id_by_key(send_id, number)
         for start in range(0, len(ids), IN_CHUNK):
-            BulkRecipient.update(changes).where(BulkRecipient.id.in_(ids[start:start + IN_CHUNK])).execute()
+            BulkRecipient.update(changes).where(in_list("id", ids[start:start + IN_CHUNK])).execute()
+
+
+def in_list(column: str, values: Sequence) -> SQL:
+    """`column IN (…)` of plain values, passed to the driver as they are (peewee's own IN converts each value
+    through the field, which costs more than the query for a thousand keys)."""
+    marks = ", ".join([database.param] * len(values))
+    return SQL(f'"{column}" IN ({marks})', list(values))
 
 
 def message_id_by_key(send_id: int, number: int):

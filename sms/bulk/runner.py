@@ -143,10 +143,10 @@ def dispatch_batch(send_id: int, limit: int | None = None) -> int:
         send = BulkSend.get_or_none((BulkSend.id == send_id) & (BulkSend.status == "running"))
         if send is None:
             return 0
-        claim = (BulkRecipient.select()
+        claim = (BulkRecipient.select(*outbox_fill.CLAIMED_COLUMNS)
                  .where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False))
                  .order_by(BulkRecipient.position).limit(limit))
-        rows = list(for_update_skip_locked(claim))
+        rows = [outbox_fill.Claimed(*row) for row in for_update_skip_locked(claim).tuples()]
         if not rows:
             return 0
         outbox_fill.fill(send, rows, box_urls(send))

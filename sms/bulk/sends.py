@@ -16,6 +16,7 @@ from core import audit, clock
 from core.config import setting
 from core.db import database, insert_rows
 from core.inputs import InputError, json_int, parse_datetime, parse_int
+from core.phone import plain_mobile_e164
 from sms import public as sms_public
 from sms import tickets
 from sms.bulk import merge
@@ -67,7 +68,7 @@ def opted_out_numbers() -> set[str]:
 
 def build_recipients(candidates: Iterable[Candidate]) -> RecipientList:
     """De-duplicated mobile numbers of the input, checked by the SMS rules; opted-out numbers left out."""
-    return collect(candidates, check_mobile, opted_out_numbers())
+    return collect(candidates, check_mobile, opted_out_numbers(), quick=plain_mobile_e164)
 
 
 def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
