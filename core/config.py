@@ -180,6 +180,7 @@ SCHEMA: dict[str, Setting] = {
     "bulk.batch_size": S(500, integer(1, 10000)),
     "bulk.max_recipients": S(200000, integer(1, 1000000)),
     "bulk.draft_days": S(7, integer(1, 365)),
+    "bulk.price_per_part": S(10.0, number(0.0)),
     # --- reports --------------------------------------------------------------------------------
     "reports.refresh_time": S("13:00", clock_time),
     "reports.lag_business_days": S(2, integer(0, 10)),

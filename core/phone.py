@@ -37,6 +37,10 @@ NUMBER_TEXT = re.compile(r"\+?\d{4,15}", re.ASCII)
 # cannot disagree with the full check (tests/foundation/test_phone.py compares the two over every prefix).
 _JAPAN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region(REGION)
 WELL_FORMED_MOBILE = re.compile(f"0(?:{_JAPAN_METADATA.mobile.national_number_pattern})", re.ASCII)
+# What a bulk list's numbers almost always look like: ASCII digits, grouped 3-4-4 by plain hyphens or spaces or
+# not at all. Such a text skips normalisation; its digits still go through WELL_FORMED_MOBILE, and any other
+# text takes the full path (tests/foundation/test_phone.py compares both for every 0x0-xxxx prefix).
+PLAIN_MOBILE = re.compile(r"0[6-9]0[- ]?[0-9]{4}[- ]?[0-9]{4}", re.ASCII)
 
 
 class Kind(StrEnum):
@@ -222,6 +226,24 @@ MOBILE_REASONS = {
 
 def check_mobile(raw: str | None) -> NumberCheck:
     """Whether `raw` is a Japanese mobile number that can receive SMS; E.164 when it is, a Japanese reason when not."""
+    e164 = plain_mobile_e164(raw)
+    if e164 is not None:
+        return NumberCheck(True, e164, None)
+    return check_mobile_fully(raw)
+
+
+def plain_mobile_e164(raw: str | None) -> str | None:
+    """The E.164 of a plain, well-formed mobile number (090-1234-5678, 09012345678), None for any other text
+    (which check_mobile then judges in full). A list of 100,000 numbers is checked this way in a fraction of a second."""
+    if raw.__class__ is str and PLAIN_MOBILE.fullmatch(raw):
+        digits = raw.replace("-", "").replace(" ", "")
+        if WELL_FORMED_MOBILE.fullmatch(digits):
+            return "+81" + digits[1:]
+    return None
+
+
+def check_mobile_fully(raw: str | None) -> NumberCheck:
+    """check_mobile without the shortcut for plain ASCII numbers (every input, normalised, then phonenumbers)."""
     if raw is None or not str(raw).strip():
         return _refuse("empty")
     if is_withheld(raw):

@@ -12,11 +12,13 @@ def init_app(app) -> None:
     from core import audit
     from core.extensions import csrf
     from core.openapi import add_api_paths
+    from core.routes import assemble
     from core.uploads import API_LIMIT, UploadRoute, register_upload_route
-    from sms.bulk import api, dashboard, retention, views
+    from sms.bulk import api, dashboard, retention, ticket_views, views
     from sms.bulk.models import AUDIT_ACTIONS, AUDIT_FIELDS, SOURCE_LABELS, STATUS_LABELS
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(assemble("bulk", __name__, [views.routes, ticket_views.routes], url_prefix="/bulk",
+                                    template_folder="templates"))
     dashboard.register(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from core import phone
-from sms.bulk.models import SLOT_LABELS, SLOT_QUEUED, BulkRecipient, BulkSend, BulkSkipped
+from core.config import setting
+from core.pagination import Page, paginate
+from sms.bulk.models import SLOT_LABELS, SLOT_QUEUED, STATUS_LABELS, BulkRecipient, BulkSend, BulkSkipped
 from sms.bulk.progress import Progress, summarise
 from sms.models import STATE_LABELS, Message
 
@@ -78,9 +80,41 @@ def recipient_view(row, message_count: int) -> RecipientView:
         else:
             label = SLOT_LABELS.get(state, state)
             failed = state in ("no_ticket", "error", "opted_out")
-            error = error or (label if failed else "")
+            error = error or (row.problem if state == "error" and row.problem else "") or (label if failed else "")
         slots.append(SlotView(state, label, error, failed))
     return RecipientView(row.position + 1, phone.display(row.to_number), row.to_number, row.line, tuple(slots))
+
+
+@dataclass(frozen=True)
+class ShownStatus:
+    status: str
+    label: str
+
+
+def shown_status(send: BulkSend, progress: Progress) -> ShownStatus:
+    """The send's state as people read it: 配信完了 only once every message has left the outbox (the runner
+    completes a send when every recipient is in the outbox; until they are all handed over it is still 配信中)."""
+    if send.status == "completed" and progress.remaining:
+        return ShownStatus("running", STATUS_LABELS["running"])
+    return ShownStatus(send.status, send.status_label)
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """The detail page's changing part: figures, state, and one page of recipients."""
+
+    progress: Progress
+    shown: ShownStatus
+    page: Page
+    rows: list[RecipientView]
+    only_failed: bool
+
+
+def live_view(send: BulkSend, page_number: str | None, only_failed: bool) -> LiveView:
+    progress = progress_of(send.id)
+    page = paginate(recipients_query(send.id, only_failed), page_number, setting("web.page_size"))
+    rows = [recipient_view(row, len(send.messages)) for row in page.items]
+    return LiveView(progress, shown_status(send, progress), page, rows, only_failed)
 
 
 def skipped_query(send_id: int, kind: str | None = None):

@@ -7,6 +7,8 @@ The outbox row of a slot is created with the idempotency key `bulk_key(...)`, so
 """
 from __future__ import annotations
 
+import json
+
 from peewee import AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from core import clock
@@ -33,13 +35,14 @@ AUDIT_ACTIONS = {
     "bulk.resend_created": "配信エラーの再送を作成",
     "bulk.started": "一括配信を開始",
     "bulk.completed": "一括配信が完了",
+    "bulk.test_sent": "一括配信のメッセージを自分にテスト送信",
     "tickets.added": "チケットを追加・削減",
 }
 AUDIT_FIELDS = {
     "recipients": "配信先の数", "messages": "メッセージの数", "tickets": "使うチケット", "scheduled_at": "配信日時",
     "was": "取り消し前の状態", "of": "元の一括配信の ID", "tickets_used": "使ったチケット",
     "no_ticket": "チケット不足で送れなかった数", "tickets_returned": "返却したチケット", "source": "配信先の指定方法",
-    "count": "枚数", "balance": "残り枚数",
+    "count": "枚数", "balance": "残り枚数", "to": "送信先", "message_ids": "SMS の ID",
 }
 SLOT_PENDING, SLOT_QUEUED, SLOT_NO_TICKET, SLOT_OPTED_OUT, SLOT_NONE = "pending", "queued", "no_ticket", "opted_out", "none"
 SLOT_ERROR = "error"  # the SMS rules refused the slot when it was sent (e.g. its storage box lost the URL)
@@ -51,6 +54,8 @@ SLOT_LABELS = {
     SLOT_ERROR: "送信できない内容",
     SLOT_NONE: "",
 }
+# The audit actions whose entries name a recipient's number: they go at the retention purge.
+NUMBER_AUDIT_ACTIONS = ("bulk.test_sent",)
 SKIP_KINDS = {"invalid": "携帯電話番号ではない", "duplicate": "重複", "optout": "配信停止", "broken": "読み取れない行",
               "empty": "電話番号が空"}
 
@@ -89,6 +94,11 @@ class BulkSend(BaseModel):
     cancelled_at = DateTimeField(null=True)
     cancelled_by = CharField(max_length=100, default="")
     updated_at = DateTimeField(default=clock.now)
+    field_names = TextField(null=True)            # JSON list: the CSV column titles usable as {title} (差し込み)
+
+    @property
+    def merge_fields(self) -> list[str]:
+        return json.loads(self.field_names) if self.field_names else []
 
     @property
     def messages(self) -> list[str]:
@@ -135,6 +145,12 @@ class BulkRecipient(BaseModel):
     message1_id = IntegerField(null=True)
     message2_id = IntegerField(null=True)
     settled = BooleanField(default=False)  # no slot pending any more
+    fields = TextField(null=True)          # JSON list: this row's values of the send's field_names (差し込み)
+    problem = CharField(max_length=200, default="")  # why its text was refused (a name ISO-2022-JP cannot carry…)
+
+    @property
+    def field_values(self) -> list[str]:
+        return json.loads(self.fields) if self.fields else []
 
     def slot_state(self, index: int) -> str:
         return self.state1 if index == 0 else self.state2

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from core.inputs import int_or
 
@@ -28,6 +29,10 @@ UNPLAIN = ('"', "\r", "\0")
 PASTE_SEPARATORS = re.compile(r"[,、，;；\t]+")
 
 SKIP_EMPTY = "電話番号が空です"
+# 差し込み: a column title usable as {title} (no braces or spaces inside), how many, and how long a value is kept.
+FIELD_TITLE = re.compile(r"[^{}\s]{1,30}")
+MAX_MERGE_FIELDS = 20
+MAX_FIELD_LENGTH = 200
 SKIP_OPTED_OUT = "配信停止済みの番号です"
 
 
@@ -37,6 +42,7 @@ class Candidate:
 
     raw: str
     line: int | None = None
+    fields: tuple[str, ...] | None = None  # the row's values of the CSV's merge fields (差し込み)
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,13 @@ class BrokenRow:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """A number to send to (a NamedTuple: a 100,000-row list makes one each, and these are cheap to make)."""
+
     e164: str
     raw: str
     line: int | None = None
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -68,6 +76,11 @@ class CsvTable:
     candidates: list[Candidate] = field(default_factory=list)
     broken: list[BrokenRow] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The column titles other than the phone column: usable as {title} in the messages (差し込み)."""
+        return tuple(merge_field_names(self.header, self.column))
 
     @property
     def encoding_label(self) -> str:
@@ -251,15 +264,35 @@ def read_csv(data: bytes, column: str | int | None = None) -> CsvTable:
     data_rows = rows[1:] if has_header else rows
     index = choose_column(header, data_rows[0][1] if data_rows else first_row, column)
     table = CsvTable(encoding=encoding, header=header, column=index, broken=broken)
+    merge_columns = [i for i, _ in merge_columns_of(header, index)]
     for number, row in data_rows:
         if index >= len(row):
             table.broken.append(BrokenRow(number, f"列が足りません ({len(row)} 列しかありません)", ",".join(row)[:100]))
         elif not row[index].strip():
             table.skipped.append(Skipped("", number, SKIP_EMPTY))
         else:
-            table.candidates.append(Candidate(row[index].strip(), number))
+            fields = tuple(row[i].strip()[:MAX_FIELD_LENGTH] if i < len(row) else "" for i in merge_columns)
+            table.candidates.append(Candidate(row[index].strip(), number, fields if merge_columns else None))
     table.broken.sort(key=lambda b: b.line)
     return table
+
+
+def merge_columns_of(header: list[str] | None, phone_column: int) -> list[tuple[int, str]]:
+    """(index, title) of the columns a message may use as {title}: titled, not the phone column, each title once."""
+    if not header:
+        return []
+    seen: set[str] = set()
+    out = []
+    for i, title in enumerate(header):
+        if i == phone_column or not FIELD_TITLE.fullmatch(title) or title in seen:
+            continue
+        seen.add(title)
+        out.append((i, title))
+    return out[:MAX_MERGE_FIELDS]
+
+
+def merge_field_names(header: list[str] | None, phone_column: int) -> list[str]:
+    return [title for _, title in merge_columns_of(header, phone_column)]
 
 
 def parse_pasted(text: str) -> list[Candidate]:
@@ -279,20 +312,26 @@ def parse_pasted(text: str) -> list[Candidate]:
 
 
 # --- de-duplication --------------------------------------------------------------------------------------------
-def collect(candidates: Iterable[Candidate], check: Callable, opted_out: Container[str] = frozenset()) -> RecipientList:
+def collect(candidates: Iterable[Candidate], check: Callable, opted_out: Container[str] = frozenset(),
+            quick: Callable[[str], str | None] | None = None) -> RecipientList:
     """Unique mobile numbers in first-seen order; duplicates (also written differently), non-mobile and opted-out listed.
 
-    `check(raw)` is `sms.public.check_mobile`: an object with ok, e164 and reason.
+    `check(raw)` is `sms.public.check_mobile`: an object with ok, e164 and reason. `quick(raw)`, when given, is
+    its shortcut for plain well-formed numbers (core.phone.plain_mobile_e164): an E.164, or None to ask `check`.
     """
     result = RecipientList()
     seen: set[str] = set()
     checked: dict[str, tuple[bool, str | None, str | None]] = {}
     for candidate in candidates:
-        verdict = checked.get(candidate.raw)
-        if verdict is None:
-            outcome = check(candidate.raw)
-            verdict = checked[candidate.raw] = (outcome.ok, outcome.e164, outcome.reason)
-        ok, e164, reason = verdict
+        e164 = quick(candidate.raw) if quick is not None else None
+        if e164 is not None:
+            ok, reason = True, None
+        else:
+            verdict = checked.get(candidate.raw)
+            if verdict is None:
+                outcome = check(candidate.raw)
+                verdict = checked[candidate.raw] = (outcome.ok, outcome.e164, outcome.reason)
+            ok, e164, reason = verdict
         if not ok:
             result.skipped.append(Skipped(candidate.raw, candidate.line, reason or "携帯電話番号ではありません"))
         elif e164 in seen:
@@ -302,5 +341,5 @@ def collect(candidates: Iterable[Candidate], check: Callable, opted_out: Contain
             if e164 in opted_out:
                 result.opted_out.append(Skipped(candidate.raw, candidate.line, SKIP_OPTED_OUT))
             else:
-                result.recipients.append(Recipient(e164, candidate.raw, candidate.line))
+                result.recipients.append(Recipient(e164, candidate.raw, candidate.line, candidate.fields))
     return result

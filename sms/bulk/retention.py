@@ -7,11 +7,12 @@ import datetime as dt
 from flask import Flask
 from peewee import fn
 
-from core import clock
+from core import audit, clock
 from core.config import setting
+from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
-from sms.bulk import views
-from sms.bulk.models import BulkRecipient, BulkSend, BulkSkipped
+from sms.bulk import uploads
+from sms.bulk.models import NUMBER_AUDIT_ACTIONS, BulkRecipient, BulkSend, BulkSkipped
 
 
 def expired_sends(before: dt.datetime):
@@ -33,9 +34,12 @@ def purge_uploads(expiry: Expiry) -> int:
     """An upload only waits for its column to be chosen: it goes with unconfirmed drafts (bulk.draft_days),
     and in any case within the retention period."""
     unconfirmed = clock.now() - dt.timedelta(days=setting("bulk.draft_days"))
-    return views.purge_uploads(max(expiry.before, unconfirmed))
+    return uploads.purge(max(expiry.before, unconfirmed))
 
 
 def register(app: Flask) -> None:
     register_retention(app, "sms.bulk.sends", purge_sends, covers=(BulkSend, BulkRecipient, BulkSkipped))
     register_retention(app, "sms.bulk.uploads", purge_uploads)
+    # 「自分にテスト送信」 entries name the user's own number
+    register_retention(app, "sms.bulk.audit", audit.expired_entries(*NUMBER_AUDIT_ACTIONS),
+                       covers=(AuditLog.target, AuditLog.detail))

@@ -21,20 +21,17 @@ from core import audit, clock
 from core.config import setting
 from core.db import database, for_update_skip_locked, write_transaction
 from sms import tickets
+from sms.bulk import outbox_fill
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
 from sms.bulk.models import (
-    SLOT_ERROR,
     SLOT_NO_TICKET,
-    SLOT_OPTED_OUT,
     SLOT_PENDING,
     SLOT_QUEUED,
     BulkRecipient,
     BulkSend,
-    bulk_key,
 )
 from sms.bulk.sends import purge_old_drafts
 from sms.models import StorageBox
-from sms.sending import queue_text
 
 log = logging.getLogger("sms.bulk")
 # One poll moves recipients for at most this long, so other jobs of the scheduler thread get their turn.
@@ -139,28 +136,20 @@ def settle(send_id: int) -> None:
 
 # --- dispatch ---------------------------------------------------------------------------------------------------
 def dispatch_batch(send_id: int, limit: int | None = None) -> int:
-    """Move one batch of recipients into the outbox; returns how many recipients were settled."""
+    """Move one batch of recipients into the outbox (set-based: sms.bulk.outbox_fill); returns how many
+    recipients were settled."""
     limit = limit or setting("bulk.batch_size")
     with write_transaction():
         send = BulkSend.get_or_none((BulkSend.id == send_id) & (BulkSend.status == "running"))
         if send is None:
             return 0
-        claim = (BulkRecipient.select()
+        claim = (BulkRecipient.select(*outbox_fill.CLAIMED_COLUMNS)
                  .where((BulkRecipient.bulk_send == send_id) & (BulkRecipient.settled == False))
                  .order_by(BulkRecipient.position).limit(limit))
-        rows = list(for_update_skip_locked(claim))
+        rows = [outbox_fill.Claimed(*row) for row in for_update_skip_locked(claim).tuples()]
         if not rows:
             return 0
-        urls = box_urls(send)
-        for row in rows:
-            changes = {"settled": True}
-            for index, text in enumerate(send.messages):
-                if row.slot_state(index) != SLOT_PENDING:
-                    continue
-                state, message_id = queue_slot(send, row, index, text, urls[index])
-                changes[f"state{index + 1}"] = state
-                changes[f"message{index + 1}_id"] = message_id
-            BulkRecipient.update(changes).where(BulkRecipient.id == row.id).execute()
+        outbox_fill.fill(send, rows, box_urls(send))
     return len(rows)
 
 
@@ -171,19 +160,6 @@ def box_urls(send: BulkSend) -> list[str]:
         box = StorageBox.get_or_none(StorageBox.number == number) if number is not None else None
         urls.append(box.url if box else "")
     return urls
-
-
-def queue_slot(send: BulkSend, row: BulkRecipient, index: int, text: str, url: str) -> tuple[str, int | None]:
-    """One outbox row for one recipient and message; tickets were taken when the send started."""
-    result = queue_text(text, row.to_number, source="bulk", url=url, box_number=send.boxes[index],
-                        idempotency_key=bulk_key(send.id, row.id, index), created_by=send.confirmed_by or "bulk",
-                        bulk_send_id=send.id, use_ticket=False)
-    if result.ok:
-        return SLOT_QUEUED, result.message_id
-    if result.code == "opted_out":
-        return SLOT_OPTED_OUT, result.message_id
-    log.warning("bulk send %s: %s not queued: %s", send.id, row.to_number, result.reason)
-    return SLOT_ERROR, result.message_id
 
 
 # --- finish -----------------------------------------------------------------------------------------------------

@@ -6,20 +6,24 @@ Views and the API stay thin: they read the request, call these, and show the res
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, Case
 
 from core import audit, clock
 from core.config import setting
 from core.db import database, insert_rows
 from core.inputs import InputError, json_int, parse_datetime, parse_int
+from core.phone import plain_mobile_e164
 from sms import public as sms_public
 from sms import tickets
+from sms.bulk import merge
 from sms.bulk.allocation import shortage_message, tickets_needed
 from sms.bulk.models import (
     MAX_MESSAGES,
+    SLOT_ERROR,
     SLOT_NO_TICKET,
     SLOT_NONE,
     SLOT_PENDING,
@@ -30,6 +34,7 @@ from sms.bulk.models import (
 from sms.bulk.recipients import BrokenRow, Candidate, Recipient, RecipientList, Skipped, collect
 from sms.models import MAX_BOX_NUMBER, Message, OptOut, StorageBox
 from sms.public import check_mobile
+from sms.rules import TextCheck
 from sms.sending import check_template
 
 MAX_SCHEDULE_DAYS = 366
@@ -63,7 +68,7 @@ def opted_out_numbers() -> set[str]:
 
 def build_recipients(candidates: Iterable[Candidate]) -> RecipientList:
     """De-duplicated mobile numbers of the input, checked by the SMS rules; opted-out numbers left out."""
-    return collect(candidates, check_mobile, opted_out_numbers())
+    return collect(candidates, check_mobile, opted_out_numbers(), quick=plain_mobile_e164)
 
 
 def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -> list[str]:
@@ -74,7 +79,7 @@ def caller_numbers(since: dt.date | None = None, until: dt.date | None = None) -
 def create_draft(found: RecipientList, *, source: str, actor: str, source_detail: str = "", via: str = "ui",
                  broken: Sequence[BrokenRow] = (), empty: Sequence[Skipped] = (), resend_of: int | None = None,
                  wants: Sequence[tuple[bool, bool]] | None = None, messages: Sequence[str] = (),
-                 boxes: Sequence[int | None] = ()) -> BulkSend:
+                 boxes: Sequence[int | None] = (), field_names: Sequence[str] = ()) -> BulkSend:
     """A send in the draft state holding its recipients; refused when nobody is left to send to."""
     check_recipient_count(found)
     now = clock.now()
@@ -84,24 +89,29 @@ def create_draft(found: RecipientList, *, source: str, actor: str, source_detail
             created_at=now, updated_at=now, resend_of=resend_of,
             message1=messages[0] if messages else "", message2=messages[1] if len(messages) > 1 else None,
             box1=boxes[0] if boxes else None, box2=boxes[1] if len(boxes) > 1 else None,
+            field_names=json.dumps(list(field_names), ensure_ascii=False) if field_names else None,
         )
         store_recipients(send, found, broken, empty, wants)
     return BulkSend.get_by_id(send.id)
 
 
 def replace_recipients(send: BulkSend, found: RecipientList, *, source: str, actor: str, source_detail: str = "",
-                       broken: Sequence[BrokenRow] = (), empty: Sequence[Skipped] = ()) -> BulkSend:
+                       broken: Sequence[BrokenRow] = (), empty: Sequence[Skipped] = (),
+                       field_names: Sequence[str] = ()) -> BulkSend:
     """New recipients for a send not yet started (a scheduled one must still have enough tickets)."""
     check_recipient_count(found)
     with database.atomic():
         lock_editable(send.id)
         BulkRecipient.delete().where(BulkRecipient.bulk_send == send.id).execute()
         BulkSkipped.delete().where(BulkSkipped.bulk_send == send.id).execute()
-        BulkSend.update(source=source, source_detail=source_detail[:300]).where(BulkSend.id == send.id).execute()
+        BulkSend.update(source=source, source_detail=source_detail[:300],
+                        field_names=json.dumps(list(field_names), ensure_ascii=False) if field_names else None,
+                        ).where(BulkSend.id == send.id).execute()
         send = BulkSend.get_by_id(send.id)
         store_recipients(send, found, broken, empty, None)
         if send.status == "scheduled":
             apply_message_count(send, len(send.messages))
+            refuse_personal_texts(send, send.messages, send.boxes)
             refuse_if_short(slot_total(send.id))
             BulkSend.update(slot_count=slot_total(send.id)).where(BulkSend.id == send.id).execute()
     audit.record("bulk.recipients_replaced", send.label, {"recipients": len(found.recipients), "by": actor})
@@ -114,7 +124,7 @@ def check_recipient_count(found: RecipientList) -> None:
                         code="no_recipients")
     limit = setting("bulk.max_recipients")
     if len(found.recipients) > limit:
-        raise BulkError(f"配信先が多すぎます（{len(found.recipients):,} 件。1 回の一括配信は最大 {limit:,} 件です）。",
+        raise BulkError(f"配信先が多すぎます（{len(found.recipients):,} 名。1 回の一括配信は最大 {limit:,} 名です）。",
                         code="too_many_recipients")
 
 
@@ -122,12 +132,13 @@ def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[Brok
                      wants: Sequence[tuple[bool, bool]] | None) -> None:
     """Insert recipient and skipped rows in chunks (a 100,000-line CSV is one draft)."""
     fields = [BulkRecipient.bulk_send, BulkRecipient.position, BulkRecipient.to_number, BulkRecipient.raw,
-              BulkRecipient.line, BulkRecipient.state1, BulkRecipient.state2]
+              BulkRecipient.line, BulkRecipient.state1, BulkRecipient.state2, BulkRecipient.fields]
     wants = wants or [(True, False)] * len(found.recipients)
     rows = []
     for position, (recipient, (want1, want2)) in enumerate(zip(found.recipients, wants)):
+        values = json.dumps(list(recipient.fields), ensure_ascii=False) if recipient.fields else None
         rows.append((send.id, position, recipient.e164, recipient.raw[:40], recipient.line,
-                     SLOT_PENDING if want1 else SLOT_NONE, SLOT_PENDING if want2 else SLOT_NONE))
+                     SLOT_PENDING if want1 else SLOT_NONE, SLOT_PENDING if want2 else SLOT_NONE, values))
     insert_rows(BulkRecipient, fields, rows)
     skipped = [(send.id, "invalid", s.raw[:100], s.line, s.reason[:200]) for s in found.skipped]
     skipped += [(send.id, "empty", s.raw[:100], s.line, s.reason[:200]) for s in empty]
@@ -146,8 +157,10 @@ def store_recipients(send: BulkSend, found: RecipientList, broken: Sequence[Brok
 
 # --- messages and schedule -------------------------------------------------------------------------------------
 def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *, schedule: bool,
-                      scheduled_text: str = "", title: str = "") -> tuple[MessageForm, list[str]]:
-    """The message screen's input, checked like any SMS (R-22, R-23) with the placeholders allowed; errors listed."""
+                      scheduled_text: str = "", title: str = "",
+                      field_names: Sequence[str] | None = None) -> tuple[MessageForm, list[str]]:
+    """The message screen's input, checked like any SMS (R-22, R-23) with the placeholders allowed; errors listed.
+    With `field_names` (the pages), a `{…}` that is neither a placeholder nor one of them is refused (差し込み)."""
     texts = [(t or "").replace("\r\n", "\n") for t in texts][:MAX_MESSAGES] or [""]  # no field at all: one empty
     boxes = list(boxes)[:len(texts)] + [None] * (len(texts) - len(boxes))
     # An empty second field is ignored rather than refused: the user pressed "+" and changed their mind.
@@ -167,6 +180,9 @@ def read_message_form(texts: Sequence[str], boxes: Sequence[str | int | None], *
         checked = check_template(text, box.url if box else None)
         form.texts[index - 1] = checked.text
         errors += [f"メッセージ{index}: {e}" for e in checked.errors]
+        unknown = merge.unknown_fields(checked.text, field_names or (), placeholders()) if field_names is not None else []
+        if unknown:
+            errors.append(merge.unknown_field_message(index, unknown, field_names or ()))
     if schedule:
         form.scheduled_at, error = parse_schedule(scheduled_text)
         if error:
@@ -216,6 +232,7 @@ def confirm(send_id: int, form: MessageForm, actor: str) -> BulkSend:
         if send.source == "resend" and len(form.texts) != len(send.messages):
             raise BulkError("配信エラーの再送では、メッセージの数は元の配信と同じにしてください。")
         apply_message_count(send, len(form.texts))
+        refuse_personal_texts(send, form.texts, form.boxes)
         needed = slot_total(send_id)
         refuse_if_short(needed)
         BulkSend.update(
@@ -250,6 +267,73 @@ def apply_message_count(send: BulkSend, count: int) -> None:
         return
     BulkRecipient.update(state1=SLOT_PENDING, state2=SLOT_PENDING if count > 1 else SLOT_NONE).where(
         BulkRecipient.bulk_send == send.id).execute()
+
+
+def placeholders() -> tuple[str, str]:
+    return setting("sms.url_placeholder"), setting("sms.optout_placeholder")
+
+
+@dataclass(frozen=True)
+class PersonalText:
+    """One recipient's messages after 差し込み, each checked as the SMS it becomes."""
+
+    recipient_id: int
+    position: int
+    line: int | None
+    to_number: str
+    checks: tuple[TextCheck, ...]
+
+    @property
+    def problem(self) -> str:
+        """Why this recipient's text cannot be sent ("" when it can), naming the message."""
+        return " ".join(f"メッセージ{i}: {' '.join(c.errors)}" for i, c in enumerate(self.checks, start=1)
+                        if not c.ok)[:200]
+
+
+def personal_texts(send: BulkSend, texts: Sequence[str], boxes: Sequence[int | None]) -> Iterator[PersonalText]:
+    """Each recipient's messages with its CSV values filled in and checked (length, parts, ISO-2022-JP), in order.
+    Only for a send whose texts use merge fields; the same filled text is checked once."""
+    names = send.merge_fields
+    urls = [box_url(box) for box in boxes]
+    judged: dict[tuple[str, str | None], TextCheck] = {}
+    query = (BulkRecipient.select(BulkRecipient.id, BulkRecipient.position, BulkRecipient.line,
+                                  BulkRecipient.to_number, BulkRecipient.fields)
+             .where(BulkRecipient.bulk_send == send.id).order_by(BulkRecipient.position))
+    for row in query.iterator():
+        values = row.field_values
+        checks = []
+        for text, url in zip(texts, urls):
+            filled = merge.fill(text, names, values)
+            check = judged.get((filled, url))
+            if check is None:
+                check = judged[(filled, url)] = check_template(filled, url)
+            checks.append(check)
+        yield PersonalText(row.id, row.position, row.line, row.to_number, tuple(checks))
+
+
+def refuse_personal_texts(send: BulkSend, texts: Sequence[str], boxes: Sequence[int | None]) -> int:
+    """差し込み: a recipient whose own text cannot be sent gets none of the messages (slot "error", with why);
+    the others are sent as usual. Returns how many were refused; refused when nobody would be left."""
+    BulkRecipient.update(problem="").where((BulkRecipient.bulk_send == send.id) & (BulkRecipient.problem != "")).execute()
+    if not merge.uses_fields(texts, send.merge_fields):
+        return 0
+    refused = 0
+    for personal in personal_texts(send, texts, boxes):
+        if personal.problem:
+            refused += 1
+            BulkRecipient.update(state1=Case(None, [(BulkRecipient.state1 == SLOT_PENDING, SLOT_ERROR)],
+                                             BulkRecipient.state1),
+                                 state2=Case(None, [(BulkRecipient.state2 == SLOT_PENDING, SLOT_ERROR)],
+                                             BulkRecipient.state2),
+                                 problem=personal.problem).where(BulkRecipient.id == personal.recipient_id).execute()
+    if refused and refused >= send.recipient_count:
+        raise BulkError("差し込み後の本文が、すべての配信先で送信できません。本文か CSV の内容を確認してください。")
+    return refused
+
+
+def box_url(number: int | None) -> str | None:
+    box = StorageBox.get_or_none(StorageBox.number == number) if number is not None else None
+    return box.url if box and box.url else None
 
 
 def slot_total(send_id: int) -> int:
@@ -326,13 +410,14 @@ def resend_failures(send_id: int, actor: str) -> BulkSend:
         found.recipients.append(_recipient(row))
         wants.append(want)
     send = create_draft(found, source="resend", actor=actor, source_detail=f"{original.label} の配信エラー",
-                        resend_of=original.id, wants=wants, messages=original.messages, boxes=original.boxes)
+                        resend_of=original.id, wants=wants, messages=original.messages, boxes=original.boxes,
+                        field_names=original.merge_fields)
     audit.record("bulk.resend_created", send.label, {"of": original.id, "recipients": len(wants), "by": actor})
     return send
 
 
 def _recipient(row: BulkRecipient) -> Recipient:
-    return Recipient(row.to_number, row.raw, row.line)
+    return Recipient(row.to_number, row.raw, row.line, tuple(row.field_values) if row.fields else None)
 
 
 # --- housekeeping ----------------------------------------------------------------------------------------------

@@ -1,33 +1,31 @@
 """Bulk-send pages, in the seed's order: recipients → messages → confirm → detail (progress, history, resend).
 
-Views only read the request, call sms.bulk.sends / history, and render; a refusal re-renders the form with the
-user's input and a Japanese message.
+Thin views: each reads the request, calls a service (sms.bulk.intake for recipients, sms.bulk.compose and
+sms.bulk.sends for messages and confirmation, sms.bulk.history for reading back), and renders. A refusal
+re-renders the form with the user's input and a Japanese message. The tickets page is sms.bulk.ticket_views.
 """
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from core import audit, clock, phone
-from core.config import ROOT, setting
+from core import phone
+from core.config import setting
 from core.csvfile import ENCODINGS, csv_download
-from core.inputs import InputError, parse_date, parse_int
+from core.inputs import InputError, parse_date
 from core.pagination import paginate
+from core.routes import Routes
 from core.security import role_required
 from sms import tickets
-from sms.bulk import history, sends
-from sms.bulk.models import MAX_MESSAGES, SKIP_KINDS, BulkSend
-from sms.bulk.recipients import CsvError, parse_pasted, read_csv
-from sms.sending import placeholder_expansions
+from sms.bulk import compose, history, intake, sends
+from sms.bulk.models import SKIP_KINDS, BulkSend
 
-bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates")
+routes = Routes()
 
-UPLOAD_DIR = ROOT / "var" / "bulk_uploads"
 MAX_CALLERS_SHOWN = 2000
+TEST_NUMBER_KEY = "bulk_test_number"  # the user's own number for 「自分にテスト送信」, offered again next time
 
 
 def actor() -> str:
@@ -42,7 +40,7 @@ def get_send(send_id: int) -> BulkSend:
 
 
 # --- history ------------------------------------------------------------------------------------------------------
-@bp.get("/")
+@routes.route("/", methods=["GET"])
 @role_required("manager")
 def index():
     status = request.args.get("status") or None
@@ -52,13 +50,13 @@ def index():
 
 
 # --- step 1: recipients ---------------------------------------------------------------------------------------------
-@bp.route("/new", methods=["GET", "POST"])
+@routes.route("/new", methods=["GET", "POST"])
 @role_required("manager")
 def new_send():
     return recipients_step(None)
 
 
-@bp.route("/<int:send_id>/recipients", methods=["GET", "POST"])
+@routes.route("/<int:send_id>/recipients", methods=["GET", "POST"])
 @role_required("manager")
 def edit_recipients(send_id: int):
     send = get_send(send_id)
@@ -70,112 +68,40 @@ def edit_recipients(send_id: int):
 
 def recipients_step(send: BulkSend | None):
     (since, until), period_errors = caller_period()
+    if request.method == "GET":
+        return render_recipients(send, since, until, intake.Intake(errors=tuple(period_errors)), None)
+    entry = recipient_entry()
+    result = intake.take_recipients(entry, send, actor())
+    if not result.ok:
+        return render_recipients(send, since, until, result, entry)
+    flash(intake.summary_sentence(result.send), "success")
+    return redirect(url_for("bulk.messages", send_id=result.send.id))
+
+
+def recipient_entry() -> intake.RecipientEntry:
+    upload = request.files.get("csv_file")
+    has_file = bool(upload and upload.filename)
+    return intake.RecipientEntry(
+        source=request.form.get("source", "csv"), pasted=request.form.get("pasted", ""),
+        chosen=tuple(request.form.getlist("caller")), column=request.form.get("column", ""),
+        file_data=upload.read() if has_file else None, file_name=upload.filename if has_file else "",
+        upload_token=request.form.get("upload_token", ""), upload_name=request.form.get("upload_name", ""))
+
+
+def render_recipients(send: BulkSend | None, since: dt.date | None, until: dt.date | None, result: intake.Intake,
+                      entry: intake.RecipientEntry | None):
+    """The recipient form: the caller list of the period, and the user's input kept after a refusal."""
     callers = sends.caller_numbers(since, until)
     shown = [(number, phone.display(number)) for number in callers[:MAX_CALLERS_SHOWN]]
-    context = {"send": send, "callers": shown, "callers_total": len(callers),
-               "since": request.values.get("since", "").strip(), "until": request.values.get("until", "").strip(),
-               "source": request.values.get("source", "csv"), "pasted": request.form.get("pasted", ""),
-               "columns": [], "column": "", "upload_token": "", "upload_name": "", "errors": period_errors,
-               # the ticks the user left, kept when the page comes back with an error (None: first view, all ticked)
-               "chosen": request.form.getlist("caller") if request.form.get("source") == "callers" else None}
-    if request.method == "GET":
-        return render_template("bulk/recipients.html", **context), (400 if period_errors else 200)
-    try:
-        candidates, detail, broken, empty = read_recipient_input(context)
-        found = sends.build_recipients(candidates)
-        if send is None:
-            send = sends.create_draft(found, source=context["source"], actor=actor(), source_detail=detail,
-                                      broken=broken, empty=empty)
-            audit.record("bulk.draft_created", send.label, {"recipients": send.recipient_count, "source": send.source})
-        else:
-            send = sends.replace_recipients(send, found, source=context["source"], actor=actor(),
-                                            source_detail=detail, broken=broken, empty=empty)
-    except (CsvError, sends.BulkError) as error:
-        context["errors"] = error.errors if isinstance(error, sends.BulkError) else [error.message]
-        return render_template("bulk/recipients.html", **context), 400
-    discard_upload(context["upload_token"])
-    flash(summary_sentence(send), "success")
-    return redirect(url_for("bulk.messages", send_id=send.id))
-
-
-def read_recipient_input(context: dict):
-    """Candidates from the chosen source, a description of it, and the CSV rows that could not be used."""
-    source = context["source"]
-    if source == "callers":
-        chosen = request.form.getlist("caller")
-        if not chosen:
-            raise sends.BulkError("着信履歴から配信する電話番号を 1 件以上選んでください。")
-        return parse_pasted("\n".join(chosen)), f"着信履歴から {len(chosen)} 件を選択", [], []
-    if source == "paste":
-        if not context["pasted"].strip():
-            raise sends.BulkError("電話番号を貼り付けてください（1 行に 1 件）。")
-        return parse_pasted(context["pasted"]), "電話番号の貼り付け", [], []
-    if source != "csv":
-        raise sends.BulkError("配信先の指定方法を選んでください。")
-    data, name = uploaded_csv(context)
-    context["column"] = request.form.get("column", "")
-    try:
-        table = read_csv(data, context["column"] or None)
-    except CsvError as error:
-        if error.columns:  # keep the file, so choosing a column does not mean uploading it again
-            context["columns"] = error.columns
-            context["upload_token"] = context["upload_token"] or keep_upload(data)
-        raise
-    detail = f"{name}（{table.encoding_label}、{table.column_label}）"
-    return table.candidates, detail, table.broken, table.skipped
-
-
-def uploaded_csv(context: dict) -> tuple[bytes, str]:
-    upload = request.files.get("csv_file")
-    token = request.form.get("upload_token", "")
-    name = request.form.get("upload_name", "")
-    if upload and upload.filename:
-        context["upload_name"] = upload.filename
-        return upload.read(), upload.filename
-    if token:
-        path = upload_path(token)
-        if path and path.exists():
-            context["upload_token"], context["upload_name"] = token, name
-            return path.read_bytes(), name or "CSV"
-    raise sends.BulkError("CSV ファイルを選んでください。")
-
-
-def upload_path(token: str) -> Path | None:
-    if not token.isalnum():
-        return None
-    return UPLOAD_DIR / f"{token}.csv"
-
-
-def keep_upload(data: bytes) -> str:
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(16)
-    (UPLOAD_DIR / f"{token}.csv").write_bytes(data)
-    return token
-
-
-def discard_upload(token: str) -> None:
-    path = upload_path(token) if token else None
-    if path and path.exists():
-        path.unlink()
-
-
-def purge_uploads(before: dt.datetime) -> int:
-    """Uploaded files kept for a column choice that never came, written before `before` (bulk retention)."""
-    if not UPLOAD_DIR.exists():
-        return 0
-    old = [p for p in UPLOAD_DIR.glob("*.csv") if clock.from_timestamp(p.stat().st_mtime) < before]
-    for path in old:
-        path.unlink(missing_ok=True)
-    return len(old)
-
-
-def summary_sentence(send: BulkSend) -> str:
-    parts = [f"配信先 {send.recipient_count:,} 件"]
-    for label, count in (("重複", send.duplicate_count), ("携帯電話番号ではない", send.invalid_count),
-                         ("配信停止", send.optout_count), ("読み取れない行", send.broken_count)):
-        if count:
-            parts.append(f"{label} {count:,} 件")
-    return "、".join(parts) + "。"
+    entry = entry or intake.RecipientEntry(source=request.values.get("source", "csv"))
+    return render_template(
+        "bulk/recipients.html", send=send, callers=shown, callers_total=len(callers),
+        since=request.values.get("since", "").strip(), until=request.values.get("until", "").strip(),
+        source=entry.source, pasted=entry.pasted, columns=list(result.columns), column=entry.column,
+        upload_token=result.upload_token, upload_name=result.upload_name, errors=list(result.errors),
+        # the ticks the user left, kept when the page comes back with an error (None: first view, all ticked)
+        chosen=list(entry.chosen) if entry.source == "callers" and request.method == "POST" else None,
+    ), (400 if result.errors else 200)
 
 
 def caller_period() -> tuple[tuple[dt.date | None, dt.date | None], list[str]]:
@@ -191,7 +117,7 @@ def caller_period() -> tuple[tuple[dt.date | None, dt.date | None], list[str]]:
 
 
 # --- step 2: messages and schedule, step 3: confirm ------------------------------------------------------------------
-@bp.route("/<int:send_id>/messages", methods=["GET", "POST"])
+@routes.route("/<int:send_id>/messages", methods=["GET", "POST"])
 @role_required("manager")
 def messages(send_id: int):
     send = get_send(send_id)
@@ -199,20 +125,20 @@ def messages(send_id: int):
         flash(f"この一括配信は「{send.status_label}」のため変更できません。", "error")
         return redirect(url_for("bulk.detail", send_id=send_id))
     if request.method == "GET":
-        return render_messages(send, form_from_send(send), [])
-    form, errors = form_from_request()
+        return render_messages(send, compose.form_from_send(send), [])
+    form, errors = form_from_request(send)
     if not errors:
-        errors = ticket_problems(send, form)
+        errors = compose.ticket_problems(send, form)
     if errors:
         return render_messages(send, form, errors), 400
     return render_confirm(send, form)
 
 
-@bp.post("/<int:send_id>/confirm")
+@routes.route("/<int:send_id>/confirm", methods=["POST"])
 @role_required("manager")
 def confirm(send_id: int):
     send = get_send(send_id)
-    form, errors = form_from_request()
+    form, errors = form_from_request(send)
     if request.form.get("back") or errors:
         return render_messages(send, form, errors), (400 if errors else 200)
     try:
@@ -220,120 +146,87 @@ def confirm(send_id: int):
     except sends.BulkError as error:
         return render_messages(send, form, error.errors), 400
     if send.immediate:
-        flash(f"{send.label} の配信を開始しました（{send.recipient_count:,} 件）。", "success")
+        flash(f"{send.label} の配信を開始しました（配信先 {send.recipient_count:,} 名）。", "success")
     else:
-        flash(f"{send.label} を {send.scheduled_at:%Y-%m-%d %H:%M} に配信予約しました（{send.recipient_count:,} 件）。",
+        flash(f"{send.label} を {send.scheduled_at:%Y-%m-%d %H:%M} に配信予約しました（配信先 {send.recipient_count:,} 名）。",
               "success")
     return redirect(url_for("bulk.detail", send_id=send_id))
 
 
-def form_from_request():
+@routes.route("/<int:send_id>/test", methods=["POST"])
+@role_required("manager")
+def test_send(send_id: int):
+    """「自分にテスト送信」 on the confirm screen: the messages to the user's own phone; the screen comes back."""
+    send = get_send(send_id)
+    form, errors = form_from_request(send)
+    if errors:
+        return render_messages(send, form, errors), 400
+    raw = request.form.get("test_number", "")
+    result = compose.send_test(send, form, raw, actor())
+    if result.ok:
+        session[TEST_NUMBER_KEY] = raw.strip()[:40]
+        flash(f"{result.number} 宛にテスト送信しました（{len(result.message_ids)} 件）。届いた SMS を確認してから配信してください。",
+              "success")
+    return render_confirm(send, form, test=result), (200 if result.ok else 400)
+
+
+def form_from_request(send: BulkSend):
     return sends.read_message_form(
         request.form.getlist("message"), request.form.getlist("box"), schedule=bool(request.form.get("schedule")),
-        scheduled_text=request.form.get("scheduled_at", ""), title=request.form.get("title", ""))
-
-
-def form_from_send(send: BulkSend) -> sends.MessageForm:
-    texts = send.messages or [""]
-    boxes = send.boxes or [None]
-    scheduled = send.scheduled_at if send.status == "scheduled" and not send.immediate else None
-    return sends.MessageForm(texts=list(texts), boxes=list(boxes) + [None] * (len(texts) - len(boxes)),
-                             immediate=scheduled is None, scheduled_at=scheduled, title=send.title,
-                             scheduled_text=f"{scheduled:%Y-%m-%dT%H:%M}" if scheduled else "")
-
-
-def ticket_problems(send: BulkSend, form: sends.MessageForm) -> list[str]:
-    """R-44 checked on the message screen already, so nobody reaches the confirm screen for nothing."""
-    try:
-        sends.refuse_if_short(needed_tickets(send, form))
-    except sends.BulkError as error:
-        return error.errors
-    return []
-
-
-def needed_tickets(send: BulkSend, form: sends.MessageForm) -> int:
-    if send.source == "resend":
-        return send.slot_count
-    return send.recipient_count * len(form.texts)
+        scheduled_text=request.form.get("scheduled_at", ""), title=request.form.get("title", ""),
+        field_names=send.merge_fields)
 
 
 def render_messages(send: BulkSend, form: sends.MessageForm, errors: list[str]):
-    expansions = placeholder_expansions("x")
-    return render_template(
-        "bulk/messages.html", send=send, form=form, errors=errors, boxes=box_details(),
-        max_messages=MAX_MESSAGES, max_length=setting("sms.max_length"),
-        url_placeholder=setting("sms.url_placeholder"), optout_placeholder=setting("sms.optout_placeholder"),
-        url_length=expansions[setting("sms.url_placeholder")],
-        optout_length=expansions[setting("sms.optout_placeholder")],
-        fixed_count=send.source == "resend", tickets_enabled=setting("sms.tickets_enabled"),
-        balance=tickets.balance(), now=clock.now())
+    return render_template("bulk/messages.html", send=send, form=form, errors=errors,
+                           **vars(compose.message_screen(send)))
 
 
-def render_confirm(send: BulkSend, form: sends.MessageForm):
-    checks = [sends.check_template(text, box_url(box)) for text, box in zip(form.texts, form.boxes)]
-    return render_template(
-        "bulk/confirm.html", send=send, form=form, checks=checks, numbers=history.preview_numbers(send.id),
-        needed=needed_tickets(send, form), tickets_enabled=setting("sms.tickets_enabled"), balance=tickets.balance(),
-        skipped_counts=skipped_counts(send))
-
-
-def box_details() -> list[dict]:
-    from sms.models import StorageBox
-
-    return [{"number": b.number, "label": b.label, "body": b.body, "url": b.url}
-            for b in StorageBox.select().order_by(StorageBox.number)]
-
-
-def box_url(number: int | None) -> str | None:
-    from sms.models import StorageBox
-
-    box = StorageBox.get_or_none(StorageBox.number == number) if number is not None else None
-    return box.url if box and box.url else None
-
-
-def skipped_counts(send: BulkSend) -> list[tuple[str, str, int]]:
-    counts = [("duplicate", send.duplicate_count), ("invalid", send.invalid_count), ("optout", send.optout_count),
-              ("broken", send.broken_count)]
-    return [(kind, SKIP_KINDS[kind], count) for kind, count in counts if count]
+def render_confirm(send: BulkSend, form: sends.MessageForm, test: compose.TestSend | None = None):
+    number = test.number if test and not test.ok else session.get(TEST_NUMBER_KEY, "")
+    return render_template("bulk/confirm.html", send=send, form=form, test=test, test_number=number,
+                           **vars(compose.confirm_screen(send, form)))
 
 
 # --- detail, progress, actions ---------------------------------------------------------------------------------------
-@bp.get("/<int:send_id>")
+
+@routes.route("/<int:send_id>", methods=["GET"])
 @role_required("manager")
 def detail(send_id: int):
     send = get_send(send_id)
-    only_failed = request.args.get("failed") == "1"
-    page = paginate(history.recipients_query(send_id, only_failed), request.args.get("page"), setting("web.page_size"))
-    rows = [history.recipient_view(row, len(send.messages)) for row in page.items]
-    return render_template("bulk/detail.html", send=send, page=page, rows=rows, only_failed=only_failed,
-                           encodings=ENCODINGS,
-                           progress=history.progress_of(send_id), skipped_counts=skipped_counts(send),
+    live = history.live_view(send, request.args.get("page"), request.args.get("failed") == "1")
+    return render_template("bulk/detail.html", send=send, page=live.page, rows=live.rows, only_failed=live.only_failed,
+                           encodings=ENCODINGS, progress=live.progress, shown=live.shown,
+                           skipped_counts=compose.skipped_counts(send),
                            resend_of=BulkSend.get_or_none(BulkSend.id == send.resend_of) if send.resend_of else None)
 
 
-@bp.get("/<int:send_id>/progress")
+@routes.route("/<int:send_id>/progress", methods=["GET"])
 @role_required("manager")
 def progress(send_id: int):
+    """The detail page's live part (polled): figures, the state as shown, and the actions and recipient rows of
+    the page being read, rendered as on the page, so buttons and rows follow the send without a reload."""
     send = get_send(send_id)
-    return jsonify(progress_payload(send))
+    live = history.live_view(send, request.args.get("page"), request.args.get("failed") == "1")
+    return jsonify({
+        "id": send.id, "status": send.status, "shown_status": live.shown.status, "status_label": live.shown.label,
+        "progress": live.progress.as_dict(),
+        "actions_html": render_template("bulk/_detail_actions.html", send=send, progress=live.progress),
+        "rows_html": render_template("bulk/_recipient_rows.html", rows=live.rows),
+    })
 
 
-def progress_payload(send: BulkSend) -> dict:
-    return {"id": send.id, "status": send.status, "status_label": send.status_label,
-            "progress": history.progress_of(send.id).as_dict()}
-
-
-@bp.get("/<int:send_id>/skipped")
+@routes.route("/<int:send_id>/skipped", methods=["GET"])
 @role_required("manager")
 def skipped(send_id: int):
     send = get_send(send_id)
     kind = request.args.get("kind") or None
     page = paginate(history.skipped_query(send_id, kind), request.args.get("page"), setting("web.page_size"))
     return render_template("bulk/skipped.html", send=send, page=page, kind=kind, kinds=SKIP_KINDS, encodings=ENCODINGS,
-                           skipped_counts=skipped_counts(send))
+                           skipped_counts=compose.skipped_counts(send))
 
 
-@bp.get("/<int:send_id>/recipients.csv")
+@routes.route("/<int:send_id>/recipients.csv", methods=["GET"])
 @role_required("manager")
 def recipients_csv(send_id: int):
     send = get_send(send_id)
@@ -344,7 +237,7 @@ def recipients_csv(send_id: int):
                         request.args.get("encoding"))
 
 
-@bp.get("/<int:send_id>/skipped.csv")
+@routes.route("/<int:send_id>/skipped.csv", methods=["GET"])
 @role_required("manager")
 def skipped_csv(send_id: int):
     send = get_send(send_id)
@@ -353,7 +246,7 @@ def skipped_csv(send_id: int):
                         history.skipped_csv_rows(send.id, kind), request.args.get("encoding"))
 
 
-@bp.get("/<int:send_id>/failed.txt")
+@routes.route("/<int:send_id>/failed.txt", methods=["GET"])
 @role_required("manager")
 def failed_numbers(send_id: int):
     get_send(send_id)
@@ -361,7 +254,7 @@ def failed_numbers(send_id: int):
     return Response(body + ("\n" if body else ""), mimetype="text/plain; charset=utf-8")
 
 
-@bp.post("/<int:send_id>/cancel")
+@routes.route("/<int:send_id>/cancel", methods=["POST"])
 @role_required("manager")
 def cancel(send_id: int):
     try:
@@ -373,7 +266,7 @@ def cancel(send_id: int):
     return redirect(url_for("bulk.detail", send_id=send_id))
 
 
-@bp.post("/<int:send_id>/resend")
+@routes.route("/<int:send_id>/resend", methods=["POST"])
 @role_required("manager")
 def resend(send_id: int):
     try:
@@ -381,49 +274,5 @@ def resend(send_id: int):
     except sends.BulkError as error:
         flash(" ".join(error.errors), "error")
         return redirect(url_for("bulk.detail", send_id=send_id))
-    flash(f"配信エラーになった {draft.recipient_count:,} 件の再送を作成しました。内容を確認して配信してください。", "success")
+    flash(f"配信エラーになった {draft.recipient_count:,} 名への再送を作成しました。内容を確認して配信してください。", "success")
     return redirect(url_for("bulk.messages", send_id=draft.id))
-
-
-# --- tickets --------------------------------------------------------------------------------------------------------
-@bp.route("/tickets", methods=["GET", "POST"], endpoint="tickets")
-@role_required("manager")
-def tickets_page():
-    errors, values = [], {"count": "", "reason": ""}
-    if request.method == "POST":
-        if not current_user.has_role("admin"):
-            abort(403)
-        values = {"count": request.form.get("count", "").strip(), "reason": request.form.get("reason", "").strip()}
-        errors = add_tickets(values)
-        if not errors:
-            flash(f"チケットを {int(values['count']):+,} 枚登録しました（残り {tickets.balance():,} 枚）。", "success")
-            return redirect(url_for("bulk.tickets"))
-    page = paginate(tickets.entries(), request.args.get("page"), setting("web.page_size"))
-    return render_template("bulk/tickets.html", page=page, balance=tickets.balance(), errors=errors, values=values,
-                           tickets_enabled=setting("sms.tickets_enabled")), (400 if errors else 200)
-
-
-def add_tickets(values: dict) -> list[str]:
-    """An admin adds (or corrects) tickets; every entry says who and why."""
-    errors = []
-    try:
-        count = parse_int(values["count"], "枚数", minimum=-tickets.MAX_BALANCE, maximum=tickets.MAX_BALANCE,
-                          required=True)
-    except InputError as error:
-        count = 0
-        errors.append(error.message)
-    if not errors and count == 0:
-        errors.append("枚数に 0 は指定できません。")
-    if not values["reason"]:
-        errors.append("理由を入力してください（例: 3 月分購入）。")
-    if errors:
-        return errors
-    try:
-        after = tickets.add(count, reason=values["reason"][:200], actor=actor())
-    except ValueError:
-        if count > 0:
-            return [f"残り枚数は {tickets.MAX_BALANCE:,} 枚までです（現在 {tickets.balance():,} 枚）。"]
-        return [f"残り枚数（{tickets.balance():,} 枚）より多くは減らせません。"]
-    audit.record("tickets.added", "tickets", {"count": count, "reason": values["reason"], "balance": after})
-    return []
-

@@ -53,3 +53,19 @@ def outbox_counts(send_id: int) -> dict[tuple[str, str], int]:
         key = (message.to_number, message.body)
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+@pytest.fixture
+def scheduler(live_server):
+    """The SMS dispatcher and the bulk job, run by the real scheduler service against the live server's database."""
+    import sms
+    import sms.bulk
+    from core.scheduler import JobRegistry, SchedulerService
+
+    registry = JobRegistry()
+    sms.register_jobs(registry, live_server.app)
+    sms.bulk.register_jobs(registry, live_server.app)
+    service = SchedulerService(live_server.app, registry, holder="browser-test")
+    service.start()
+    yield service
+    service.shutdown()

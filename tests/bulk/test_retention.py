@@ -10,7 +10,7 @@ import pytest
 
 from core import clock as clock_module
 from core.retention import purge_expired
-from sms.bulk import runner, sends, views
+from sms.bulk import runner, sends, uploads
 from sms.bulk.models import BulkRecipient, BulkSend, BulkSkipped
 from tests.bulk.conftest import numbers
 
@@ -50,7 +50,7 @@ def test_a_scheduled_send_made_long_ago_stays_until_it_has_run(app, clock, make_
 
 @pytest.fixture
 def upload_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(views, "UPLOAD_DIR", tmp_path / "bulk_uploads")
+    monkeypatch.setattr(uploads, "DIRECTORY", tmp_path / "bulk_uploads")
     return tmp_path / "bulk_uploads"
 
 
@@ -62,7 +62,7 @@ def written_at(path, moment: str) -> None:
 def test_uploaded_csv_files_go_with_unconfirmed_drafts(app, clock, upload_dir):
     assert app.config["SETTINGS"]["bulk.draft_days"] == 7
     clock.set("2026-01-15 10:00")
-    stale, fresh = views.keep_upload(b"090-1234-5678\n"), views.keep_upload(b"090-1234-5679\n")
+    stale, fresh = uploads.keep(b"090-1234-5678\n"), uploads.keep(b"090-1234-5679\n")
     written_at(upload_dir / f"{stale}.csv", "2026-01-08 09:59")
     written_at(upload_dir / f"{fresh}.csv", "2026-01-08 10:01")
     assert purge_expired()["sms.bulk.uploads"] == 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.scheduler import JobRegistry, SchedulerService
 from sms import links, tickets
-from sms.bulk import runner, sends
+from sms.bulk import outbox_fill, runner, sends
 from sms.bulk.history import progress_of
 from sms.bulk.models import BulkRecipient, BulkSend
 from sms.models import Message, TicketEntry
@@ -77,21 +77,15 @@ def test_a_crash_mid_batch_resumes_without_a_second_outbox_row(app, clock, make_
     assert runner.start(send.id)
     assert runner.dispatch_batch(send.id) == 3  # first batch committed
 
-    real_queue_text = runner.queue_text
-    calls = {"n": 0}
+    def dying_settle(*args, **kwargs):  # the process dies after the batch's outbox rows, before its slots
+        raise SystemExit("killed")
 
-    def dying_queue_text(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:  # the process dies in the middle of the second batch
-            raise SystemExit("killed")
-        return real_queue_text(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "queue_text", dying_queue_text)
+    monkeypatch.setattr(outbox_fill, "settle", dying_settle)
     try:
         runner.dispatch_batch(send.id)
     except SystemExit:
         pass
-    monkeypatch.setattr(runner, "queue_text", real_queue_text)
+    monkeypatch.undo()
     assert Message.select().where(Message.bulk_send_id == send.id).count() == 6  # the second batch rolled back
 
     assert runner.start(send.id) is False  # a restart does not start (or pay for) it again
@@ -138,3 +132,28 @@ def test_cancelled_and_draft_sends_never_start(app, clock, make_send):
     clock.set("2026-01-05 12:00")
     assert runner.poll().started == 0
     assert not Message.select().where(Message.bulk_send_id == scheduled.id).exists()
+
+
+def test_a_batch_gives_each_message_its_own_links_and_refuses_opted_out_numbers(app, clock):
+    from sms.bulk.recipients import parse_pasted
+    from sms.models import ShortLink, StorageBox
+
+    StorageBox.create(number=7, name="案内", body="", url="https://example.jp/sale")
+    people = numbers(3)
+    links.opt_out(e164(people[1]))
+    draft = sends.create_draft(sends.build_recipients(parse_pasted("\n".join(people))), source="paste", actor="t")
+    links.opt_out(e164(people[2]))  # opted out after the draft was made: refused when it is queued
+    form, errors = sends.read_message_form(["詳細 {url} 停止 {optout_url}"], ["7"], schedule=False)
+    assert errors == []
+    send = sends.confirm(draft.id, form, "t")
+    runner.poll()
+    rows = {r.to_number: r for r in BulkRecipient.select().where(BulkRecipient.bulk_send == send.id)}
+    assert set(rows) == {e164(people[0]), e164(people[2])}
+    sent, refused = Message.get_by_id(rows[e164(people[0])].message1_id), Message.get_by_id(rows[e164(people[2])].message1_id)
+    link = ShortLink.get(ShortLink.message == sent.id)
+    assert sent.body == f"詳細 {links.short_url(link.code)} 停止 {links.optout_url(sent.optout_token)}"
+    assert (link.target_url, sent.state, sent.source, sent.idempotency_key) == (
+        "https://example.jp/sale", "queued", "bulk", f"bulk:{send.id}:{rows[e164(people[0])].id}:1")
+    assert sent.parts == (1 if len(sent.body) <= 70 else -(-len(sent.body) // 67))
+    assert rows[e164(people[2])].state1 == "opted_out" and refused.state == "failed"
+    assert refused.error_message == "配信停止済み" and refused.due_at is None

@@ -38,7 +38,7 @@ def test_shift_jis_csv_with_header_becomes_a_draft(manager_client):
     assert (send.recipient_count, send.duplicate_count, send.invalid_count) == (2, 1, 1)
     assert send.source_detail == "list.csv（Shift_JIS（Excel 向け）、2 列目「電話番号」）"
     page = text_of(manager_client.get(response.headers["Location"]))
-    assert "配信先 2 件、重複 1 件、携帯電話番号ではない 1 件。" in page
+    assert "配信先 2 名、重複 1 件、携帯電話番号ではない 1 件。" in page
     skipped = text_of(manager_client.get(f"/bulk/{send.id}/skipped"))
     assert "固定電話" in skipped and "山田" not in skipped
 

@@ -231,6 +231,21 @@ def test_the_fast_path_agrees_with_phonenumbers_for_every_prefix(body):
             assert full_rule(digits), digits
 
 
+@pytest.mark.parametrize("mobile_prefix", ["060", "070", "080", "090"])
+def test_the_plain_number_shortcut_agrees_with_the_full_check_for_every_prefix_range(mobile_prefix):
+    """Every 0x0-xxxx range, written as bulk lists write it (bare, hyphenated, spaced): the same verdict and E.164
+    as the full check, and as phonenumbers itself."""
+    for block in range(10000):
+        digits = f"{mobile_prefix}{block:04d}5678"
+        for written in (digits, f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"{digits[:3]} {digits[3:7]} {digits[7:]}"):
+            fast, full = check_mobile(written), phone.check_mobile_fully(written)
+            assert fast == full, written
+            assert fast.ok is full_rule(digits), written
+    for unusual in ("０９０-１２３４-５６７８", "090‐1234‐5678", "+81 90-1234-5678", "090--1234-5678", " 09012345678",
+                    "0901234567", "090123456789", "090-12345-678"):
+        assert check_mobile(unusual) == phone.check_mobile_fully(unusual), unusual
+
+
 def test_one_phone_filter_serves_every_page(app):
     # Registered once by the app factory; a feature registering its own would replace it for every page.
     assert app.jinja_env.filters["phone"] is phone.display

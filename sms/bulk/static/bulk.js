@@ -1,5 +1,6 @@
 // Bulk-send pages: the recipient source switch, "+入力欄を追加", live character/part counts, the schedule
-// checkbox, and the progress bar polled while a send runs. The server re-checks everything.
+// checkbox, and the detail page polled while a send runs (progress bar, state, buttons and recipient rows).
+// The server re-checks everything.
 (function () {
   "use strict";
 
@@ -126,8 +127,14 @@
         if (cell) { cell.textContent = String(p[key]); }
       });
       if (status) { status.textContent = data.status_label; }
-      box.dataset.status = data.status;
+      box.dataset.status = data.shown_status;
       box.dataset.remaining = String(p.remaining);
+      // The buttons and the recipient rows of this page, rendered by the server as on the page itself.
+      replace(document.getElementById("bulk-actions"), data.actions_html);
+      replace(document.querySelector("#bulk-recipients tbody"), data.rows_html);
+    };
+    var replace = function (element, html) {
+      if (element && typeof html === "string" && element.innerHTML !== html) { element.innerHTML = html; }
     };
     var finished = function () {
       // Nothing left to send and nothing waiting for a receipt: the bar will not move any more.
