@@ -5,6 +5,9 @@ called and records a SendAttempt without a provider id; if the process dies befo
 the row becomes claimable again after STALE_CLAIM and the next claimer first asks the provider what
 was sent to that number since the claim (reconcile) — so a crash neither loses nor doubles a message.
 On PostgreSQL several dispatchers may run: rows are claimed with FOR UPDATE SKIP LOCKED.
+
+Before a message's first send the dispatcher learns its carrier (sms.carriers: cached per number, a lookup at
+most once per number and expiry); a failed lookup leaves 不明 and the message is sent all the same.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from core import clock
 from core.channels import Channel, open_channel
 from core.config import setting
 from core.db import database, for_update_skip_locked, write_transaction
-from sms import links
+from sms import carriers, links
 from sms.models import Message, SendAttempt
 from sms.receipts import apply_status, record_receipt, replay_early_receipts, resend_policy, store_decision
 from sms.sending import REFUSAL_LOG_MESSAGES
@@ -87,6 +90,7 @@ def run_dispatch(provider: Channel | None = None, pacer: Pacer | None = None, li
                  worker: str = WORKER) -> DispatchReport:
     """Send what is due (at most `limit`, default sms.dispatch_batch), then apply the provider's receipts."""
     provider = provider or open_channel("sms")
+    lookup = carriers.configured_lookup()
     limit = limit or setting("sms.dispatch_batch")
     mps = setting("sms.mps_limit")
     pacer = pacer or Pacer(mps)
@@ -99,7 +103,7 @@ def run_dispatch(provider: Channel | None = None, pacer: Pacer | None = None, li
             break
         claims += len(claimed)
         for item in claimed:
-            process(item, provider, pacer, report, worker)
+            process(item, provider, pacer, report, worker, lookup)
     report.receipts = collect_receipts(provider)
     return report
 
@@ -158,7 +162,7 @@ def _still_mine(message_id: int, worker: str) -> bool:
 
 # --- one message ---------------------------------------------------------------------------------------------
 def process(item: Claimed, provider: Channel, pacer: Pacer, report: DispatchReport,
-            worker: str = WORKER) -> None:
+            worker: str = WORKER, lookup: carriers.CarrierLookup | None = None) -> None:
     if not _still_mine(item.message_id, worker):
         return
     message = Message.get_by_id(item.message_id)
@@ -167,6 +171,7 @@ def process(item: Claimed, provider: Channel, pacer: Pacer, report: DispatchRepo
         attempt = _reconcile(message, attempt, provider, report, worker)
         if attempt is None:
             return
+    learn_carrier(message, lookup)
     pacer.wait()
     outcome = provider.send(message.to_number, message.body, attempt.seq)
     if outcome.sid:
@@ -174,6 +179,18 @@ def process(item: Claimed, provider: Channel, pacer: Pacer, report: DispatchRepo
         report.sent += 1
     else:
         _record_send_error(message, attempt, outcome, report)
+
+
+def learn_carrier(message: Message, lookup: carriers.CarrierLookup | None) -> None:
+    """The dispatcher's carrier stage: once per message (resends keep it), never on a webhook's path."""
+    if lookup is None or message.carrier:
+        return
+    try:
+        carrier = carriers.carrier_for(message.to_number, lookup)
+    except Exception:  # whatever goes wrong, the message still goes out (its carrier stays 不明)
+        log.exception("carrier of message %s not learnt", message.id)
+        carrier = carriers.UNKNOWN
+    message.carrier = carrier  # stored with the send's outcome (record_sent, _record_send_error)
 
 
 def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report: DispatchReport,
@@ -209,7 +226,8 @@ def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, p
         SendAttempt.update(provider_sid=sid, outcome="sent", provider_status=status, sent_at=now).where(
             SendAttempt.id == attempt.id).execute()
         sending = dict(provider=provider.name, provider_sid=sid, sent_at=now, due_at=None, claimed_at=None,
-                       claimed_by="", send_failures=0, state="sending", status=1, updated_at=now)
+                       claimed_by="", send_failures=0, state="sending", status=1, updated_at=now,
+                       carrier=message.carrier)
         Message.update(**sending).where(Message.id == message.id).execute()
         # The rows as just written (our claim keeps others off them): no need to read them back.
         for name, value in sending.items():
@@ -227,9 +245,11 @@ def _record_send_error(message: Message, attempt: SendAttempt, outcome, report: 
             SendAttempt.id == attempt.id).execute()
         if decision.retry_at is not None:
             Message.update(due_at=decision.retry_at, send_failures=Message.send_failures + 1, claimed_at=None,
-                           claimed_by="", updated_at=now).where(Message.id == message.id).execute()
+                           claimed_by="", updated_at=now, carrier=message.carrier).where(
+                Message.id == message.id).execute()
             report.retried += 1
             return
+        Message.update(carrier=message.carrier).where(Message.id == message.id).execute()
         _finish(Message.get_by_id(message.id),
                 Decision("failed", 3, decision.error_code, decision.error_message))
         report.failed += 1
@@ -253,6 +273,6 @@ def dispatch_now(message_id: int) -> None:
                                        & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))
         claimed = [item for item in (_claim_one(m, now, WORKER) for m in rows) if item is not None]
-    provider = open_channel("sms")
+    provider, lookup = open_channel("sms"), carriers.configured_lookup()
     for item in claimed:
-        process(item, provider, Pacer(0), DispatchReport())
+        process(item, provider, Pacer(0), DispatchReport(), lookup=lookup)

@@ -1,5 +1,6 @@
 """Twilio helpers: signature check on webhooks, the REST client, request signing, the form Twilio posts for a
-call. Recordings (fetching their media, deleting them) are in core.twilio.recordings.
+call. Recordings (fetching their media, deleting them) are in core.twilio.recordings, carrier lookups in
+core.twilio.lookups.
 
 In simulator mode the same signature check applies; the simulator signs its own requests with the
 same auth token, so what staff try is exactly what Twilio would do.
@@ -79,7 +80,9 @@ def inbound_call_params(call_sid: str, caller: str, to: str, account_sid: str, s
 
 
 def rest_client():
-    """The real twilio REST client, aimed at TWILIO_API_BASE_URL (a local Twilio-compatible server in tests)."""
+    """The real twilio REST client; with TWILIO_API_BASE_URL set, every Twilio host the platform uses (api for
+    messages and recordings, lookups for carriers) is reached at that base (a local Twilio-compatible server in
+    tests), with Twilio's own paths."""
     from twilio.rest import Client
 
     settings = current_app.config["SETTINGS"]
@@ -87,4 +90,5 @@ def rest_client():
     base = settings["twilio.api_base_url"]
     if base and base != "https://api.twilio.com":
         client.api.base_url = base
+        client.lookups.base_url = base
     return client
