@@ -110,3 +110,24 @@ def test_a_free_text_message_prefills_its_text(manager_client):
     page = manager_client.get(f"/sms/send?message={message_id}").get_data(as_text=True)
     assert 'value="070-1234-5678"' in page and ">自由文のお知らせ</textarea>" in page
     assert manager_client.get("/sms/send?message=99999999999999999999").status_code == 200
+
+
+def test_a_bulk_sends_failed_number_links_to_an_individual_send(app, manager_client, clock):
+    from sms.bulk import runner, sends
+    from sms.bulk.recipients import parse_pasted
+
+    found = sends.build_recipients(parse_pasted("090-9999-0005\n090-1234-5601"))
+    draft = sends.create_draft(found, source="paste", actor="manager1")
+    form, errors = sends.read_message_form(["年始のお知らせ"], [None], schedule=False)
+    assert errors == []
+    send = sends.confirm(draft.id, form, "manager1")
+    runner.poll()
+    run_dispatch()
+    clock.advance(seconds=3)
+    run_dispatch()  # the simulator's receipts: 090-9999-0005 is 現在使われていない番号
+    failed = Message.get((Message.bulk_send_id == send.id) & (Message.to_number == "+819099990005"))
+    assert failed.status == 3
+    page = manager_client.get(f"/bulk/{send.id}").get_data(as_text=True)
+    assert page.count('class="resend-one"') == 1 and f'href="/sms/send?message={failed.id}"' in page
+    form_page = manager_client.get(f"/sms/send?message={failed.id}").get_data(as_text=True)
+    assert 'value="090-9999-0005"' in form_page and ">年始のお知らせ</textarea>" in form_page
