@@ -18,7 +18,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
-from bench.bench_sms import ACCOUNT_SID, AUTH_TOKEN, FROM, baseline_client, check_server_log, drain, queue, rate  # noqa: E402
+from bench.bench_sms import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM,
+    baseline_client,
+    check_server_log,
+    drain,
+    queue,
+    rate,
+)
 
 
 def run(app, twilio, label: str, count: int, offset: int, lookups: bool, baseline: float) -> float:

@@ -167,6 +167,7 @@ SCHEMA: dict[str, Setting] = {
     "sms.mps_limit": S(10, integer(0, 1000)),
     "sms.dispatch_interval_seconds": S(2, integer(1, 300)),
     "sms.dispatch_batch": S(200, integer(1, 10000)),
+    "sms.dispatch_concurrency": S(4, integer(1, 32)),
     "sms.resend_count": S(3, integer(0, 10)),
     "sms.resend_interval_minutes": S(10, integer(1, 1440)),
     "sms.no_resend_window": S("21:00-09:00", text()),

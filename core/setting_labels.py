@@ -90,6 +90,7 @@ SETTING_TEXTS: dict[str, SettingText] = {
     "sms.mps_limit": T("1 秒あたりの送信数の上限", "通", "0 は上限なしです。"),
     "sms.dispatch_interval_seconds": T("送信待ちを確認する間隔", "秒"),
     "sms.dispatch_batch": T("一度に送信処理する数", "件"),
+    "sms.dispatch_concurrency": T("同時に送信する数", "件", "送信事業者への送信を並行して行う数です。1 秒あたりの送信数の上限は並行しても守ります。"),
     "sms.resend_count": T("システム再送の回数", "回", "配信に失敗したときに送り直す回数です（0 は再送なし）。"),
     "sms.resend_interval_minutes": T("システム再送の間隔", "分"),
     "sms.no_resend_window": T("再送しない時間帯", "", "この時間帯にかかる再送はせず、その時点で配信失敗になります。空欄は制限なしです。"),

@@ -5,8 +5,8 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from core.inputs import InputError, json_int, json_request
 from core.security import api_error, api_token_required
-from sms.models import MAX_BOX_NUMBER, Message
 from sms.carriers import carrier_label
+from sms.models import MAX_BOX_NUMBER, Message
 from sms.rules import URL_PATTERN
 from sms.sending import queue_box, queue_text
 

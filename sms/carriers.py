@@ -98,6 +98,15 @@ def configured_lookup() -> CarrierLookup | None:
     return SimulatorLookup()
 
 
+def cached_carriers(numbers: set[str]) -> dict[str, str]:
+    """Number → carrier key for the numbers whose cache entry is still fresh (one query)."""
+    if not numbers:
+        return {}
+    query = CarrierCache.select(CarrierCache.number, CarrierCache.carrier).where(
+        CarrierCache.number.in_(numbers) & (CarrierCache.expires_at > clock.now()))
+    return dict(query.tuples())
+
+
 def carrier_for(number: str, lookup: CarrierLookup) -> str:
     """The carrier key of `number`: from the cache while it is fresh, else asked once (and cached)."""
     now = clock.now()

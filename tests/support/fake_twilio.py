@@ -20,6 +20,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -65,6 +66,7 @@ class FakeMessage:
     status: str = "queued"
     error_code: int | None = None
     callbacks: list = field(default_factory=list)  # (status, http status of the app's answer)
+    received: float = field(default_factory=time.monotonic)  # real arrival time (date_created follows the clock)
 
     def resource(self) -> dict:
         stamp = email.utils.format_datetime(self.date_created, usegmt=True)
