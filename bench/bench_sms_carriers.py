@@ -1,5 +1,6 @@
 """SMS dispatch with carrier lookups (R-29): the outbox → twilio client → local Twilio-compatible server, with
-Twilio Lookup v2 off, on for numbers never seen (one lookup a message) and on for numbers in the cache (none),
+Twilio Lookup v2 off (sends one at a time, and on the pool of sms.dispatch_concurrency = 4 kept-alive connections),
+on for numbers never seen (one lookup a message) and on for numbers in the cache (none),
 next to the bare twilio client's create() loop measured in the same run. The server's own logs are checked: one
 message per queued row, and the lookups it answered.
 
@@ -30,9 +31,11 @@ from bench.bench_sms import (
 )
 
 
-def run(app, twilio, label: str, count: int, offset: int, lookups: bool, baseline: float) -> float:
+def run(app, twilio, label: str, count: int, offset: int, lookups: bool, baseline: float,
+        concurrency: int = 4) -> float:
     """Queue `count` messages to numbers from `offset`, drain the outbox, print the rate and what the server saw."""
-    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"sms.carrier_lookup": lookups})
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"sms.carrier_lookup": lookups,
+                                                               "sms.dispatch_concurrency": concurrency})
     ids = queue(count, offset)
     asked, received = len(twilio.lookups), len(twilio.log)
     started = time.perf_counter()
@@ -72,6 +75,7 @@ def main() -> int:
         seconds = baseline_client(twilio, count)
         baseline = count / seconds
         print(f"  {'baseline: bare twilio client, create() loop':<44} {seconds:8.2f} s   {rate(count, seconds):>20}")
+        run(app, twilio, "lookups off, one request at a time", count, 400_000, False, baseline, concurrency=1)
         off = run(app, twilio, "lookups off", count, 0, False, baseline)
         uncached = run(app, twilio, "lookups on, numbers not cached (1 each)", count, 200_000, True, baseline)
         cached = run(app, twilio, "lookups on, numbers cached (same numbers)", count, 200_000, True, baseline)
