@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from peewee import IntegrityError
@@ -72,19 +74,23 @@ class CarrierLookup(Protocol):
 
 
 class TwilioLookup:
-    """Twilio Lookup v2 (paid per request)."""
+    """Twilio Lookup v2 (paid per request). Safe to call from several threads: each has a client of its own."""
 
     def __init__(self):
-        from core.twilio import rest_client
-        from core.twilio.lookups import LOOKUP_TIMEOUT_SECONDS
+        from core.twilio import rest_credentials
 
-        self.client = rest_client()
-        self.client.http_client.timeout = LOOKUP_TIMEOUT_SECONDS
+        self.credentials = rest_credentials()
+        self.local = threading.local()
 
     def line_type(self, number: str) -> LineType:
-        from core.twilio.lookups import line_type
+        from core.twilio import client_for
+        from core.twilio.lookups import LOOKUP_TIMEOUT_SECONDS, line_type
 
-        return line_type(number, self.client)
+        client = getattr(self.local, "client", None)
+        if client is None:
+            client = self.local.client = client_for(*self.credentials)
+            client.http_client.timeout = LOOKUP_TIMEOUT_SECONDS
+        return line_type(number, client)
 
 
 def configured_lookup() -> CarrierLookup | None:
@@ -109,17 +115,39 @@ def cached_carriers(numbers: set[str]) -> dict[str, str]:
 
 def carrier_for(number: str, lookup: CarrierLookup) -> str:
     """The carrier key of `number`: from the cache while it is fresh, else asked once (and cached)."""
+    return carriers_for([number], lookup)[number]
+
+
+def carriers_for(numbers: Iterable[str], lookup: CarrierLookup, run_all: Callable | None = None) -> dict[str, str]:
+    """Number → carrier key: fresh cache entries in one query, the rest asked (through `run_all(fn, items)`, e.g.
+    a thread pool, when given) and cached together; a number whose lookup failed is 不明 and not cached."""
+    numbers = list(dict.fromkeys(numbers))
+    known = cached_carriers(set(numbers))
+    missing = [n for n in numbers if n not in known]
+    if not missing:
+        return known
+    answers = (run_all or _in_turn)(lambda number: _ask(lookup, number), missing)
     now = clock.now()
-    cached = CarrierCache.get_or_none(CarrierCache.number == number)
-    if cached is not None and cached.expires_at > now:
-        return cached.carrier
+    with database.atomic():
+        for number, line in zip(missing, answers):
+            known[number] = UNKNOWN if line is None else normalise(line)
+            if line is not None:
+                remember(number, known[number], line, now)
+    return known
+
+
+def _in_turn(fn, items) -> list:
+    return [fn(item) for item in items]
+
+
+def _ask(lookup: CarrierLookup, number: str) -> LineType | None:
     try:
-        line = lookup.line_type(number)
+        return lookup.line_type(number)
     except LookupFailed:
-        return UNKNOWN  # not cached: asked again for the next message
-    carrier = normalise(line)
-    remember(number, carrier, line, now)
-    return carrier
+        return None  # not cached: asked again for the next message
+    except Exception:  # whatever goes wrong, the message still goes out (its carrier stays 不明)
+        log.exception("carrier lookup of %s failed", number)
+        return None
 
 
 def remember(number: str, carrier: str, line: LineType, now: dt.datetime) -> None:

@@ -78,34 +78,51 @@ PACER_HEADROOM = 1.01
 class Pacer:
     """Spaces sends evenly at just under `per_second` (0 = no limit); real monotonic time, it only throttles.
 
-    Thread-safe: each caller reserves the next slot, sleeps until it, then records when it really went. A send
-    also waits until the send `per_second` places before it is more than a second old, so a thread that woke
-    late never lets a later one squeeze an extra send into the same second (R-27)."""
+    Thread-safe: each caller reserves the next slot (`wait` returns its ticket) and sleeps until it. A send also
+    waits until the send `per_second` tickets before it has been answered (`done`) for a second: that send reached
+    the provider before its answer came back, so however long a request takes on its way, no 1-second window at
+    the provider ever holds more than `per_second` sends (R-27)."""
 
-    WINDOW = 1.0 + 0.005  # seconds, with a little margin for the way to the provider
+    WINDOW = 1.0
 
     def __init__(self, per_second: float, monotonic=time.monotonic, sleep=time.sleep):
         self.interval = PACER_HEADROOM / per_second if per_second and per_second > 0 else 0.0
         self.monotonic, self.sleep = monotonic, sleep
         self.next_slot: float | None = None
-        self.lock = threading.Lock()
-        self.sent: deque[float] = deque(maxlen=max(1, int(per_second or 0)))
+        self.span = max(1, int(per_second or 0))
+        self.issued = 0
+        self.answered: dict[int, float] = {}  # ticket → when its send was answered (the last `span` or so)
+        self.changed = threading.Condition()
 
-    def wait(self) -> None:
+    def wait(self) -> int:
+        """Block until the next send may go; returns its ticket for `done` (-1 when there is no limit)."""
         if not self.interval:
-            return
-        with self.lock:
+            return -1
+        with self.changed:
             now = self.monotonic()
             slot = now if self.next_slot is None else max(self.next_slot, now)
             self.next_slot = slot + self.interval
+            ticket, self.issued = self.issued, self.issued + 1
         if slot > now:
             self.sleep(slot - now)
-        with self.lock:
-            if len(self.sent) == self.sent.maxlen:
-                behind = self.sent[0] + self.WINDOW - self.monotonic()
-                if behind > 0:
-                    self.sleep(behind)
-            self.sent.append(self.monotonic())
+        if ticket >= self.span:
+            with self.changed:
+                while (self.span and ticket - self.span not in self.answered):
+                    self.changed.wait(timeout=1.0)
+                behind = self.answered[ticket - self.span] + self.WINDOW - self.monotonic()
+            if behind > 0:
+                self.sleep(behind)
+        return ticket
+
+    def done(self, ticket: int) -> None:
+        """The send of `ticket` has been answered (or failed): later sends may count from now."""
+        if ticket < 0:
+            return
+        with self.changed:
+            self.answered[ticket] = self.monotonic()
+            for old in [t for t in self.answered if t < ticket - 4 * self.span]:
+                del self.answered[old]
+            self.changed.notify_all()
 
 
 class SendPool:
@@ -135,6 +152,12 @@ class SendPool:
             return [self._send(self.provider, item, pacer) for item in items]
         return list(self.executor.map(lambda item: self._pooled(item, pacer), items))
 
+    def run_all(self, fn, items: list) -> list:
+        """fn(item) for each item, on the pool's threads when there are several (fn must not use the database)."""
+        if self.executor is None:
+            return [fn(item) for item in items]
+        return list(self.executor.map(fn, items))
+
     def _pooled(self, item, pacer: Pacer):
         sender = self.senders.get()
         try:
@@ -145,8 +168,11 @@ class SendPool:
     @staticmethod
     def _send(sender: Channel, item, pacer: Pacer):
         to, body, seq = item
-        pacer.wait()
-        return sender.send(to, body, seq)
+        ticket = pacer.wait()
+        try:
+            return sender.send(to, body, seq)
+        finally:
+            pacer.done(ticket)
 
 
 # --- the job ------------------------------------------------------------------------------------------------
@@ -246,7 +272,7 @@ def send_chunk(claimed: list[Claimed], provider: Channel, pool: SendPool, pacer:
     ready = _prepare(claimed, provider, report, worker)
     if not ready:
         return
-    _learn_carriers([message for message, _ in ready], lookup)
+    _learn_carriers([message for message, _ in ready], lookup, pool)
     outcomes = pool.send_all([(m.to_number, m.body, a.seq) for m, a in ready], pacer)
     record_outcomes(ready, outcomes, provider, report)
 
@@ -271,18 +297,19 @@ def _prepare(claimed: list[Claimed], provider: Channel, report: DispatchReport, 
     return ready
 
 
-def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | None) -> None:
-    """The carrier stage for a chunk: one cache read for all, a lookup for each number not in it."""
+def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | None, pool: SendPool) -> None:
+    """The carrier stage for a chunk (once per message: resends keep theirs; never on a webhook's path): one cache
+    read for all, the numbers not in it asked on the pool's threads, the answers cached together."""
     todo = [m for m in messages if not m.carrier]
     if lookup is None or not todo:
         return
-    known = carriers.cached_carriers({m.to_number for m in todo})
+    try:
+        found = carriers.carriers_for([m.to_number for m in todo], lookup, pool.run_all)
+    except Exception:  # whatever goes wrong, the messages still go out (their carrier stays 不明)
+        log.exception("carriers of %d messages not learnt", len(todo))
+        found = {}
     for message in todo:
-        if message.to_number in known:
-            message.carrier = known[message.to_number]
-        else:
-            learn_carrier(message, lookup)
-            known[message.to_number] = message.carrier
+        message.carrier = found.get(message.to_number, carriers.UNKNOWN)  # stored with the send's outcome
 
 
 def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) -> None:
@@ -305,18 +332,6 @@ def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) 
 
 
 # --- one message ---------------------------------------------------------------------------------------------
-def learn_carrier(message: Message, lookup: carriers.CarrierLookup | None) -> None:
-    """The dispatcher's carrier stage: once per message (resends keep it), never on a webhook's path."""
-    if lookup is None or message.carrier:
-        return
-    try:
-        carrier = carriers.carrier_for(message.to_number, lookup)
-    except Exception:  # whatever goes wrong, the message still goes out (its carrier stays 不明)
-        log.exception("carrier of message %s not learnt", message.id)
-        carrier = carriers.UNKNOWN
-    message.carrier = carrier  # stored with the send's outcome (record_sent, _record_send_error)
-
-
 def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report: DispatchReport,
                worker: str):
     """A dead process claimed this attempt: adopt what the provider sent since then, or send afresh."""

@@ -83,11 +83,20 @@ def rest_client():
     """The real twilio REST client; with TWILIO_API_BASE_URL set, every Twilio host the platform uses (api for
     messages and recordings, lookups for carriers) is reached at that base (a local Twilio-compatible server in
     tests), with Twilio's own paths."""
+    return client_for(*rest_credentials())
+
+
+def rest_credentials() -> tuple[str, str, str]:
+    """(account SID, auth token, API base URL) of the running app, for clients made outside a request."""
+    settings = current_app.config["SETTINGS"]
+    return settings["twilio.account_sid"] or "AC" + "0" * 32, auth_token(), settings["twilio.api_base_url"]
+
+
+def client_for(account_sid: str, token: str, base: str):
+    """A twilio REST client (its own kept-alive connection) aimed at `base` unless that is Twilio's own."""
     from twilio.rest import Client
 
-    settings = current_app.config["SETTINGS"]
-    client = Client(settings["twilio.account_sid"] or "AC" + "0" * 32, auth_token())
-    base = settings["twilio.api_base_url"]
+    client = Client(account_sid, token)
     if base and base != "https://api.twilio.com":
         client.api.base_url = base
         client.lookups.base_url = base

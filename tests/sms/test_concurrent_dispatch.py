@@ -74,20 +74,22 @@ def test_the_mps_limit_holds_in_every_second_with_a_pool(app, twilio_server):
     assert 3.1 <= span < 10  # 31 gaps of at least 0.101 s (the upper bound only catches a stall: CI is loaded)
 
 
-def test_a_late_wake_up_never_lets_a_later_send_into_the_same_second():
-    """Pacer(2): the 2nd send wakes 0.3 s late; the 4th waits until the 2nd is a second old."""
+def test_a_slow_answer_holds_back_the_send_a_second_after_it():
+    """Pacer(2): the 2nd send is answered 0.5 s after it went; the 4th waits until a second after that answer,
+    however early the request reached the provider (it did so before the answer came back)."""
     now = [100.0]
-    late = [0.0, 0.3, 0.0, 0.0]
-    stamps, calls = [], [0]
+    stamps = []
 
     def sleep(seconds):
-        now[0] += seconds + late[calls[0]]
-        late[calls[0]] = 0.0
+        now[0] += seconds
 
     pacer = Pacer(2, monotonic=lambda: now[0], sleep=sleep)
-    for index in range(4):
-        calls[0] = index
-        pacer.wait()
+    for index, answer_takes in enumerate([0.0, 0.5, 0.0, 0.0]):
+        ticket = pacer.wait()
         stamps.append(round(now[0], 3))
-    assert stamps == [100.0, 100.805, 101.01, 101.81]
+        answered_at = now[0] + answer_takes
+        saved, now[0] = now[0], answered_at
+        pacer.done(ticket)
+        now[0] = saved
+    assert stamps == [100.0, 100.505, 101.01, 102.005]
     assert most_in_one_second(stamps) <= 2
