@@ -19,11 +19,12 @@ def init_app(app) -> None:
     from core.extensions import csrf, register_public_paths
     from core.openapi import add_api_paths
     from core.routes import assemble
-    from sms import api, dashboard, log_views, providers, public_views, retention, views
+    from sms import api, dashboard, individual, log_views, providers, public_views, retention, views
+    from sms.carriers import carrier_label
     from sms.models import AUDIT_ACTIONS, AUDIT_FIELDS, OPTOUT_VIA_LABELS
 
     # Static files are served by web.assets, not by the blueprint.
-    app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes], url_prefix="/sms",
+    app.register_blueprint(assemble("sms", __name__, [views.routes, log_views.routes, individual.routes], url_prefix="/sms",
                                     template_folder="templates"))
     app.register_blueprint(public_views.bp)
     register_public_paths(app, "/s/", "/optout/")  # public_views: short links and opt-out, for recipients
@@ -33,6 +34,7 @@ def init_app(app) -> None:
     csrf.exempt(api.bp)
     add_api_paths(app, api.OPENAPI_PATHS, api.OPENAPI_SCHEMAS)
     register_channel(app, "sms", providers.configured_provider)
+    app.add_template_filter(carrier_label, "carrier")
     retention.register(app)
     dashboard.register(app)
     audit.describe(app, AUDIT_ACTIONS, AUDIT_FIELDS, {"body": audit.before_after, "url": audit.before_after,
@@ -40,13 +42,17 @@ def init_app(app) -> None:
 
 
 def register_jobs(registry, app) -> None:
-    """The dispatcher (sends, resends, receipts the provider holds) and the status timeout (R-29)."""
+    """The dispatcher (sends, resends, receipts the provider holds), the status timeout (R-29) and the monthly
+    billing close (R-31)."""
+    from sms.billing import BILLING_CLOSE_TIME, close_billing
     from sms.outbox import run_dispatch
     from sms.receipts import expire_stale
 
     interval = app.config["SETTINGS"]["sms.dispatch_interval_seconds"]
     registry.every("sms-dispatch", interval, run_dispatch, description="SMS 送信・再送")
     registry.every("sms-timeouts", 300, expire_stale, run_at_start=True, description="SMS 配信状況のタイムアウト")
+    registry.daily("sms-billing-close", BILLING_CLOSE_TIME, close_billing, run_at_start=True,
+                   description="SMS の月別課金件数の確定（毎月の第1営業日）")
 
 
 def seed_defaults(app) -> None:

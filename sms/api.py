@@ -5,7 +5,9 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from core.inputs import InputError, json_int, json_request
 from core.security import api_error, api_token_required
+from sms.carriers import carrier_label
 from sms.models import MAX_BOX_NUMBER, Message
+from sms.rules import URL_PATTERN
 from sms.sending import queue_box, queue_text
 
 bp = Blueprint("sms_api", __name__, url_prefix="/api/v1")
@@ -16,6 +18,7 @@ ERRORS = {
     "box_or_text": "box（蓄積BOX番号）か text（本文）のどちらか一方を指定してください。",
     "box": f"box（蓄積BOX番号）は 1〜{MAX_BOX_NUMBER} の整数で指定してください。",
     "text": "text（本文）は文字列で指定してください。",
+    "url": "url は http:// または https:// で始まる 1000 文字以内の文字列で指定してください（本文指定のときだけ使えます）。",
     "key": f"Idempotency-Key は {MAX_KEY_LENGTH} 文字以内で指定してください。",
     "not_found": "ID {id} の SMS は見つかりません。",
 }
@@ -29,6 +32,7 @@ def message_json(m: Message) -> dict:
         "id": m.id, "to": m.to_number, "status": m.status, "state": m.state, "box": m.box_number,
         "parts": m.parts, "error_message": m.error_message if m.status == 3 else "",
         "resend_count": m.resend_count, "clicks": m.clicks, "created_at": m.created_at.isoformat(timespec="seconds"),
+        "carrier": carrier_label(m.carrier), "carrier_code": m.carrier or "unknown",
     }
 
 
@@ -47,7 +51,7 @@ def create_message(data: dict):
     if data.get("box") is not None:
         result = queue_box(data["box"], data["to"], **options)
     else:
-        result = queue_text(data["text"], data["to"], **options)
+        result = queue_text(data["text"], data["to"], url=(data.get("url") or "").strip(), url_field="url", **options)
     if not result.ok:
         extra = {"id": result.message_id} if result.message_id else {}
         return api_error(result.code, result.reason, REFUSAL_STATUS.get(result.code, 422), **extra)
@@ -71,6 +75,10 @@ def request_problem(data: dict) -> str | None:
             return "box"
     elif not isinstance(data["text"], str):
         return "text"
+    url = data.get("url")
+    if url is not None and (has_box or not isinstance(url, str) or len(url) > 1000
+                            or (url.strip() and not URL_PATTERN.match(url.strip()))):
+        return "url"
     return None
 
 
@@ -103,6 +111,10 @@ OPENAPI_SCHEMAS = {
             "resend_count": {"type": "integer", "description": "システム再送の回数"},
             "clicks": {"type": "integer", "description": "短縮 URL のクリック数"},
             "created_at": {"type": "string", "description": "受付日時（日本時間）"},
+            "carrier": {"type": "string", "enum": ["ドコモ", "au (KDDI)", "ソフトバンク", "楽天モバイル", "その他", "不明"],
+                        "description": "送信先のキャリア（Y!mobile・LINEMO はソフトバンク。判定前・判定できないときは不明）"},
+            "carrier_code": {"type": "string", "enum": ["docomo", "au", "softbank", "rakuten", "other", "unknown"],
+                             "description": "carrier の記号"},
         },
     },
     "NewMessage": {
@@ -121,7 +133,9 @@ OPENAPI_SCHEMAS = {
         "required": ["to", "text"],
         "properties": {"to": TO_SCHEMA,
                        "text": {"type": "string", "example": "ご予約ありがとうございます。",
-                                "description": "本文（{optout_url} は受信者ごとの配信停止 URL に置き換え）"}},
+                                "description": "本文（{optout_url} は受信者ごとの配信停止 URL に、{url} は url の短縮 URL に置き換え）"},
+                       "url": {"type": "string", "example": "https://example.jp/reserve",
+                               "description": "短縮 URL にして送る URL（本文に {url} がなければ最後の行に付けます）"}},
     },
 }
 OPENAPI_PATHS = {

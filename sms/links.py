@@ -14,6 +14,9 @@ from sms.models import Message, OptOut, ShortLink
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 8
 TOKEN_BYTES = 16  # token_urlsafe(16) is 22 characters
+# Stand-ins in the editor's preview, as long as real ones.
+SAMPLE_CODE = "AbCd1234"
+SAMPLE_TOKEN = "SampleOptOutToken-0123"
 
 
 def new_code() -> str:

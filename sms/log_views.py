@@ -1,4 +1,5 @@
-"""Delivery log (R-30) with filters and CSV, monthly counts per box (R-31), one message's history,
+"""Delivery log (R-30) with filters and CSV (carrier included), monthly counts per box (R-31: 確定 once fixed on the
+first business day, sms.billing), one message's history,
 the simulator outbox, and the opt-out list (R-24). Same `sms` blueprint as the box pages.
 """
 from __future__ import annotations
@@ -8,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from peewee import Case, fn
 
 from core import audit, clock, phone
 from core.config import setting
@@ -18,6 +18,9 @@ from core.pagination import paginate
 from core.routes import Routes
 from core.security import role_required
 from sms import links, visibility
+from sms.billing import monthly_counts
+from sms.carriers import carrier_label
+from sms.individual import INDIVIDUAL_SEND_ROLE
 from sms.models import (
     MAX_BOX_NUMBER,
     SOURCE_LABELS,
@@ -29,12 +32,12 @@ from sms.models import (
     ShortLink,
     StorageBox,
 )
-from sms.simulator import SIMULATOR_TEST_NUMBERS
+from sms.simulator import CARRIER_HINT, SIMULATOR_TEST_NUMBERS
 
 routes = Routes()
 
 FILTER_ERRORS = {"range": "期間の開始日が終了日より後になっています。"}
-CSV_COLUMNS = ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス", "状態", "エラーコード",
+CSV_COLUMNS = ["ID", "日時", "送信先", "キャリア", "蓄積BOX", "本文", "通数", "ステータス", "状態", "エラーコード",
                "エラーメッセージ", "再送回数", "クリック数", "送信元", "通話SID", "送信事業者ID"]
 
 
@@ -113,7 +116,8 @@ def log_csv():
 
 def csv_row(m: Message, names: dict[int, str]) -> list:
     box = "" if m.box_number is None else f"{m.box_number} {names.get(m.box_number, '')}".strip()
-    return [m.id, m.created_at.strftime("%Y-%m-%d %H:%M:%S"), phone.display(m.to_number), box, m.body, m.parts,
+    return [m.id, m.created_at.strftime("%Y-%m-%d %H:%M:%S"), phone.display(m.to_number), carrier_label(m.carrier),
+            box, m.body, m.parts,
             m.status, m.state_label, "" if m.error_code is None else m.error_code, m.error_message, m.resend_count,
             m.clicks, SOURCE_LABELS.get(m.source, m.source), m.call_sid or "", m.provider_sid or ""]
 
@@ -128,33 +132,8 @@ def monthly():
         month = parse_month(raw, "対象月", default=month)
     except InputError as error:
         errors.append(error.message)
-    rows = monthly_counts(month)
-    return render_template("sms/monthly.html", rows=rows, month=month, raw=raw, errors=errors,
-                           billing=setting("sms.billing"), names=box_names())
-
-
-def monthly_counts(month: dt.date) -> list[dict]:
-    """Per box for one month: messages, parts, delivered, failed, and what counts for billing (R-31)."""
-    start = dt.datetime.combine(month, dt.time())
-    end = dt.datetime.combine((month + dt.timedelta(days=32)).replace(day=1), dt.time())
-    delivered = fn.SUM(Case(None, [(Message.status == 2, 1)], 0))
-    failed = fn.SUM(Case(None, [(Message.status == 3, 1)], 0))
-    handed = fn.SUM(Case(None, [(Message.sent_at.is_null(False), 1)], 0))
-    delivered_parts = fn.SUM(Case(None, [(Message.status == 2, Message.parts)], 0))
-    handed_parts = fn.SUM(Case(None, [(Message.sent_at.is_null(False), Message.parts)], 0))
-    query = (Message.select(Message.box_number, fn.COUNT(Message.id).alias("total"), delivered.alias("delivered"),
-                            failed.alias("failed"), handed.alias("handed"), delivered_parts.alias("dparts"),
-                            handed_parts.alias("hparts"))
-             .where((Message.created_at >= start) & (Message.created_at < end))
-             .group_by(Message.box_number).dicts())
-    by_delivered = setting("sms.billing") == "delivered"
-    out = []
-    for row in query:
-        row = {**{k: int(v or 0) for k, v in row.items() if k != "box_number"}, "box_number": row["box_number"]}
-        row["billable"] = row["delivered"] if by_delivered else row["handed"]
-        row["billable_parts"] = row["dparts"] if by_delivered else row["hparts"]
-        out.append(row)
-    return sorted(out, key=lambda r: (r["box_number"] is None, r["box_number"] or 0))
+    return render_template("sms/monthly.html", counts=monthly_counts(month), month=month, raw=raw, errors=errors,
+                           names=box_names())
 
 
 @routes.route("/messages/<int:message_id>")
@@ -168,7 +147,8 @@ def message_detail(message_id: int):
     short_links = list(ShortLink.select().where(ShortLink.message == message.id))
     return render_template("sms/message.html", m=message, attempts=attempts, receipts=receipts,
                            short_links=short_links, boxes=box_names(), sources=SOURCE_LABELS,
-                           opted_out=links.is_opted_out(message.to_number))
+                           opted_out=links.is_opted_out(message.to_number),
+                           can_send=current_user.has_role(INDIVIDUAL_SEND_ROLE))
 
 
 @routes.route("/outbox")
@@ -182,7 +162,7 @@ def outbox():
     page = paginate(sent.order_by(Message.id.desc()), request.args.get("page", 1), setting("web.page_size"))
     waiting = Message.select().where(Message.due_at.is_null(False)).count()
     return render_template("sms/outbox.html", page=page, simulator=simulator, waiting=waiting,
-                           test_numbers=SIMULATOR_TEST_NUMBERS, boxes=box_names())
+                           test_numbers=SIMULATOR_TEST_NUMBERS, boxes=box_names(), carrier_hint=CARRIER_HINT)
 
 
 @routes.route("/optouts", methods=["GET", "POST"])

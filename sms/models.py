@@ -9,6 +9,7 @@ from peewee import (
     AutoField,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -53,11 +54,12 @@ AUDIT_ACTIONS = {
     "box.created": "蓄積BOX を作成",
     "box.updated": "蓄積BOX を変更",
     "box.test_sent": "蓄積BOX をテスト送信",
+    "sms.individual_sent": "SMS を個別送信",
     "optout.added": "配信停止に登録",
     "optout.removed": "配信停止を解除",
 }
 AUDIT_FIELDS = {"body": "メッセージ内容", "url": "URL", "to": "送信先", "message_id": "SMS の ID",
-                "was_via": "登録の経路"}
+                "was_via": "登録の経路", "box": "蓄積BOX番号", "from_message_id": "元の SMS の ID"}
 
 
 def provider_status_label(status: str | None) -> str:
@@ -110,6 +112,7 @@ class Message(BaseModel):
     call_sid = CharField(max_length=64, null=True, index=True)
     bulk_send_id = IntegerField(null=True, index=True)
     clicks = IntegerField(default=0)
+    carrier = CharField(max_length=16, default="")             # sms.carriers key; "" = not looked up (不明)
     created_by = CharField(max_length=100, default="")
     idempotency_key = CharField(max_length=200, null=True, unique=True)
     optout_token = CharField(max_length=32, null=True, unique=True)
@@ -235,3 +238,48 @@ class TicketEntry(BaseModel):
     message_id = IntegerField(null=True)
     bulk_send_id = IntegerField(null=True, index=True)
     actor = CharField(max_length=100, default="")
+
+
+class CarrierCache(BaseModel):
+    """What Twilio Lookup said about a number's carrier (R-29), asked once and kept until `expires_at`
+    (numbers move between carriers). Holds phone numbers: purged with the messages (sms.retention)."""
+
+    class Meta:
+        table_name = "sms_carrier_cache"
+
+    id = AutoField()
+    number = CharField(max_length=20, unique=True)   # E.164
+    carrier = CharField(max_length=16)               # sms.carriers key
+    carrier_name = CharField(max_length=100, default="")
+    network = CharField(max_length=16, default="")    # MCC-MNC, e.g. 440-10
+    looked_up_at = DateTimeField(default=clock.now, index=True)
+    expires_at = DateTimeField(index=True)
+
+
+class BillingClose(BaseModel):
+    """A month whose billable counts were fixed (確定) on the first business day of the next month (R-31)."""
+
+    class Meta:
+        table_name = "sms_billing_close"
+
+    id = AutoField()
+    month = DateField(unique=True)                    # the first day of the month
+    fixed_at = DateTimeField(default=clock.now)
+    billing = CharField(max_length=16)                # sms.billing as it was when fixed
+
+
+class BillingSnapshot(BaseModel):
+    """One storage box's counts of a fixed month (box_number null: free-text sends)."""
+
+    class Meta:
+        table_name = "sms_billing_snapshot"
+
+    id = AutoField()
+    close = ForeignKeyField(BillingClose, backref="rows", on_delete="CASCADE", index=True)
+    box_number = IntegerField(null=True)
+    total = IntegerField(default=0)
+    delivered = IntegerField(default=0)
+    failed = IntegerField(default=0)
+    handed = IntegerField(default=0)
+    billable = IntegerField(default=0)
+    billable_parts = IntegerField(default=0)

@@ -22,6 +22,7 @@ class TwilioProvider:
     /twilio/sms/status (sms.public_views)."""
 
     name = "twilio"
+    concurrent_sends = True  # the dispatcher may call send from several threads, each on its own copy()
 
     def __init__(self):
         from core.twilio import external_url, rest_client
@@ -31,6 +32,10 @@ class TwilioProvider:
         logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one INFO line per request otherwise
         self.sender = setting("sms.sender_id") or setting("twilio.from_number")
         self.callback = external_url(STATUS_CALLBACK_PATH)
+
+    def copy(self) -> TwilioProvider:
+        """Another provider with a client (and so a kept-alive connection) of its own, for another thread."""
+        return TwilioProvider()
 
     def send(self, to: str, body: str, attempt_seq: int = 0) -> SendOutcome:
         from twilio.base.exceptions import TwilioException, TwilioRestException

@@ -1,5 +1,5 @@
 """Applying delivery receipts (status callbacks, simulated receipts, the first status of a send) and the
-72-hour timeout. The decisions are in sms.statuses; this module reads and writes the rows.
+status timeout (72 hours, SoftBank 1 hour). The decisions are in sms.statuses; this module reads and writes the rows.
 """
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from core import clock
 from core.config import setting
 from core.db import database
 from sms.models import Message, Receipt, SendAttempt
-from sms.statuses import TIMEOUT_DECISION, Decision, ResendPolicy, api_status, decide_receipt, timed_out
+from sms.statuses import (
+    TIMEOUT_DECISION,
+    Decision,
+    ResendPolicy,
+    TimeoutPolicy,
+    api_status,
+    decide_receipt,
+    timed_out,
+)
 
 NOTES = {
     "unknown_sid": "該当する送信がありません（送信記録の前に届いた可能性）",
@@ -102,14 +110,22 @@ def store_decision(message: Message, decision: Decision) -> bool:
     return updated == 1
 
 
+def timeout_policy() -> TimeoutPolicy:
+    return TimeoutPolicy(setting("sms.status_timeout_hours"), setting("sms.status_timeout_hours_softbank"))
+
+
 def expire_stale(now=None) -> int:
-    """Make messages with no final receipt after sms.status_timeout_hours final with status 0 (R-29)."""
+    """Make messages with no final receipt final with status 0 after their carrier's timeout (R-29)."""
     now = now or clock.now()
-    hours = setting("sms.status_timeout_hours")
+    policy = timeout_policy()
     count = 0
-    cutoff = now - dt.timedelta(hours=hours)
-    candidates = Message.select().where((Message.state == "sending") & (Message.sent_at <= cutoff))
+    softbank_cutoff = now - dt.timedelta(hours=policy.hours_for("softbank"))
+    other_cutoff = now - dt.timedelta(hours=policy.hours_for(None))
+    due = (((Message.carrier == "softbank") & (Message.sent_at <= softbank_cutoff))
+           | ((Message.carrier != "softbank") & (Message.sent_at <= other_cutoff)))
+    candidates = Message.select().where((Message.state == "sending") & due)
     for message in candidates.iterator():
+        hours = policy.hours_for(message.carrier)
         if timed_out(message.state, message.sent_at, now, hours) and store_decision(message, TIMEOUT_DECISION):
             count += 1
     return count

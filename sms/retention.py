@@ -6,10 +6,10 @@ from flask import Flask
 from core import audit
 from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
-from sms.models import Message, Receipt, SendAttempt, ShortLink
+from sms.models import CarrierCache, Message, Receipt, SendAttempt, ShortLink
 
 # Audit actions whose entries name a recipient's number.
-NUMBER_AUDIT_ACTIONS = ("optout.added", "optout.removed", "box.test_sent")
+NUMBER_AUDIT_ACTIONS = ("optout.added", "optout.removed", "box.test_sent", "sms.individual_sent")
 
 
 def purge_messages(expiry: Expiry) -> int:
@@ -23,8 +23,14 @@ def purge_unmatched_receipts(expiry: Expiry) -> int:
     return delete_rows(Receipt, Receipt.message.is_null() & (Receipt.received_at < expiry.before), expiry)
 
 
+def purge_carrier_cache(expiry: Expiry) -> int:
+    """Numbers whose carrier was looked up before the retention period (asked again if they are sent to)."""
+    return delete_rows(CarrierCache, CarrierCache.looked_up_at < expiry.before, expiry)
+
+
 def register(app: Flask) -> None:
     register_retention(app, "sms.messages", purge_messages, covers=(Message, SendAttempt, Receipt, ShortLink))
     register_retention(app, "sms.unmatched_receipts", purge_unmatched_receipts, covers=(Receipt,))
+    register_retention(app, "sms.carrier_cache", purge_carrier_cache, covers=(CarrierCache,))
     register_retention(app, "sms.audit", audit.expired_entries(*NUMBER_AUDIT_ACTIONS),
                        covers=(AuditLog.target, AuditLog.detail))

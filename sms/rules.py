@@ -67,6 +67,7 @@ TEXT_MESSAGES = {
     "special": "特殊文字が含まれています（キャリアや端末によっては正しく表示されません）: {chars}",
 }
 PLACEHOLDER_WHAT = {"{url}": "URL"}
+URL_PATTERN = re.compile(r"^https?://[^\s/]+\S*$")  # a box's or an API send's URL
 
 
 def encodable(ch: str) -> bool:
@@ -123,9 +124,10 @@ def count_parts(length: int) -> int:
     return math.ceil(length / 67)
 
 
-def check_text(text: str | None, *, max_length: int, expansions: Mapping[str, int | None] | None = None) -> TextCheck:
+def check_text(text: str | None, *, max_length: int, expansions: Mapping[str, int | None] | None = None,
+               field_names: Mapping[str, str] | None = None) -> TextCheck:
     """Normalise and judge an SMS text. `expansions` maps each placeholder to the length it becomes
-    (None: the placeholder cannot be used here, e.g. {url} without a URL)."""
+    (None: the placeholder cannot be used here, e.g. {url} without a URL; `field_names` names the missing field)."""
     normalised, replaced = normalise(text or "")
     errors: list[str] = []
     if not normalised.strip():
@@ -139,7 +141,7 @@ def check_text(text: str | None, *, max_length: int, expansions: Mapping[str, in
         if not count:
             continue
         if expanded is None:
-            what = PLACEHOLDER_WHAT.get(placeholder, placeholder)
+            what = (field_names or {}).get(placeholder) or PLACEHOLDER_WHAT.get(placeholder, placeholder)
             errors.append(TEXT_MESSAGES["placeholder"].format(placeholder=placeholder, what=what))
             continue
         length += count * (expanded - len(placeholder))

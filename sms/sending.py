@@ -4,7 +4,7 @@ row before anything is sent. The dispatcher (sms.outbox) sends the row later.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import IntegrityError
 
@@ -42,9 +42,43 @@ def placeholder_expansions(url: str | None) -> dict[str, int | None]:
     }
 
 
-def check_template(text: str | None, url: str | None = None) -> TextCheck:
-    """The rules of R-22/R-23 for a text with its placeholders, as the editor and every sender see them."""
-    return check_text(text, max_length=setting("sms.max_length"), expansions=placeholder_expansions(url))
+def url_line(text: str, url: str | None) -> str:
+    """What R-25 appends so the URL always arrives: with a URL and no {url} in the text, {url} on a line of its
+    own ("" when the text places {url} itself, or there is no URL)."""
+    placeholder = setting("sms.url_placeholder")
+    if not url or placeholder in text:
+        return ""
+    return placeholder if text.endswith("\n") else "\n" + placeholder
+
+
+def check_template(text: str | None, url: str | None = None, url_field: str = "URL") -> TextCheck:
+    """The rules of R-22/R-23 for a text with its placeholders, as the editor and every sender see them.
+
+    Length and parts count the URL line R-25 appends (`url_line`); `.text` is the text without it, as stored.
+    `url_field` names the field a {url} without a URL needs, in the refusal."""
+    raw = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    suffix = url_line(raw, url) if raw.strip() else ""
+    checked = check_text(raw + suffix, max_length=setting("sms.max_length"), expansions=placeholder_expansions(url),
+                         field_names={setting("sms.url_placeholder"): url_field})
+    if suffix:
+        checked = replace(checked, text=checked.text[:len(checked.text) - len(suffix)])
+    return checked
+
+
+def text_as_sent(text: str, url: str | None, short: str, optout: str | None) -> str:
+    """The text with the URL line appended (R-25) and the placeholders replaced by these URLs."""
+    body = text + url_line(text, url)
+    if url:
+        body = body.replace(setting("sms.url_placeholder"), short)
+    if optout is not None:
+        body = body.replace(setting("sms.optout_placeholder"), optout)
+    return body
+
+
+def preview(text: str | None, url: str | None) -> str:
+    """What a recipient reads, with sample links (the editor's preview)."""
+    checked = check_template(text, url)
+    return text_as_sent(checked.text, url, links.short_url(links.SAMPLE_CODE), links.optout_url(links.SAMPLE_TOKEN))
 
 
 def queue_box(box_number, to, *, source: str, **kw) -> SendResult:
@@ -58,7 +92,7 @@ def queue_box(box_number, to, *, source: str, **kw) -> SendResult:
 def queue_text(text: str, to, *, source: str, url: str = "", box_number: int | None = None,
                call_sid: str | None = None, idempotency_key: str | None = None, created_by: str = "",
                bulk_send_id: int | None = None, due_at: dt.datetime | None = None,
-               use_ticket: bool = True) -> SendResult:
+               use_ticket: bool = True, url_field: str = "URL") -> SendResult:
     """Validate and queue one SMS. Idempotent per `idempotency_key`: a repeat returns the first result."""
     if idempotency_key:
         existing = Message.get_or_none(Message.idempotency_key == idempotency_key)
@@ -67,7 +101,7 @@ def queue_text(text: str, to, *, source: str, url: str = "", box_number: int | N
     number = check_mobile(to)
     if not number.ok:
         return SendResult(False, None, "withheld" if number.withheld else "not_mobile", number.reason)
-    checked = check_template(text, url)
+    checked = check_template(text, url, url_field)
     if not checked.ok:
         return SendResult(False, None, "invalid_text", " ".join(checked.errors))
     fields = dict(to_number=number.e164, box_number=box_number, source=source, call_sid=call_sid,
@@ -92,12 +126,8 @@ def _create(text: str, url: str, fields: dict, due_at: dt.datetime | None) -> Me
     token = links.new_optout_token() if setting("sms.optout_placeholder") in text else None
     message = Message.create(body=text, parts=0, status=STATUS_SENDING, state="queued", created_at=now,
                              updated_at=now, due_at=due_at or now, optout_token=token, **fields)
-    body = text
-    if url and setting("sms.url_placeholder") in body:
-        link = links.create_short_link(message, url)
-        body = body.replace(setting("sms.url_placeholder"), links.short_url(link.code))
-    if token:
-        body = body.replace(setting("sms.optout_placeholder"), links.optout_url(token))
+    short = links.short_url(links.create_short_link(message, url).code) if url else ""
+    body = text_as_sent(text, url, short, links.optout_url(token) if token else None)
     checked = check_text(body, max_length=10**6)
     message.body, message.parts = body, checked.parts
     Message.update(body=body, parts=checked.parts).where(Message.id == message.id).execute()

@@ -15,6 +15,7 @@ from peewee import AutoField, CharField, DateTimeField, IntegerField
 from core import clock
 from core.channels import DeliveryReceipt, SendOutcome, SentRecord
 from core.db import BaseModel
+from core.twilio.lookups import LineType, LookupFailed
 
 SIMULATED_RECEIPT_DELAY = dt.timedelta(seconds=3)
 
@@ -27,6 +28,7 @@ class TestNumber:
     receipt: str = "delivered"        # "" = no receipt ever (times out to 0)
     receipt_error: int | None = None
     first_attempt_only: bool = False  # the failure applies to the first send only; resends are delivered
+    carrier: LineType | None = None   # what the simulated carrier lookup says (None: by the last digit)
 
 
 # Documented on the outbox page so staff can see every state without a phone (the rest are delivered).
@@ -41,9 +43,27 @@ SIMULATOR_TEST_NUMBERS = [
     TestNumber("09099990006", "キャリア違いで失敗（再送しない）", receipt="undelivered", receipt_error=30006),
     TestNumber("09099990008", "キャリアの不明なエラーで失敗（エラーメッセージは空欄）", receipt="undelivered",
                receipt_error=30008),
-    TestNumber("09099990000", "受信通知が返らない（タイムアウトで状態不明）", receipt=""),
+    TestNumber("09099990000", "受信通知が返らない（ドコモ: 72 時間後に状態不明）", receipt=""),
+    TestNumber("09099990040", "受信通知が返らない（ソフトバンク: 1 時間後に状態不明）", receipt="",
+               carrier=LineType("SoftBank Corp.", "440", "20", "mobile")),
     TestNumber("09099990610", "送信時に拒否される（受信拒否された番号: 21610）", api_error=21610),
 ]
+
+
+# The simulated carrier lookup, by the number's last digit, so every carrier shows up (Twilio's spellings).
+SIMULATED_CARRIERS = {
+    "0": LineType("NTT DOCOMO, INC.", "440", "10", "mobile"),
+    "1": LineType("NTT DOCOMO, INC.", "440", "10", "mobile"),
+    "2": LineType("KDDI Corporation", "440", "51", "mobile"),
+    "3": LineType("UQ Communications", "440", "51", "mobile"),
+    "4": LineType("SoftBank Corp.", "440", "20", "mobile"),
+    "5": LineType("Y!mobile", "440", "20", "mobile"),
+    "6": LineType("Rakuten Mobile, Inc.", "440", "11", "mobile"),
+    "7": LineType("LINEMO", "440", "20", "mobile"),
+    "8": LineType("Japan Radio Mobile", "440", "99", "mobile"),
+    "9": None,  # the lookup fails: 不明
+}
+CARRIER_HINT = "末尾 0・1 はドコモ、2・3 は au、4・5・7 はソフトバンク（Y!mobile・LINEMO を含む）、6 は楽天モバイル、8 はその他、9 は不明"
 
 
 def _e164(national: str) -> str:
@@ -72,6 +92,17 @@ def planned_receipt(to: str, attempt_seq: int) -> tuple[str, int | None]:
     if test is None or (test.first_attempt_only and attempt_seq > 0):
         return "delivered", None
     return test.receipt, test.receipt_error
+
+
+class SimulatorLookup:
+    """The carrier lookup of the simulator: free, deterministic by number (CARRIER_HINT)."""
+
+    def line_type(self, number: str) -> LineType:
+        test = TEST_NUMBERS_BY_E164.get(number)
+        line = test.carrier if test and test.carrier else SIMULATED_CARRIERS.get(number[-1:])
+        if line is None:
+            raise LookupFailed("the simulated carrier does not answer for numbers ending in 9")
+        return line
 
 
 class SimulatorProvider:

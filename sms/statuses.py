@@ -142,6 +142,18 @@ def decide_due_resend(now: dt.datetime, policy: ResendPolicy) -> Decision | None
     return None
 
 
+@dataclass(frozen=True)
+class TimeoutPolicy:
+    """R-29: hours without a receipt before a message is final with status 0; SoftBank gives up after 1 hour
+    (its network sends no receipt later), every other or unknown carrier after 72."""
+
+    default_hours: int
+    softbank_hours: int
+
+    def hours_for(self, carrier: str | None) -> int:
+        return self.softbank_hours if carrier == "softbank" else self.default_hours
+
+
 def timed_out(state: str, sent_at: dt.datetime | None, now: dt.datetime, hours: int) -> bool:
     """A message sent but with no final receipt for `hours` is final with status 0 (R-29)."""
     return state == "sending" and sent_at is not None and now - sent_at >= dt.timedelta(hours=hours)

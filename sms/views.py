@@ -4,8 +4,6 @@ sms.log_views' routes; sms.init_app puts both groups on the one `sms` blueprint.
 """
 from __future__ import annotations
 
-import re
-
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -17,7 +15,8 @@ from core.routes import Routes
 from core.security import role_required
 from sms import visibility
 from sms.models import MAX_BOX_NUMBER, Message, StorageBox
-from sms.sending import check_template, queue_box
+from sms.rules import URL_PATTERN
+from sms.sending import check_template, preview, queue_box
 
 routes = Routes()
 
@@ -36,7 +35,6 @@ MESSAGES = {
     "test_sent": "{number} 宛にテスト送信しました（状態: {state}）。配信履歴で確認できます。",
     "test_refused": "テスト送信できません: {reason}",
 }
-URL_PATTERN = re.compile(r"^https?://[^\s/]+\S*$")
 
 
 @routes.route("/boxes")
@@ -59,11 +57,13 @@ def boxes():
 def box_new():
     form = request.form
     if request.method == "GET":
-        return render_template("sms/box_form.html", box=None, form={}, errors=[], check=check_template(""))
+        return render_template("sms/box_form.html", box=None, form={}, errors=[], check=check_template(""),
+                               preview="")
     checked = check_template(form.get("body", ""), form.get("url", "").strip())
     errors = new_box_errors(form) + box_content_errors(form, checked)
     if errors:
-        return render_template("sms/box_form.html", box=None, form=form, errors=errors, check=checked), 400
+        return render_template("sms/box_form.html", box=None, form=form, errors=errors, check=checked,
+                               preview=preview(form.get("body", ""), form.get("url", "").strip())), 400
     now = clock.now()
     box = StorageBox.create(number=int(form["number"]), name=form["name"].strip(), body=checked.text,
                             url=form.get("url", "").strip(), created_at=now, updated_at=now,
@@ -84,7 +84,7 @@ def box_detail(number: int):
     if request.method == "GET":
         form = {"body": box.body, "url": box.url}
         return render_template("sms/box_form.html", box=box, form=form, errors=[], check=check_template(box.body, box.url),
-                               recent=recent_messages(box))
+                               preview=preview(box.body, box.url), recent=recent_messages(box))
     # Number and name are fixed at creation (004): whatever the form carries for them is ignored.
     form = request.form
     url = form.get("url", "").strip()
@@ -92,7 +92,7 @@ def box_detail(number: int):
     errors = box_content_errors(form, checked)
     if errors:
         return render_template("sms/box_form.html", box=box, form=form, errors=errors, check=checked,
-                               recent=recent_messages(box)), 400
+                               preview=preview(form.get("body", ""), url), recent=recent_messages(box)), 400
     changes = {k: [old, new] for k, old, new in (("body", box.body, checked.text), ("url", box.url, url)) if old != new}
     if changes:
         StorageBox.update(body=checked.text, url=url, updated_at=clock.now(), updated_by=current_user.username).where(
@@ -120,7 +120,8 @@ def box_test_send(number: int):
             return redirect(url_for("sms.boxes"))
         form = {"body": box.body, "url": box.url}
         return render_template("sms/box_form.html", box=box, form=form, errors=[], test_to=to,
-                               check=check_template(box.body, box.url), recent=recent_messages(box)), 400
+                               check=check_template(box.body, box.url), preview=preview(box.body, box.url),
+                               recent=recent_messages(box)), 400
     dispatch_now(result.message_id)
     message = Message.get_by_id(result.message_id)
     audit.record("box.test_sent", f"蓄積BOX {number}", {"to": message.to_number, "message_id": message.id})
@@ -140,7 +141,7 @@ def check_text_json(data: dict):
         "length": checked.length, "parts": checked.parts, "max_length": checked.max_length,
         "offending": list(checked.offending), "special": list(checked.special),
         "replaced": [list(pair) for pair in checked.replaced], "errors": list(checked.errors),
-        "warnings": list(checked.warnings), "ok": checked.ok,
+        "warnings": list(checked.warnings), "ok": checked.ok, "preview": preview(text, url.strip()),
     })
 
 

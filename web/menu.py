@@ -21,6 +21,7 @@ MENU = [
     ("SMS", [
         ("一括配信", "bulk.index", "manager"),
         ("配信履歴", "sms.log", "manager"),
+        ("個別送信", "sms.individual_send", "manager"),
         ("送信ボックス (シミュレーター)", "sms.outbox", "staff"),
         ("配信停止リスト", "sms.optouts", "manager"),
         ("チケット", "bulk.tickets", "manager"),

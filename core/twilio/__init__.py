@@ -1,5 +1,6 @@
 """Twilio helpers: signature check on webhooks, the REST client, request signing, the form Twilio posts for a
-call. Recordings (fetching their media, deleting them) are in core.twilio.recordings.
+call. Recordings (fetching their media, deleting them) are in core.twilio.recordings, carrier lookups in
+core.twilio.lookups.
 
 In simulator mode the same signature check applies; the simulator signs its own requests with the
 same auth token, so what staff try is exactly what Twilio would do.
@@ -79,12 +80,24 @@ def inbound_call_params(call_sid: str, caller: str, to: str, account_sid: str, s
 
 
 def rest_client():
-    """The real twilio REST client, aimed at TWILIO_API_BASE_URL (a local Twilio-compatible server in tests)."""
+    """The real twilio REST client; with TWILIO_API_BASE_URL set, every Twilio host the platform uses (api for
+    messages and recordings, lookups for carriers) is reached at that base (a local Twilio-compatible server in
+    tests), with Twilio's own paths."""
+    return client_for(*rest_credentials())
+
+
+def rest_credentials() -> tuple[str, str, str]:
+    """(account SID, auth token, API base URL) of the running app, for clients made outside a request."""
+    settings = current_app.config["SETTINGS"]
+    return settings["twilio.account_sid"] or "AC" + "0" * 32, auth_token(), settings["twilio.api_base_url"]
+
+
+def client_for(account_sid: str, token: str, base: str):
+    """A twilio REST client (its own kept-alive connection) aimed at `base` unless that is Twilio's own."""
     from twilio.rest import Client
 
-    settings = current_app.config["SETTINGS"]
-    client = Client(settings["twilio.account_sid"] or "AC" + "0" * 32, auth_token())
-    base = settings["twilio.api_base_url"]
+    client = Client(account_sid, token)
     if base and base != "https://api.twilio.com":
         client.api.base_url = base
+        client.lookups.base_url = base
     return client

@@ -41,6 +41,7 @@ class SlotView:
     label: str
     error: str
     failed: bool
+    message_id: int | None = None  # its outbox row, if any (個別送信 starts from it)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def recipient_view(row, message_count: int) -> RecipientView:
             label = SLOT_LABELS.get(state, state)
             failed = state in ("no_ticket", "error", "opted_out")
             error = error or (row.problem if state == "error" and row.problem else "") or (label if failed else "")
-        slots.append(SlotView(state, label, error, failed))
+        slots.append(SlotView(state, label, error, failed, getattr(row, f"message{index + 1}_id")))
     return RecipientView(row.position + 1, phone.display(row.to_number), row.to_number, row.line, tuple(slots))
 
 

@@ -1,5 +1,6 @@
 // Storage box editor: as the user types, ask the server (the authoritative rules) for the character
-// count, the number of parts and the characters that cannot be sent, and show them under the text.
+// count, the number of parts (the URL line appended when the text has no {url} included), the characters that
+// cannot be sent and the text as a recipient reads it, and show them under the text.
 (function () {
   "use strict";
   var body = document.getElementById("box-body");
@@ -9,6 +10,7 @@
   var parts = document.getElementById("part-count");
   var problems = document.getElementById("text-problems");
   var meter = document.getElementById("text-meter");
+  var preview = document.getElementById("sms-preview");
   var checkUrl = body.getAttribute("data-check-url");
   var timer = null;
   var sequence = 0;
@@ -32,6 +34,7 @@
       problems.appendChild(line("保存時に置き換えます: " + pairs, "hint"));
     }
     body.setAttribute("aria-invalid", result.ok ? "false" : "true");
+    if (preview) { preview.textContent = result.preview; }
   }
 
   function check() {

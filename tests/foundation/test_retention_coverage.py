@@ -20,6 +20,7 @@ HOLDS_NUMBER_OR_TEXT = {
     "audit_log": "target detail",                  # some actions name a number (optout.*, ivr.voicemail.*, …)
     "sms_message": "to_number body",
     "sms_optout": "number",
+    "sms_carrier_cache": "number",
     "bulk_send": "message1 message2 source_detail",  # source_detail names the uploaded file
     "bulk_recipient": "to_number raw",
     "bulk_skipped": "raw",
@@ -49,7 +50,9 @@ HOLDS_NEITHER = {
     "resynth_job": "status voice_file_ids engine voice errors created_by",
     "sms_box": "name body url updated_by",
     "sms_message": "state error_message provider provider_sid source call_sid created_by idempotency_key "
-                   "optout_token claimed_by",
+                   "optout_token claimed_by carrier",
+    "sms_carrier_cache": "carrier carrier_name network",
+    "sms_billing_close": "billing",
     "sms_attempt": "claimed_by outcome provider_sid provider_status",
     "sms_receipt": "provider_sid provider_status note",
     "sms_short_link": "code target_url",

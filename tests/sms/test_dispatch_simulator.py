@@ -8,7 +8,7 @@ import pytest
 from core.db import write_transaction
 from sms import links, tickets
 from sms.models import Message, Receipt, SendAttempt
-from sms.outbox import _claim_one, claim_due, dispatch_now, run_dispatch
+from sms.outbox import _claim_rows, claim_due, dispatch_now, run_dispatch
 from sms.receipts import expire_stale
 from sms.sending import queue_box, queue_text
 
@@ -217,5 +217,5 @@ def test_a_row_claimed_meanwhile_is_not_claimed_again(app, clock):
     seen_before = reload(message_id)
     assert len(claim_due(10, worker="A")) == 1
     with write_transaction():
-        assert _claim_one(seen_before, clock.now(), "B") is None
+        assert _claim_rows([seen_before], clock.now(), "B") == []
     assert (reload(message_id).claimed_by, SendAttempt.select().count()) == ("A", 1)

@@ -61,7 +61,7 @@ def test_csv_has_a_bom_japanese_headers_and_the_filtered_rows(manager_client, cl
     assert "filename*=UTF-8''%E9%85%8D%E4%BF%A1%E5%B1%A5%E6%AD%B4_" in response.headers["Content-Disposition"]
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:7] == ["ID", "日時", "送信先", "蓄積BOX", "本文", "通数", "ステータス"]
+    assert rows[0][:8] == ["ID", "日時", "送信先", "キャリア", "蓄積BOX", "本文", "通数", "ステータス"]
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1]))
     assert (row["送信先"], row["蓄積BOX"], row["ステータス"], row["状態"], row["エラーメッセージ"]) == (
@@ -74,7 +74,7 @@ def test_monthly_counts_per_box_follow_the_billing_setting(manager_client, app, 
     assert "2026年01月" in page and "本文指定（蓄積BOXなし）" in page
     import datetime as dt
 
-    from sms.log_views import monthly_counts
+    from sms.billing import live_counts as monthly_counts
 
     delivered = {r["box_number"]: (r["total"], r["delivered"], r["failed"], r["billable"]) for r in
                  monthly_counts(dt.date(2026, 1, 1))}

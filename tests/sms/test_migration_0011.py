@@ -49,9 +49,14 @@ def sent_with_receipt(to: str, sid: str, receipt: str, error_code: int | None) -
     """A message the simulator sent at SENT_AT, its receipt planned in the old columns (none once played)."""
     from sms.models import Message
 
-    message = Message.create(created_at=SENT_AT, to_number=to, body="ご案内", state="sending", status=1,
-                             provider="simulator", provider_sid=sid, sent_at=SENT_AT, updated_at=SENT_AT)
-    # Raw SQL: the model no longer has the columns 0003 made (sim_receipt_status NOT NULL among them).
+    # Raw SQL: the model has columns later migrations add (carrier, 0014) and no longer those 0003 made
+    # (sim_receipt_status NOT NULL among them).
+    database.execute_sql(
+        "INSERT INTO sms_message (created_at, to_number, body, parts, status, state, error_message, resend_count, "
+        "provider, provider_sid, source, clicks, created_by, claimed_by, send_failures, sent_at, updated_at) "
+        "VALUES (?, ?, 'ご案内', 1, 1, 'sending', '', 0, 'simulator', ?, 'ui', 0, '', '', 0, ?, ?)",
+        (SENT_AT, to, sid, SENT_AT, SENT_AT))
+    message = Message.select(Message.id).where(Message.provider_sid == sid).get()
     database.execute_sql(
         "INSERT INTO sms_attempt (message_id, seq, claimed_at, claimed_by, outcome, provider_sid, "
         "provider_status, sent_at, sim_receipt_at, sim_receipt_status, sim_receipt_error) "

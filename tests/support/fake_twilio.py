@@ -7,6 +7,9 @@ request (HTTP status and Twilio error code, per number or for everyone, a number
 status callbacks signed like Twilio (RequestValidator.compute_signature with the account's auth token),
 in any order and as often as asked. Recordings: media fetch (with Range, or a redirect to storage) and
 delete (DELETE …/Recordings/{sid}.json: 204, 404 when unknown), each delete recorded; deletes fail on request.
+Lookup v2 (the lookups host, reached at the same base): GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence
+answers the carrier set for the number (by default a Japanese network chosen by its last digit), fails on
+request, and records every number asked (`lookups`).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,6 +33,14 @@ from twilio.request_validator import RequestValidator
 API = "/2010-04-01/Accounts/{sid}"
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages\.json$")
 MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Messages/(?P<sid>SM[0-9a-f]{32})\.json$")
+LOOKUP_PATH = re.compile(r"^/v2/PhoneNumbers/(?P<number>[^/]+)$")
+# What the fake says by the number's last digit when no carrier was set: (carrier_name, MCC, MNC).
+DEFAULT_CARRIERS = {
+    "0": ("NTT DOCOMO, INC.", "440", "10"), "1": ("NTT DOCOMO, INC.", "440", "10"),
+    "2": ("KDDI Corporation", "440", "51"), "3": ("KDDI Corporation", "440", "50"),
+    "4": ("SoftBank Corp.", "440", "20"), "5": ("Y!mobile", "440", "20"), "6": ("Rakuten Mobile, Inc.", "440", "11"),
+    "7": ("LINEMO", "440", "20"), "8": ("NTT DOCOMO, INC.", "440", "10"), "9": ("KDDI Corporation", "440", "51"),
+}
 # A recording: Twilio answers its bare URL (the RecordingUrl) and ".wav" with the WAV; ".json": the resource.
 RECORDING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/Recordings/"
                             r"(?P<sid>RE[0-9a-f]{32})(?P<extension>\.wav|\.json)?$")
@@ -54,6 +66,7 @@ class FakeMessage:
     status: str = "queued"
     error_code: int | None = None
     callbacks: list = field(default_factory=list)  # (status, http status of the app's answer)
+    received: float = field(default_factory=time.monotonic)  # real time the request came in (date_created: clock)
 
     def resource(self) -> dict:
         stamp = email.utils.format_datetime(self.date_created, usegmt=True)
@@ -81,6 +94,9 @@ class FakeTwilio:
         self.recording_redirects: dict[str, str] = {}  # RE… sid → where its media is (signed storage)
         self.deleted_recordings: list[str] = []  # RE… sids deleted through the API, in order
         self.recording_delete_failures: list[Failure] = []
+        self.carriers: dict[str, dict] = {}      # E.164 → line_type_intelligence to answer
+        self.lookups: list[str] = []             # every number Lookup was asked about, in order
+        self.lookup_failures: dict[str, list[Failure]] = {}  # per number; "*" for everyone
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -128,6 +144,23 @@ class FakeTwilio:
         """The next `times` recording deletes fail with this HTTP status and error code."""
         with self.lock:
             self.recording_delete_failures.append(Failure(http_status, code, times=times))
+
+    def set_carrier(self, number: str, carrier_name: str | None, mcc: str | None = None, mnc: str | None = None,
+                    line_type: str = "mobile", error_code: int | None = None) -> None:
+        """What Lookup answers for `number` (line_type_intelligence)."""
+        with self.lock:
+            self.carriers[number] = {"carrier_name": carrier_name, "mobile_country_code": mcc,
+                                     "mobile_network_code": mnc, "type": line_type, "error_code": error_code}
+
+    def fail_lookups(self, number: str = "*", http_status: int = 500, code: int | None = 20500,
+                     times: int | None = 1) -> None:
+        """The next `times` lookups of `number` (or any: "*") fail with this HTTP status and error code."""
+        with self.lock:
+            self.lookup_failures.setdefault(number, []).append(Failure(http_status, code, times=times))
+
+    def lookups_of(self, number: str) -> int:
+        with self.lock:
+            return self.lookups.count(number)
 
     def sent_to(self, to: str) -> list[FakeMessage]:
         with self.lock:
@@ -187,6 +220,29 @@ class FakeTwilio:
                     return _take(queue)
         return None
 
+    def _lookup(self, number: str, query: dict[str, str]) -> tuple[int, dict]:
+        with self.lock:
+            self.lookups.append(number)
+            for queue in (self.lookup_failures.get(number), self.lookup_failures.get("*")):
+                if queue:
+                    failure = _take(queue)
+                    return failure.http_status, _error(failure.http_status, failure.code, failure.message)
+            intelligence = self.carriers.get(number)
+        if intelligence is None:
+            name, mcc, mnc = DEFAULT_CARRIERS.get(number[-1:], ("", None, None))
+            intelligence = {"carrier_name": name, "mobile_country_code": mcc, "mobile_network_code": mnc,
+                            "type": "mobile", "error_code": None}
+        fields = query.get("Fields", "")
+        return 200, {
+            "calling_country_code": "81", "country_code": "JP", "phone_number": number,
+            "national_format": "0" + number[3:] if number.startswith("+81") else number, "valid": True,
+            "validation_errors": [], "caller_name": None, "sim_swap": None, "call_forwarding": None,
+            "line_status": None, "identity_match": None, "reassigned_number": None, "sms_pumping_risk": None,
+            "phone_number_quality_score": None, "pre_fill": None,
+            "line_type_intelligence": intelligence if "line_type_intelligence" in fields else None,
+            "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{number}",
+        }
+
     def _delete_recording(self, sid: str) -> tuple[int, dict | None]:
         with self.lock:
             failure = _take(self.recording_delete_failures) if self.recording_delete_failures else None
@@ -197,7 +253,7 @@ class FakeTwilio:
             self.deleted_recordings.append(sid)
         return 204, None
 
-    def _create(self, account: str, form: dict[str, str]) -> tuple[int, dict]:
+    def _create(self, account: str, form: dict[str, str], arrived: float | None = None) -> tuple[int, dict]:
         for name, code in (("To", 21604), ("From", 21603), ("Body", 21602)):
             if not form.get(name):
                 return 400, _error(400, code, f"A '{name}' is required.")
@@ -206,7 +262,7 @@ class FakeTwilio:
             return failure.http_status, _error(failure.http_status, failure.code, failure.message)
         message = FakeMessage(sid="SM" + secrets.token_hex(16), account_sid=account, to=form["To"],
                               from_=form["From"], body=form["Body"], status_callback=form.get("StatusCallback", ""),
-                              date_created=self.now())
+                              date_created=self.now(), received=arrived or time.monotonic())
         with self.lock:
             self.log.append(message)
         return 201, message.resource()
@@ -292,12 +348,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _route(self, method: str):
+        arrived = time.monotonic()  # before anything else: the MPS tests measure arrival times
         fake = self.server_state
         parts = urllib.parse.urlsplit(self.path)
         with fake.lock:
             fake.requests.append((method, parts.path))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
+        lookup = LOOKUP_PATH.match(parts.path)
+        if lookup and method == "GET":
+            if not fake._authorised(self.headers.get("Authorization", ""), fake.account_sid):
+                return self._answer(401, _error(401, 20003, "Authenticate"))
+            query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
+            return self._answer(*fake._lookup(urllib.parse.unquote(lookup["number"]), query))
         recording = RECORDING_PATH.match(parts.path)
         if recording and method == "GET" and recording["extension"] != ".json":
             return self._recording(recording)
@@ -313,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(401, _error(401, 20003, "Authenticate"))
         if collection and method == "POST":
             form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
-            return self._answer(*fake._create(match["account"], form))
+            return self._answer(*fake._create(match["account"], form, arrived))
         if collection and method == "GET":
             query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
             return self._answer(*fake._list(match["account"], query))

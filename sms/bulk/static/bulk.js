@@ -38,7 +38,11 @@
       var length = Array.from(text.replace(/\r\n/g, "\n")).length;
       var count = function (needle) { return needle ? text.split(needle).length - 1 : 0; };
       if (hasUrl) {
-        length += count(form.dataset.urlPlaceholder) * (parseInt(form.dataset.urlLength, 10) - form.dataset.urlPlaceholder.length);
+        var urlLength = parseInt(form.dataset.urlLength, 10);
+        var placed = count(form.dataset.urlPlaceholder);
+        length += placed * (urlLength - form.dataset.urlPlaceholder.length);
+        // a box URL with no {url} in the text is sent on a line of its own (sms.sending.url_line).
+        if (!placed && text.trim()) { length += urlLength + (/\n$/.test(text.replace(/\r\n/g, "\n")) ? 0 : 1); }
       }
       length += count(form.dataset.optoutPlaceholder) * (parseInt(form.dataset.optoutLength, 10) - form.dataset.optoutPlaceholder.length);
       return length;
