@@ -28,6 +28,7 @@ SQLITE_PRAGMAS = {
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
 INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
+POSTGRES_STALE_SECONDS = 300  # a pooled PostgreSQL connection idle this long is closed, not reused
 MAX_ID = 2**31 - 1  # the largest value of an integer column (ids are 32-bit serials on PostgreSQL)
 # SQLite has one writer at a time. Threads of this process queue for it here, woken the moment it is free;
 # left to SQLite, a waiting connection sleeps in steps of up to 100 ms (tens of ms of p99 under 4 threads).
@@ -52,6 +53,12 @@ def open_database(url: str):
                      max_connections=None, stale_timeout=600)
     elif url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    elif url.startswith(("postgres://", "postgresql://")):
+        # Pooled as well: a new PostgreSQL connection (TCP, authentication, a backend process forked) costs a few
+        # ms, more than a whole webhook's queries; every request and job would pay it. Idle connections are
+        # closed after POSTGRES_STALE_SECONDS, so a quiet process keeps none open on the server.
+        scheme, rest = url.split("://", 1)
+        return connect(f"{scheme}+pool://{rest}", max_connections=None, stale_timeout=POSTGRES_STALE_SECONDS)
     else:
         return connect(url)
     use_wal(db)
@@ -84,10 +91,18 @@ def use_wal(db) -> None:
 
 
 def bind_database(url: str):
-    """Bind the proxy to the database at `url` and return it."""
+    """Bind the proxy to the database at `url` and return it; a pool bound before is emptied (its idle
+    connections closed: tests and the benches bind a new database many times in one process)."""
+    close_idle_pool()
     db = open_database(url)
     database.initialize(db)
     return db
+
+
+def close_idle_pool() -> None:
+    previous = database.obj
+    if previous is not None and hasattr(previous, "close_idle"):
+        previous.close_idle()
 
 
 def is_postgres() -> bool:
