@@ -58,6 +58,7 @@ class PostgresPool(PooledPostgresqlDatabase):
     def begin(self, isolation_level=None):
         if isolation_level or self._isolation_level:
             return super().begin(isolation_level)
+        self.connection()  # connect now, as BEGIN would have: connecting later would forget the transaction
         self._deferred.begin = True
         return None
 
