@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from peewee import Field, Model
 
 from core import clock, registry
 from core.config import setting
-from core.db import database
+from core.db import write_transaction
 
 log = logging.getLogger("core.retention")
 PURGE_JOB = "retention-purge"
@@ -86,17 +87,40 @@ def purge_expired(today: dt.date | None = None) -> dict[str, int | str]:
     return counts
 
 
+# A batch's transaction holds the rows (PostgreSQL) or the whole database (SQLite) while it runs, and a webhook
+# that writes waits for it: batches are sized to last about BATCH_SECONDS (from FIRST_BATCH rows, halved after a
+# slow one, doubled after a quick one, never more than reports.purge_batch), and each is followed by a pause as
+# long as it took, so writers waiting for it go first and the purge takes at most half of the writer's time.
+BATCH_SECONDS = 0.02
+FIRST_BATCH = 200
+MIN_BATCH = 20
+
+
 def purge_in_batches(take_batch: Callable[[int], list], delete_batch: Callable[[list], int], batch_size: int,
                      transaction: Callable) -> int:
-    """Repeat "take up to batch_size keys, delete them" each in its own transaction; returns rows deleted."""
+    """Repeat "take up to n keys, delete them" each in its own short transaction (n adapted to BATCH_SECONDS,
+    at most batch_size), pausing between them; returns rows deleted."""
     deleted = 0
+    size = min(FIRST_BATCH, batch_size)
     while True:
+        started = time.monotonic()
         with transaction():
-            keys = take_batch(batch_size)
+            keys = take_batch(size)
             if keys:
                 deleted += delete_batch(keys)
-        if len(keys) < batch_size:
+        if len(keys) < size:
             return deleted
+        took = time.monotonic() - started
+        size = next_batch_size(size, took, batch_size)
+        time.sleep(took)
+
+
+def next_batch_size(size: int, took: float, largest: int) -> int:
+    if took > BATCH_SECONDS:
+        return max(MIN_BATCH, size // 2)
+    if took < BATCH_SECONDS / 2:
+        return min(largest, size * 2)
+    return size
 
 
 def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequence[Field] = ()) -> int:
@@ -112,7 +136,7 @@ def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequen
             foreign_key.model.delete().where(foreign_key << keys).execute()
         return model.delete().where(key << keys).execute()
 
-    return purge_in_batches(take_batch, delete_batch, expiry.batch_size, database.atomic)
+    return purge_in_batches(take_batch, delete_batch, expiry.batch_size, write_transaction)
 
 
 def register_jobs(jobs, app: Flask) -> None:
