@@ -62,6 +62,10 @@ def events_by_call(call_ids: list[int]) -> dict[int, list[tuple]]:
     return out
 
 
-def dialled_numbers() -> list[str]:
-    """Every dialled number that has calls (for the report's number filter)."""
-    return [row[0] for row in Call.select(Call.to_number).distinct().order_by(Call.to_number).tuples()]
+def dialled_numbers(since: dt.date | None = None) -> list[str]:
+    """Every dialled number that has calls (for the report's number filter); from `since` on only (an index
+    range: the days before it are in the published figures, and reading every call kept takes seconds)."""
+    query = Call.select(Call.to_number).distinct().order_by(Call.to_number)
+    if since is not None:
+        query = query.where(Call.started_at >= day_bounds(since, since)[0])
+    return [row[0] for row in query.tuples()]
