@@ -13,11 +13,11 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app
-from peewee import fn
+from peewee import Case, fn
 
 from ivr.public import Call
 from reports.queries import day_bounds
-from reports.summary import Aggregates, each_day
+from reports.summary import SMS_STATE_COUNTERS, Aggregates, each_day
 from sms.public import Message
 
 CACHE_DAYS = 400  # (day, number filter) entries kept per process: a year of days and then some, a few MB at most
@@ -25,7 +25,8 @@ _lock = threading.Lock()
 
 
 def day_fingerprints(start: dt.date, end: dt.date, dialled: str | None) -> dict[dt.date, tuple]:
-    """Per day with records: (calls, last call id, calls ended, last end, SMS, last SMS id, last SMS change)."""
+    """Per day with records: (calls, last call id, calls ended, last end, then of the SMS: how many, last id,
+    last change, how many clicked, how many in each counted state)."""
     from reports.aggregate import as_date
 
     low, high = day_bounds(start, end)
@@ -37,13 +38,18 @@ def day_fingerprints(start: dt.date, end: dt.date, dialled: str | None) -> dict[
     for value, count, last_id, ended, last_end in (
             Call.select(day, fn.COUNT(Call.id), fn.MAX(Call.id), fn.COUNT(Call.ended_at), fn.MAX(Call.ended_at))
             .where(calls_where).group_by(day).tuples()):
-        out[as_date(value)] = (count, last_id, ended, str(last_end), 0, None, None)
+        out[as_date(value)] = (count, last_id, ended, str(last_end))
     day = fn.DATE(Message.created_at)
-    for value, count, last_id, changed in (
-            Message.select(day, fn.COUNT(Message.id), fn.MAX(Message.id), fn.MAX(Message.updated_at))
+    # What the SMS counters read (states counted apart, clicks), besides when they last changed: two changes
+    # within one clock tick leave `updated_at` as it was.
+    counted = [fn.SUM(Case(None, [(Message.state == state, 1)], 0)) for state in sorted(SMS_STATE_COUNTERS)]
+    clicked = fn.SUM(Case(None, [(Message.clicks > 0, 1)], 0))
+    for value, *sms in (
+            Message.select(day, fn.COUNT(Message.id), fn.MAX(Message.id), fn.MAX(Message.updated_at), clicked,
+                           *counted)
             .where((Message.created_at >= low) & (Message.created_at < high)).group_by(day).tuples()):
         calls = out.get(as_date(value), (0, None, 0, None))[:4]
-        out[as_date(value)] = (*calls, count, last_id, str(changed))
+        out[as_date(value)] = (*calls, *(str(v) for v in sms))
     return out
 
 
