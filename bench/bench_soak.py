@@ -3,14 +3,14 @@ report refresh and the retention purge fired during it.
 
 Set-up (before the clock starts): the flow, 30 days of past calls for the refresh to publish, and, once the
 process has run its start-up jobs, EXPIRED expired calls (with an event each) for the purge. The refresh and the
-purge are scheduled (reports.refresh_time / reports.purge_time, as the real daily jobs) at about 40 % and 60 % of
-the run; the published report is emptied just before, so the refresh publishes all 30 days again. A bulk send of
+purge are scheduled (reports.refresh_time / reports.purge_time, as the real daily jobs) at about 25 % and 40 % of
+the run (on whole minutes); the published report is emptied just before, so the refresh publishes all 30 days again. A bulk send of
 RECIPIENTS is confirmed at 20 %.
 Prints: webhook requests, errors (goal 0), p50 / p99 overall and the worst minute's p99, whether the jobs ran, the
 bulk send's messages seen by the local Twilio server, and the process's resident memory over the run (goal flat:
 the last fifth's median against the first fifth's after warm-up).
 
-Usage: ./dev python bench/bench_soak.py [--minutes 10] [--callers 50] [--database-url URL] [--quick (3 minutes)]
+Usage: ./dev python bench/bench_soak.py [--minutes 10] [--callers 50] [--database-url URL] [--quick (4 minutes)]
 """
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def next_minute(moment: dt.datetime) -> dt.datetime:
 
 
 def schedule(duration: float) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    """(soak start, refresh, purge) in Tokyo wall time: the jobs on whole minutes at ~40 % and ~60 % of the run."""
+    """(soak start, refresh, purge) in Tokyo wall time: the jobs on whole minutes at ~25 % and ~40 % of the run."""
     from core import clock
 
     start = dt.datetime.now(clock.TOKYO).replace(tzinfo=None) + dt.timedelta(seconds=STARTUP_SECONDS)
-    refresh = next_minute(start + dt.timedelta(seconds=0.4 * duration))
-    purge = max(next_minute(start + dt.timedelta(seconds=0.6 * duration)), refresh + dt.timedelta(minutes=1))
+    refresh = next_minute(start + dt.timedelta(seconds=0.25 * duration))
+    purge = max(next_minute(start + dt.timedelta(seconds=0.4 * duration)), refresh + dt.timedelta(minutes=1))
     return start, refresh, purge
 
 
@@ -101,6 +101,14 @@ def empty_published_report(app) -> None:
             model.delete().execute()
 
 
+def expired_left(app) -> int:
+    from core.db import database
+    from ivr.models import Call
+
+    with app.app_context(), database.connection_context():
+        return Call.select().where(Call.id.between(EXPIRED_FIRST_ID, EXPIRED_FIRST_ID + 10_000_000)).count()
+
+
 def job_runs(app) -> dict[str, str]:
     from core.db import database
     from core.models import JobRun
@@ -123,10 +131,10 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=3000)
     parser.add_argument("--expired", type=int, default=200_000, help="expired calls for the purge")
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--quick", action="store_true", help="3 minutes, 1,000 recipients, 20,000 expired calls")
+    parser.add_argument("--quick", action="store_true", help="4 minutes, 1,000 recipients, 20,000 expired calls")
     args = parser.parse_args()
     if args.quick:
-        args.minutes, args.recipients, args.expired = 3, 1000, 20_000
+        args.minutes, args.recipients, args.expired = 4, 1000, 20_000
     duration = args.minutes * 60
 
     import logging
@@ -190,6 +198,7 @@ def main() -> int:
     finally:
         procs.stop()
     runs = job_runs(app)
+    runs["expired calls left"] = f"{expired_left(app):,} of {args.expired:,}"
     sent = bench_load.sent_count(twilio, 5_000_000, args.recipients)
     twilio.stop()
     return report(results, began, elapsed, memory, runs, sent, args)
@@ -207,6 +216,7 @@ def report(results, began: float, elapsed: float, memory, runs, sent: int, args)
     print(f"  {'webhook errors':<44} {len(errors)}" + (f"   first: {errors[0]}" if errors else ""))
     for job in ("reports-refresh", "retention-purge", "bulk-sends", "sms-dispatch"):
         print(f"  {'job ' + job:<44} last run {runs.get(job, 'never')}")
+    print(f"  {'expired calls left after the purge':<44} {runs['expired calls left']}")
     print(f"  {'bulk send at the local Twilio server':<44} {sent:,} of {args.recipients:,}")
     warm = [rss for at, rss in memory if at >= 30] or [rss for _, rss in memory]
     fifth = max(1, len(warm) // 5)

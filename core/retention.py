@@ -88,39 +88,25 @@ def purge_expired(today: dt.date | None = None) -> dict[str, int | str]:
 
 
 # A batch's transaction holds the rows (PostgreSQL) or the whole database (SQLite) while it runs, and a webhook
-# that writes waits for it: batches are sized to last about BATCH_SECONDS (from FIRST_BATCH rows, halved after a
-# slow one, doubled after a quick one, never more than reports.purge_batch), and each is followed by a pause as
-# long as it took, so writers waiting for it go first and the purge takes at most half of the writer's time.
-BATCH_SECONDS = 0.02
-FIRST_BATCH = 200
-MIN_BATCH = 20
+# that writes waits for it: batches are small (reports.purge_batch, 1,000 by default: a few ms to a few tens of ms),
+# and each is followed by a pause as long as it took, so writers waiting for it go first and the purge takes at
+# most half of the writer's time (measured by bench/bench_retention.py).
 
 
 def purge_in_batches(take_batch: Callable[[int], list], delete_batch: Callable[[list], int], batch_size: int,
                      transaction: Callable) -> int:
-    """Repeat "take up to n keys, delete them" each in its own short transaction (n adapted to BATCH_SECONDS,
-    at most batch_size), pausing between them; returns rows deleted."""
+    """Repeat "take up to batch_size keys, delete them" each in its own short transaction, pausing between
+    them; returns rows deleted."""
     deleted = 0
-    size = min(FIRST_BATCH, batch_size)
     while True:
         started = time.monotonic()
         with transaction():
-            keys = take_batch(size)
+            keys = take_batch(batch_size)
             if keys:
                 deleted += delete_batch(keys)
-        if len(keys) < size:
+        if len(keys) < batch_size:
             return deleted
-        took = time.monotonic() - started
-        size = next_batch_size(size, took, batch_size)
-        time.sleep(took)
-
-
-def next_batch_size(size: int, took: float, largest: int) -> int:
-    if took > BATCH_SECONDS:
-        return max(MIN_BATCH, size // 2)
-    if took < BATCH_SECONDS / 2:
-        return min(largest, size * 2)
-    return size
+        time.sleep(time.monotonic() - started)
 
 
 def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequence[Field] = ()) -> int:

@@ -14,18 +14,9 @@ from ivr.public import Call, CallEvent, Node
 from reports.call_rows import store_paths
 from reports.live import live_days
 from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyStat
-from reports.queries import day_bounds
+from reports.queries import as_date, day_bounds
 from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
 from sms.public import Message
-
-
-def as_date(value) -> dt.date:
-    """SQLite's date() gives text, PostgreSQL's a date."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
 
 
 def compute_live(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:

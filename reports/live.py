@@ -16,7 +16,7 @@ from flask import current_app
 from peewee import Case, fn
 
 from ivr.public import Call
-from reports.queries import day_bounds
+from reports.queries import as_date, day_bounds
 from reports.summary import SMS_STATE_COUNTERS, Aggregates, each_day
 from sms.public import Message
 
@@ -27,8 +27,6 @@ _lock = threading.Lock()
 def day_fingerprints(start: dt.date, end: dt.date, dialled: str | None) -> dict[dt.date, tuple]:
     """Per day with records: (calls, last call id, calls ended, last end, then of the SMS: how many, last id,
     last change, how many clicked, how many in each counted state)."""
-    from reports.aggregate import as_date
-
     low, high = day_bounds(start, end)
     calls_where = (Call.started_at >= low) & (Call.started_at < high)
     if dialled is not None:

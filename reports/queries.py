@@ -14,6 +14,15 @@ ONE_DAY = dt.timedelta(days=1)
 CHUNK_ROWS = 5000
 
 
+def as_date(value) -> dt.date:
+    """SQLite's date() gives text, PostgreSQL's a date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Half-open timestamps covering whole days start..end (an index range, unlike date(column))."""
     return dt.datetime.combine(start, dt.time.min), dt.datetime.combine(end + ONE_DAY, dt.time.min)
