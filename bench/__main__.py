@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 # "label  12.3 unit..." or "label: 12.3 unit...": the label, then the figure text from its first number on.
-FIGURE = re.compile(r"^(?P<label>\S.*?)(?:\s{2,}|:\s+)(?P<value>[-+~]?[\d.,]+\s*(?:[×x%]|\S).*)$")
+FIGURE = re.compile(r"^(?P<label>\S.*?)(?:\s{2,}|:\s+)(?P<value>[-+~]?\d[\d.,]*(?:\s*\S.*)?)$")
 CELL_WIDTH = 46
 
 
