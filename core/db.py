@@ -46,6 +46,7 @@ class PostgresPool(PooledPostgresqlDatabase):
     * A transaction's BEGIN goes with its first statement ("BEGIN;SELECT ...") instead of on its own; a
       transaction that ran nothing sends neither BEGIN nor COMMIT. A cursor taken for direct use gets its
       BEGIN first, so no statement ever runs outside the transaction it was written in.
+    * `execute_and_commit`: a hot path that knows its last statements sends the COMMIT with them.
     """
 
     PING_AFTER_IDLE_SECONDS = 10.0
@@ -70,7 +71,20 @@ class PostgresPool(PooledPostgresqlDatabase):
     def _execute_cursor(self, sql, params, **cursor_options):
         if self._take_deferred_begin():
             sql = "BEGIN;" + sql
+        if getattr(self._deferred, "committed", False):
+            # A statement after an early commit (below) starts a transaction of its own, committed by peewee.
+            self._deferred.committed = False
+            sql = "BEGIN;" + sql
         return super()._execute_cursor(sql, params, **cursor_options)
+
+    def execute_and_commit(self, sql, params) -> bool:
+        """Run the last statements of the open transaction and its COMMIT in one round trip; the transaction's own
+        commit then sends nothing. Only at the outermost level (False, nothing sent, inside a savepoint)."""
+        if self.transaction_depth() != 1:
+            return False
+        self.execute_sql(sql + ";COMMIT", params)
+        self._deferred.committed = True
+        return True
 
     def cursor(self, named_cursor=None):
         cursor = super().cursor(named_cursor)
@@ -78,16 +92,21 @@ class PostgresPool(PooledPostgresqlDatabase):
             cursor.execute("BEGIN")
         return cursor
 
+    def _take_committed(self) -> bool:
+        committed = getattr(self._deferred, "committed", False)
+        self._deferred.committed = False
+        return committed
+
     def commit(self):
-        if not self._take_deferred_begin():
+        if not self._take_deferred_begin() and not self._take_committed():
             super().commit()
 
     def rollback(self):
-        if not self._take_deferred_begin():
+        if not self._take_deferred_begin() and not self._take_committed():
             super().rollback()
 
     def close(self):
-        self._deferred.begin = False
+        self._deferred.begin = self._deferred.committed = False
         return super().close()
 
     def _is_closed(self, conn):

@@ -69,9 +69,10 @@ RELAXED_COMMIT = "SET LOCAL synchronous_commit TO OFF"
 
 def store_step(call_id: int, *, step: int, state: str, last_response: str, outcome: str | None,
                last_node_key: str | None, last_node_name: str | None, at: dt.datetime, events: list,
-               durable: bool = True) -> None:
+               durable: bool = True, last: bool = False) -> None:
     """The call's next step, state and answer (the last node stays as it was when None is given) and the step's
-    CallEvent rows. On PostgreSQL all in one round trip (statements joined); `durable=False`: see RELAXED_COMMIT."""
+    CallEvent rows. On PostgreSQL all in one round trip (statements joined), with the transaction's COMMIT when
+    these are its `last` statements; `durable=False`: see RELAXED_COMMIT."""
     statements = [(STORE_STEP, [step, state, last_response, outcome, last_node_key, last_node_name, call_id])]
     if events:
         statements.append(_insert_events(call_id, at, events))
@@ -81,8 +82,10 @@ def store_step(call_id: int, *, step: int, state: str, last_response: str, outco
         return
     if not durable:
         statements.insert(0, (RELAXED_COMMIT, []))
-    database.execute_sql(";".join(_sql(template) for template, _ in statements),
-                         [value for _, values in statements for value in values])
+    sql = ";".join(_sql(template) for template, _ in statements)
+    values = [value for _, values in statements for value in values]
+    if not (last and database.obj.execute_and_commit(sql, values)):
+        database.execute_sql(sql, values)
 
 
 def insert_events(call_id: int, at: dt.datetime, events: list) -> None:
