@@ -144,7 +144,7 @@ def main() -> int:
     with app.app_context(), database.connection_context():
         left = Call.select().where(Call.call_sid.startswith("CX")).count()
         kept = Call.select().where(~Call.call_sid.startswith("CX")).count()
-        events_left = CallEvent.select().where(CallEvent.call_id.between(FIRST_ID, FIRST_ID + rows // 2)).count()
+        events_left = CallEvent.select().where(CallEvent.call_id.between(FIRST_ID, FIRST_ID + rows // 2 - 1)).count()
     deleted = counts.get("ivr.calls", 0)
     print(f"  {'baseline: webhooks, callers alone':<44} {loadkit.summary(baseline)}")
     print(f"  {'webhooks while the purge runs':<44} {loadkit.summary(during)}   (goal p99 < 50 ms)")
