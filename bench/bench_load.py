@@ -175,15 +175,15 @@ def run_shape(label: str, commands: list[list[str]], app, twilio, url: str, work
 
 def report(result: dict, recipients: int) -> None:
     label = result["label"]
-    print(f"  {f'baseline: webhooks, callers alone ({label})':<52} {loadkit.summary(result['baseline'])}")
-    print(f"  {f'webhooks while the bulk send dispatches ({label})':<52} {loadkit.summary(result['during'])}")
-    print(f"  {f'bulk send to the server ({label})':<52} {result['seconds']:8.1f} s   "
+    print(f"  {f'baseline: webhooks, callers alone ({label})':<58} {loadkit.summary(result['baseline'])}")
+    print(f"  {f'webhooks while the bulk send dispatches ({label})':<58} {loadkit.summary(result['during'])}")
+    print(f"  {f'bulk send to the server ({label})':<58} {result['seconds']:8.1f} s   "
           f"{result['sent'] / result['seconds']:,.0f} messages/s   ({result['sent']:,} of {recipients:,} sent)")
     before, after = result["rss"]
     memory = ", ".join(f"{name} {before[name]:.0f} → {after[name]:.0f} MB" for name in before)
     errors = result["errors"]
-    print(f"  {f'webhook errors ({label})':<52} {len(errors)}" + (f"   first: {errors[0]}" if errors else ""))
-    print(f"  {f'resident memory ({label})':<52} {memory}")
+    print(f"  {f'webhook errors ({label})':<58} {len(errors)}" + (f"   first: {errors[0]}" if errors else ""))
+    print(f"  {f'resident memory ({label})':<58} {memory}")
 
 
 def main() -> int:
