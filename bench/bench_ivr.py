@@ -13,9 +13,12 @@ are timed in alternating rounds, so a busy machine slows both alike; requests/s 
 rounds' rates (a burst of other work spoils one round, not the figure). Prints requests/s and p50/p99
 latency for each; goal: the full webhook reaches at least half the bare endpoint's throughput.
 A second pass with 4 concurrent connections shows behaviour under load.
+
+Usage: ./dev python bench/bench_ivr.py [--database-url URL] [--quick]   (default: a new SQLite file)
 """
 from __future__ import annotations
 
+import argparse
 import http.client
 import logging
 import os
@@ -39,11 +42,11 @@ ROUNDS = 12                  # alternating full / bare rounds of CALLS / ROUNDS 
 CONCURRENT_CLIENTS = 4
 
 
-def build_app(directory: Path):
+def build_app(directory: Path, database_url: str | None = None):
     from web import create_app
 
     return create_app({
-        "database.url": f"sqlite:///{directory / 'bench.db'}",
+        "database.url": database_url or f"sqlite:///{directory / 'bench.db'}",
         "web.public_base_url": PUBLIC_BASE,
         "web.secret_key": "bench",
         "twilio.auth_token": "bench-auth-token",
@@ -173,11 +176,23 @@ def bare_app(twiml: bytes):
     return bare
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--quick", action="store_true", help="a third of the calls")
+    return parser.parse_args()
+
+
 def main() -> int:
+    global CALLS
     from core.db import database
 
+    args = parse_args()
+    if args.quick:
+        CALLS = CALLS // 3
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_app(Path(tmp))
+        app = build_app(Path(tmp), args.database_url)
+        kind = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite WAL"
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth 1" under the concurrent pass
         seed_flow(app)
         database.close()
@@ -195,7 +210,7 @@ def main() -> int:
         _bare_server, bare_port = serve(bare_app(constant))
         send_all(bare_port, warm)
 
-        print(f"Gather webhook, {len(gathers)} requests over one keep-alive connection (waitress, SQLite WAL), "
+        print(f"Gather webhook, {len(gathers)} requests over one keep-alive connection (waitress, {kind}), "
               f"{ROUNDS} alternating rounds:")
         full_rates, full_latencies, bare_rates, bare_latencies = alternate(port, bare_port, gathers)
         full_rate = report("full webhook (signature, DB writes, TwiML)", statistics.median(full_rates), full_latencies)

@@ -28,8 +28,12 @@ os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/nais
 
 # BENCH_REPORT_DAYS shortens the run while working on the bench; the figures quoted use 100.
 DAYS = int(os.environ.get("BENCH_REPORT_DAYS", "100"))
-CALLS_PER_DAY = 10_000
-SMS_PER_DAY = 2_000
+# `./dev bench --quick` (BENCH_QUICK=1): 92 days of 1,000 calls, for a short run; the figures quoted use the full set.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+if QUICK:
+    DAYS = int(os.environ.get("BENCH_REPORT_DAYS", "92"))
+CALLS_PER_DAY = 1_000 if QUICK else 10_000
+SMS_PER_DAY = 200 if QUICK else 2_000
 FIRST_DAY = dt.date(2026, 1, 1)
 TODAY = FIRST_DAY + dt.timedelta(days=DAYS + 2)
 DIALLED = ["+815000000000", "+815000000001"]
@@ -205,9 +209,13 @@ def timed_get(client, url: str, repeat: int = 3) -> float:
 
 def measure_pages(app, start: dt.date, end: dt.date) -> dict:
     client = logged_in_client(app)
+    live = f"/reports/?from={start}&to={end}&mode=live"
     return {
         "published": timed_get(client, f"/reports/?from={start}&to={end}"),
-        "live": timed_get(client, f"/reports/?from={start}&to={end}&mode=live", repeat=1),
+        # The first live view of a process counts the days not published yet; later ones reuse what it counted
+        # for the days that did not change (reports.live).
+        "live": timed_get(client, live, repeat=1),
+        "live_again": timed_get(client, live),
         "calls_page": timed_get(client, f"/reports/calls?from={start}&to={end}&mode=live"),
     }
 
@@ -275,8 +283,10 @@ def main() -> int:
               f"goal flat, < 150 MB)")
     print(f"report page, {(last - start90).days + 1} days x {CALLS_PER_DAY:,} calls/day, published: {pages['published'] * 1000:.0f} ms "
           f"(goal < 1000 ms)")
-    print(f"report page, same range, admins' live view (aggregated from {((last - start90).days + 1) * CALLS_PER_DAY:,} calls): "
-          f"{pages['live'] * 1000:.0f} ms")
+    print(f"report page, same range, live view, first in the process (published days + the rest counted): "
+          f"{pages['live'] * 1000:.0f} ms (goal < 200 ms)")
+    print(f"report page, same range, live view again (published + unchanged days reused): "
+          f"{pages['live_again'] * 1000:.0f} ms (goal < 200 ms)")
     print(f"call detail page, same range, first page: {pages['calls_page'] * 1000:.0f} ms")
     return 0
 

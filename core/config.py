@@ -192,7 +192,7 @@ SCHEMA: dict[str, Setting] = {
     "reports.long_holiday_holdback_days": S(1, integer(0, 10)),
     "reports.retention_days": S(90, integer(1, 3650)),
     "reports.purge_time": S("03:30", clock_time),
-    "reports.purge_batch": S(5000, integer(100, 100000)),
+    "reports.purge_batch": S(1000, integer(100, 100000)),
 }
 
 ENVIRONMENT = {

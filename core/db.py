@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, Model, OperationalError, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import connect, register_database
+from playhouse.pool import PooledPostgresqlDatabase
 
 from core.config import ROOT
 from core.files import make_private
@@ -28,10 +29,103 @@ SQLITE_PRAGMAS = {
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
 INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
+POSTGRES_STALE_SECONDS = 300  # a pooled PostgreSQL connection idle this long is closed, not reused
 MAX_ID = 2**31 - 1  # the largest value of an integer column (ids are 32-bit serials on PostgreSQL)
 # SQLite has one writer at a time. Threads of this process queue for it here, woken the moment it is free;
 # left to SQLite, a waiting connection sleeps in steps of up to 100 ms (tens of ms of p99 under 4 threads).
 _sqlite_writer = threading.RLock()
+
+
+class PostgresPool(PooledPostgresqlDatabase):
+    """peewee's pool, with two round trips to the server fewer on every request that writes.
+
+    * peewee's pool sends `SELECT 1` on every check-out to see whether the connection still lives, holding the
+      pool's lock (every thread waits for it). Here a connection handed back less than PING_AFTER_IDLE_SECONDS
+      ago is taken as it is (a connection the server dropped is still seen: psycopg2 marks it closed, or its
+      state unknown, after the error).
+    * A transaction's BEGIN goes with its first statement ("BEGIN;SELECT ...") instead of on its own; a
+      transaction that ran nothing sends neither BEGIN nor COMMIT. A cursor taken for direct use gets its
+      BEGIN first, so no statement ever runs outside the transaction it was written in.
+    * `execute_and_commit`: a hot path that knows its last statements sends the COMMIT with them.
+    """
+
+    PING_AFTER_IDLE_SECONDS = 10.0
+
+    def __init__(self, *args, **kwargs):
+        self._returned_at: dict[int, float] = {}
+        self._deferred = threading.local()  # .begin: this thread's BEGIN not sent yet
+        super().__init__(*args, **kwargs)
+
+    def begin(self, isolation_level=None):
+        if isolation_level or self._isolation_level:
+            return super().begin(isolation_level)
+        self.connection()  # connect now, as BEGIN would have: connecting later would forget the transaction
+        self._deferred.begin = True
+        return None
+
+    def _take_deferred_begin(self) -> bool:
+        pending = getattr(self._deferred, "begin", False)
+        self._deferred.begin = False
+        return pending
+
+    def _execute_cursor(self, sql, params, **cursor_options):
+        if self._take_deferred_begin():
+            sql = "BEGIN;" + sql
+        if getattr(self._deferred, "committed", False):
+            # A statement after an early commit (below) starts a transaction of its own, committed by peewee.
+            self._deferred.committed = False
+            sql = "BEGIN;" + sql
+        return super()._execute_cursor(sql, params, **cursor_options)
+
+    def execute_and_commit(self, sql, params) -> bool:
+        """Run the last statements of the open transaction and its COMMIT in one round trip; the transaction's own
+        commit then sends nothing. Only at the outermost level (False, nothing sent, inside a savepoint)."""
+        if self.transaction_depth() != 1:
+            return False
+        self.execute_sql(sql + ";COMMIT", params)
+        self._deferred.committed = True
+        return True
+
+    def cursor(self, named_cursor=None):
+        cursor = super().cursor(named_cursor)
+        if self._take_deferred_begin():
+            cursor.execute("BEGIN")
+        return cursor
+
+    def _take_committed(self) -> bool:
+        committed = getattr(self._deferred, "committed", False)
+        self._deferred.committed = False
+        return committed
+
+    def commit(self):
+        if not self._take_deferred_begin() and not self._take_committed():
+            super().commit()
+
+    def rollback(self):
+        if not self._take_deferred_begin() and not self._take_committed():
+            super().rollback()
+
+    def close(self):
+        self._deferred.begin = self._deferred.committed = False
+        return super().close()
+
+    def _is_closed(self, conn):
+        if conn.closed:
+            return True
+        if time.time() - self._returned_at.get(id(conn), 0.0) < self.PING_AFTER_IDLE_SECONDS:
+            return self._adapter.txn_status(conn) == self._adapter.txn_unknown
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        self._returned_at[id(conn)] = time.time()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._returned_at.pop(id(conn), None)
+        super()._close_raw(conn)
+
+
+register_database(PostgresPool, "postgres+pool", "postgresql+pool")
 
 
 class BaseModel(Model):
@@ -52,6 +146,12 @@ def open_database(url: str):
                      max_connections=None, stale_timeout=600)
     elif url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    elif url.startswith(("postgres://", "postgresql://")):
+        # Pooled as well: a new PostgreSQL connection (TCP, authentication, a backend process forked) costs a few
+        # ms, more than a whole webhook's queries; every request and job would pay it. Idle connections are
+        # closed after POSTGRES_STALE_SECONDS, so a quiet process keeps none open on the server.
+        scheme, rest = url.split("://", 1)
+        return connect(f"{scheme}+pool://{rest}", max_connections=None, stale_timeout=POSTGRES_STALE_SECONDS)
     else:
         return connect(url)
     use_wal(db)
@@ -84,10 +184,18 @@ def use_wal(db) -> None:
 
 
 def bind_database(url: str):
-    """Bind the proxy to the database at `url` and return it."""
+    """Bind the proxy to the database at `url` and return it; a pool bound before is emptied (its idle
+    connections closed: tests and the benches bind a new database many times in one process)."""
+    close_idle_pool()
     db = open_database(url)
     database.initialize(db)
     return db
+
+
+def close_idle_pool() -> None:
+    previous = database.obj
+    if previous is not None and hasattr(previous, "close_idle"):
+        previous.close_idle()
 
 
 def is_postgres() -> bool:

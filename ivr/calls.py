@@ -179,10 +179,11 @@ def _store(call, result: Step, next_step: int) -> str:
     xml = rendered(result.verbs, action_url(next_step))
     last = result.last_node
     last_name = last.label[:100] if last else None
+    durable = bool(result.recording) or any(event.kind == "sms" for event in result.events)
     callsql.store_step(call.id, step=next_step, state=result.state.to_json(),
                        last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
-                       last_node_name=last_name)
-    _add_events(call, result.events)
+                       last_node_name=last_name, at=clock.now(), events=result.events, durable=durable,
+                       last=not result.recording)  # nothing else is written in the step's transaction
     if result.recording and result.recording.url:
         Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
                          seconds=result.recording.seconds)

@@ -122,10 +122,13 @@ def report_for(scope: Scope):
 
 def number_choices(scope: Scope) -> list[tuple[str, str]]:
     """(form value, label) of the dialled numbers to filter by."""
-    if scope.live:
-        numbers = [*dialled_numbers(), NO_CALL]
+    published = [row[0] for row in DailyStat.select(DailyStat.dialled).distinct().order_by(DailyStat.dialled).tuples()]
+    if scope.live:  # the published days' numbers, and those called since
+        cutoff = scope.status.cutoff
+        since = None if cutoff is None else cutoff + dt.timedelta(days=1)
+        numbers = sorted({*published, *dialled_numbers(since), NO_CALL})
     else:
-        numbers = [row[0] for row in DailyStat.select(DailyStat.dialled).distinct().order_by(DailyStat.dialled).tuples()]
+        numbers = published
     return [(number or NO_CALL_PARAM, dialled_label(phone.display(number))) for number in numbers]
 
 
