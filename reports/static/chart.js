@@ -68,11 +68,14 @@
       var x = MARGIN.left + i * slot + (slot - barWidth) / 2;
       var calls = data.calls[i];
       var abandoned = data.abandoned[i];
+      var retried = (data.retry_limit || [])[i] || 0;
       var group = node("g", { class: "day", "data-day": day }, svg);
       node("title", {}, group, day + " 着信 " + calls + " 件 / 途中放棄 " + abandoned + " 件 (" +
-           percent(abandoned, calls) + "%)");
+           percent(abandoned, calls) + "%) / リトライ上限 " + retried + " 件");
       node("rect", { x: x, y: y(calls), width: barWidth, height: y(0) - y(calls), class: "bar-calls" }, group);
       node("rect", { x: x, y: y(abandoned), width: barWidth, height: y(0) - y(abandoned), class: "bar-abandoned" }, group);
+      node("rect", { x: x, y: y(abandoned + retried), width: barWidth, height: y(abandoned) - y(abandoned + retried),
+                     class: "bar-retry" }, group);
       ratePoints.push((x + barWidth / 2) + "," + yRate(calls ? abandoned * 100 / calls : 0));
       if (i % labelEvery === 0) {
         node("text", { x: x + barWidth / 2, y: MARGIN.top + plotHeight + 16, class: "axis-label",
@@ -83,7 +86,8 @@
     node("line", { x1: MARGIN.left, x2: MARGIN.left + plotWidth, y1: y(0), y2: y(0), class: "axis" }, svg);
 
     var legend = node("g", { class: "legend" }, svg);
-    var items = [["key-calls", "着信数"], ["key-abandoned", "途中放棄"], ["key-rate", "途中放棄率 (右軸)"]];
+    var items = [["key-calls", "着信数"], ["key-abandoned", "途中放棄"], ["key-retry", "リトライ上限"],
+                 ["key-rate", "途中放棄率 (右軸)"]];
     items.forEach(function (item, i) {
       var lx = MARGIN.left + i * 130;
       node("rect", { x: lx, y: HEIGHT - 16, width: 12, height: 12, class: item[0] }, legend);
