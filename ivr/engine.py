@@ -308,11 +308,11 @@ class Run:
             self.event(kind, node, detail=f"{node.timeout} 秒間入力なし（タイムアウト {tries}/{limit} 回目、{after}）")
             again = (Guidance(node.timeout_guidance, At(node.key, kind)) if node.timeout_guidance
                      else Say(msg.DEFAULT_TIMEOUT, At(node.key, kind)))
+        if self.state.failures >= MAX_CALL_FAILURES:
+            return self.too_many_failures(node)
         if used_up:
             self.state.retry_limited = True
             return fallback
-        if self.state.failures >= MAX_CALL_FAILURES:
-            return self.too_many_failures(node)
         self.ask_menu(node, (again,))
         return None
 

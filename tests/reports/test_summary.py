@@ -55,7 +55,7 @@ def test_one_number_only():
 def test_chart_series_and_rates():
     report = build_report(sample(), D("2026-01-05"), D("2026-01-06"))
     assert chart_series(report) == {"days": ["2026-01-05", "2026-01-06"], "calls": [14, 0], "abandoned": [3, 0],
-                                     "sms": [2, 0]}
+                                     "retry_limit": [0, 0], "sms": [2, 0]}
     assert round(report.days[0].abandon_rate, 3) == round(3 / 14, 3)
     assert report.days[1].abandon_rate == 0.0
     assert choice_label("digit", "") == "(空)"
