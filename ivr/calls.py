@@ -42,7 +42,9 @@ WITHHELD = "withheld"
 TWIML_SECONDS = 3.0
 TWIML_CACHE_SIZE = 2000
 ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached TwiML
-EMPTY_TIMELINE = timeline.stored(0, "[]")  # a call recorded with timelines (null: recorded before migration 0013)
+EMPTY_TIMELINE = timeline.stored(0, "[]")
+# The guidance before a <Dial> or a <Record>: a caller who hangs up during it was never put through.
+BEFORE_CONNECTING = ("transfer", "voicemail_prompt")  # a call recorded with timelines (null: recorded before migration 0013)
 
 
 @dataclass(frozen=True)
@@ -236,11 +238,13 @@ def ended(params: dict) -> None:
         return  # a repeated callback
     now = clock.now()
     state = call.call_state()
-    outcome, abandoned = hangup_outcome(call.outcome, state)
     duration = _reported_duration(params)
+    place = hangup_place(call, state, duration, now)
+    outcome, abandoned = hangup_outcome(call.outcome, state)
+    if outcome in ("transferred", "voicemail") and call.outcome is None and place.part in BEFORE_CONNECTING:
+        outcome, abandoned = "abandoned", True  # hung up while told they would be put through: never connected
     fields = dict(status=status, ended_at=now, outcome=outcome,
                   duration_seconds=duration if duration is not None else _clock_duration(call, now))
-    place = hangup_place(call, state, duration, now)
     events = []
     if abandoned:
         fields.update(abandoned_node_key=place.node_key, abandoned_node_name=place.node_name[:100],
