@@ -62,7 +62,10 @@ def fetch_call(call_sid: str, for_update: bool = False) -> LiveCall | None:
     row = database.execute_sql(_sql(template), (call_sid,)).fetchone()
     if not row:
         return None
-    return LiveCall(*row[:-1], Call.started_at.python_value(row[-1]))  # SQLite gives the timestamp as text
+    started = row[-1]
+    if not isinstance(started, dt.datetime):  # SQLite gives the text it stored (isoformat), PostgreSQL a datetime
+        started = dt.datetime.fromisoformat(started)
+    return LiveCall(*row[:-1], started)
 
 
 def store_step(call_id: int, *, step: int, state: str, last_response: str, outcome: str | None,
