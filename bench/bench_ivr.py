@@ -69,6 +69,7 @@ def seed_flow(app) -> None:
         closing = ensure_guidance("ベンチ_終話", "closing", "お電話ありがとうございました。")
         nodes = [
             NodeSpec("main", "menu", "メインメニュー", guidance=menu, mis_entry_guidance=mis_entry, max_tries=10,
+                     max_mis_entries=10,
                      exits={"1": "sms", "fallback": "closing"}),
             NodeSpec("sms", "sms", "SMS", params={"box_number": 1}, exits={"next": "closing", "cannot_send": "closing"}),
             NodeSpec("closing", "hangup", "終話", guidance=closing),

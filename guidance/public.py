@@ -1,6 +1,7 @@
 """What other packages (ivr) may call. Everything here reads or writes through guidance's own models.
 
-    playlist(guidance_id) -> list[PlayItem]        absolute audio URLs in order (database only)
+    playlist(guidance_id) -> list[PlayItem]        absolute audio URLs in order, with their lengths (database only)
+    guidance_names(ids) -> {id: name}              the names of guidance (missing ids are left out)
     guidance_choices(kind=None) -> [(id, label)]   for editor dropdowns
     ensure_guidance(name, kind, text) -> id        idempotent by name; synthesizes now
     register_usage_finder(fn)                      fn(guidance_id) -> [description]; blocks deletion
@@ -13,12 +14,13 @@ from guidance.models import KINDS, Guidance, GuidanceItem, VoiceFile
 from guidance.usage import UsageFinder, guidance_users, register_usage_finder
 
 __all__ = ["PlayItem", "UsageFinder", "audio_path", "ensure_guidance", "guidance_choices", "guidance_users",
-           "playlist", "register_usage_finder"]
+           "guidance_names", "playlist", "register_usage_finder"]
 
 
 class PlayItem(NamedTuple):
     url: str | None  # absolute URL of the 8 kHz WAV; None when no audio exists (IVR then uses <Say>)
     text: str
+    seconds: float = 0.0  # the audio's length (0 without audio)
 
 
 def audio_path(audio_hash: str) -> str:
@@ -33,8 +35,16 @@ def playlist(guidance_id: int) -> list[PlayItem]:
     rows = (GuidanceItem.select(GuidanceItem, VoiceFile).join(VoiceFile)
             .where(GuidanceItem.guidance == guidance_id).order_by(GuidanceItem.position))
     return [PlayItem(external_url(audio_path(row.voice_file.audio_hash)) if row.voice_file.audio_hash else None,
-                     row.voice_file.text)
+                     row.voice_file.text, row.voice_file.duration_ms / 1000 if row.voice_file.audio_hash else 0.0)
             for row in rows]
+
+
+def guidance_names(ids) -> dict[int, str]:
+    """{id: name} of the guidance asked for that exist."""
+    wanted = sorted({int(i) for i in ids if i})
+    if not wanted:
+        return {}
+    return dict(Guidance.select(Guidance.id, Guidance.name).where(Guidance.id.in_(wanted)).tuples())
 
 
 def guidance_choices(kind: str | None = None) -> list[tuple[int, str]]:

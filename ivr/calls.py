@@ -22,8 +22,9 @@ from core.db import write_transaction
 from core.inputs import INT_MAX, InputError, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
-from ivr import callsql, twiml
+from ivr import callsql, timeline, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
+from ivr.messages import PART_LABELS
 from ivr.models import Call, CallerRule, Flow, Voicemail
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
@@ -41,6 +42,9 @@ WITHHELD = "withheld"
 TWIML_SECONDS = 3.0
 TWIML_CACHE_SIZE = 2000
 ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached TwiML
+EMPTY_TIMELINE = timeline.stored(0, "[]")
+# The guidance before a <Dial> or a <Record>: a caller who hangs up during it was never put through.
+BEFORE_CONNECTING = ("transfer", "voicemail_prompt")  # a call recorded with timelines (null: recorded before migration 0013)
 
 
 @dataclass(frozen=True)
@@ -62,17 +66,26 @@ def flow_spec(flow_id: int, revision: str) -> FlowSpec:
     return spec
 
 
-def rendered(verbs: list, action: str) -> str:
-    """The TwiML of the engine's verbs (twiml.render), reused for TWIML_SECONDS within this process."""
+def rendered(verbs: list, action: str) -> tuple[str, str]:
+    """The TwiML of the engine's verbs (twiml.render) and the JSON of its timeline items (ivr.timeline), both
+    reused for TWIML_SECONDS within this process."""
     cache = current_app.extensions.setdefault("ivr_twiml_cache", {})
-    key = tuple(verbs)
+    key = (tuple(verbs), timeline.tags(verbs))
     now = monotonic()
     hit = cache.get(key)
     if hit is None or now - hit[0] >= TWIML_SECONDS:
         if len(cache) >= TWIML_CACHE_SIZE:  # read-back numbers make new keys: keep memory flat
             cache.clear()
-        hit = cache[key] = (now, str(twiml.render(verbs, ACTION_MARK, guidance_public.playlist)))
-    return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"}))
+        playlists: dict[int, list] = {}
+
+        def playlist(guidance_id: int) -> list:  # one read per guidance for the TwiML and the timeline
+            if guidance_id not in playlists:
+                playlists[guidance_id] = guidance_public.playlist(guidance_id)
+            return playlists[guidance_id]
+
+        xml = str(twiml.render(verbs, ACTION_MARK, playlist))
+        hit = cache[key] = (now, xml, timeline.items_json(timeline.build(verbs, playlist)))
+    return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"})), hit[2]
 
 
 def action_url(step: int) -> str:
@@ -118,7 +131,7 @@ def _answer_new(sid: str, params: dict, simulated: bool) -> str:
     caller = params.get("From", "")
     flow = Flow.get_or_none(Flow.number == to)
     call = Call.create(call_sid=sid, flow=flow, from_number=phone.e164_or_text(caller)[:NUMBER_LENGTH], to_number=to,
-                       started_at=clock.now(), simulated=simulated, step=1)
+                       started_at=clock.now(), simulated=simulated, step=1, timeline=EMPTY_TIMELINE)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
     rule = caller_rule(caller, flow)
@@ -176,13 +189,15 @@ def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
 
 def _store(call, result: Step, next_step: int) -> str:
     """Keep the step's answer and state on the call (`call` is a Call or a LiveCall) and add its events."""
-    xml = rendered(result.verbs, action_url(next_step))
+    xml, items = rendered(result.verbs, action_url(next_step))
     last = result.last_node
     last_name = last.label[:100] if last else None
+    served_at = (clock.now() - call.started_at).total_seconds()
     durable = bool(result.recording) or any(event.kind == "sms" for event in result.events)
     callsql.store_step(call.id, step=next_step, state=result.state.to_json(),
                        last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
-                       last_node_name=last_name, at=clock.now(), events=result.events, durable=durable,
+                       last_node_name=last_name, timeline=timeline.stored(served_at, items), at=clock.now(),
+                       events=result.events, durable=durable,
                        last=not result.recording)  # nothing else is written in the step's transaction
     if result.recording and result.recording.url:
         Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
@@ -225,17 +240,23 @@ def ended(params: dict) -> None:
         return  # a repeated callback
     now = clock.now()
     state = call.call_state()
+    duration = _reported_duration(params)
+    place = hangup_place(call, state, duration, now)
     outcome, abandoned = hangup_outcome(call.outcome, state)
-    fields = dict(status=status, ended_at=now, outcome=outcome, duration_seconds=_duration(params, call, now))
+    if outcome in ("transferred", "voicemail") and call.outcome is None and place.part in BEFORE_CONNECTING:
+        outcome, abandoned = "abandoned", True  # hung up while told they would be put through: never connected
+    fields = dict(status=status, ended_at=now, outcome=outcome,
+                  duration_seconds=duration if duration is not None else _clock_duration(call, now))
     events = []
     if abandoned:
-        key = (state.wait.node if state.wait else None) or call.last_node_key
-        name = _node_name(call, key)
-        fields.update(abandoned_node_key=key, abandoned_node_name=name[:100])
-        events.append(Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
-    elif call.outcome is None:
+        fields.update(abandoned_node_key=place.node_key, abandoned_node_name=place.node_name[:100],
+                      abandoned_guidance_name=place.guidance_name[:100] or None, abandoned_part=place.part or None)
+        events.append(Event("hangup", place.node_key, place.node_name, detail=f"途中放棄: {place.description}"))
+    elif call.outcome is None and outcome in ("transferred", "voicemail"):
         events.append(Event("hangup", call.last_node_key, call.last_node_name,
                             detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
+    elif place.part:
+        events.append(Event("hangup", place.node_key, place.node_name, detail=f"通話終了: {place.description}"))
     else:
         events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
     with write_transaction():
@@ -244,15 +265,48 @@ def ended(params: dict) -> None:
             _add_events(call, events)
 
 
-def _duration(params: dict, call: Call, now) -> int:
-    """Twilio's CallDuration; a value no call has (non-digits, past a day) is ignored and the clock's is used,
-    so a malformed status callback still closes the call."""
+@dataclass(frozen=True)
+class Place:
+    """Where a caller hung up: the node, what part of it was playing, its guidance."""
+
+    node_key: str
+    node_name: str
+    part: str = ""
+    guidance_name: str = ""
+
+    @property
+    def description(self) -> str:
+        if not self.part:
+            return self.node_name
+        what = PART_LABELS.get(self.part, self.part)
+        return f"{self.node_name}（{what}" + (f": {self.guidance_name}）" if self.guidance_name else "）")
+
+
+def hangup_place(call: Call, state: CallState, duration: int | None, now) -> Place:
+    """The node and guidance playing when the caller hung up, from the last document's timeline (R-04); a call
+    recorded before timelines gets the node it waited at and the guidance that node plays, as before."""
+    recorded = timeline.Timeline.from_json(call.timeline)
+    waited = (state.wait.node if state.wait else None) or call.last_node_key
+    if recorded is None or not recorded.items:
+        name = _node_name(call, waited)
+        return Place(waited, name, "", legacy_guidance_name(call, waited))
+    since_served = (now - call.started_at).total_seconds() - recorded.served_at
+    item = recorded.place(timeline.elapsed_in_document(recorded, duration, since_served))
+    key = item.node or waited
+    names = guidance_public.guidance_names([item.guidance_id]) if item.guidance_id else {}
+    return Place(key, _node_name(call, key), item.part, names.get(item.guidance_id, ""))
+
+
+def _reported_duration(params: dict) -> int | None:
+    """Twilio's CallDuration; a value no call has (non-digits, past a day) is ignored, so a malformed status
+    callback still closes the call."""
     try:
-        reported = parse_int(params.get("CallDuration"), "CallDuration", maximum=MAX_REPORTED_SECONDS)
+        return parse_int(params.get("CallDuration"), "CallDuration", maximum=MAX_REPORTED_SECONDS)
     except InputError:
-        reported = None
-    if reported is not None:
-        return reported
+        return None
+
+
+def _clock_duration(call: Call, now) -> int:
     return min(max(0, int((now - call.started_at).total_seconds())), INT_MAX)
 
 
@@ -266,13 +320,11 @@ def _node_name(call: Call, key: str) -> str:
     return node.label if node else (call.last_node_name or key)
 
 
-def abandoned_detail(call: Call, key: str) -> str:
-    """Where the caller hung up: the node and the guidance it was playing."""
-    name = _node_name(call, key)
+def legacy_guidance_name(call: Call, key: str) -> str:
+    """The guidance of the node a call waited at (what was recorded before timelines)."""
     if call.flow_id is None:
-        return name
+        return ""
     node = flow_spec(call.flow_id, call.flow.revision).nodes.get(key)
     if node is None or not node.guidance:
-        return name
-    labels = dict(guidance_public.guidance_choices())
-    return f"{name}（ガイダンス: {labels.get(node.guidance, node.guidance)}）"
+        return ""
+    return guidance_public.guidance_names([node.guidance]).get(node.guidance, "")

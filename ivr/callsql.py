@@ -29,6 +29,7 @@ class LiveCall:
     flow_id: int | None
     last_response: str
     revision: str | None
+    started_at: dt.datetime
 
 
 def _table(model) -> str:
@@ -44,11 +45,13 @@ def _sql(template: str) -> str:
     return sql
 
 
-SELECT_CALL = (f'SELECT c."id", c."call_sid", c."step", c."state", c."flow_id", c."last_response", f."revision" '
+SELECT_CALL = (f'SELECT c."id", c."call_sid", c."step", c."state", c."flow_id", c."last_response", f."revision", '
+               f'c."started_at" '
                f'FROM {_table(Call)} AS c LEFT OUTER JOIN {_table(Flow)} AS f ON f."id" = c."flow_id" '
                f'WHERE c."call_sid" = ?')
 STORE_STEP = (f'UPDATE {_table(Call)} SET "step" = ?, "state" = ?, "last_response" = ?, "outcome" = ?, '
-              f'"last_node_key" = COALESCE(?, "last_node_key"), "last_node_name" = COALESCE(?, "last_node_name") '
+              f'"last_node_key" = COALESCE(?, "last_node_key"), "last_node_name" = COALESCE(?, "last_node_name"), '
+              f'"timeline" = ? '
               f'WHERE "id" = ?')
 
 
@@ -57,7 +60,12 @@ def fetch_call(call_sid: str, for_update: bool = False) -> LiveCall | None:
     (PostgreSQL locks the row; SQLite's writer already excludes every other)."""
     template = SELECT_CALL + (' FOR UPDATE OF c' if for_update and is_postgres() else '')
     row = database.execute_sql(_sql(template), (call_sid,)).fetchone()
-    return LiveCall(*row) if row else None
+    if not row:
+        return None
+    started = row[-1]
+    if not isinstance(started, dt.datetime):  # SQLite gives the text it stored (isoformat), PostgreSQL a datetime
+        started = dt.datetime.fromisoformat(started)
+    return LiveCall(*row[:-1], started)
 
 
 # The transaction's commit returns before PostgreSQL has flushed it to disk: the same promise as SQLite's
@@ -68,12 +76,13 @@ RELAXED_COMMIT = "SET LOCAL synchronous_commit TO OFF"
 
 
 def store_step(call_id: int, *, step: int, state: str, last_response: str, outcome: str | None,
-               last_node_key: str | None, last_node_name: str | None, at: dt.datetime, events: list,
-               durable: bool = True, last: bool = False) -> None:
-    """The call's next step, state and answer (the last node stays as it was when None is given) and the step's
-    CallEvent rows. On PostgreSQL all in one round trip (statements joined), with the transaction's COMMIT when
-    these are its `last` statements; `durable=False`: see RELAXED_COMMIT."""
-    statements = [(STORE_STEP, [step, state, last_response, outcome, last_node_key, last_node_name, call_id])]
+               last_node_key: str | None, last_node_name: str | None, timeline: str, at: dt.datetime,
+               events: list, durable: bool = True, last: bool = False) -> None:
+    """The call's next step, state, answer and its timeline (ivr.timeline; the last node stays as it was when None
+    is given) and the step's CallEvent rows. On PostgreSQL all in one round trip (statements joined), with the
+    transaction's COMMIT when these are its `last` statements; `durable=False`: see RELAXED_COMMIT."""
+    statements = [(STORE_STEP, [step, state, last_response, outcome, last_node_key, last_node_name, timeline,
+                                call_id])]
     if events:
         statements.append(_insert_events(call_id, at, events))
     if not is_postgres():

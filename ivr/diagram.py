@@ -43,7 +43,7 @@ def ordered_exits(node: NodeSpec) -> list[tuple[str, str]]:
 
 def summary(node: NodeSpec) -> str:
     if node.kind == "menu":
-        return f"{node.digits}桁・{node.timeout}秒・{node.max_tries}回"
+        return f"{node.digits}桁・{node.timeout}秒・タイムアウト{node.max_tries}回・入力ミス{node.max_mis_entries}回"
     if node.kind == "sms":
         extra = "・番号ヒアリングあり" if node.param("ask_number") else ""
         return f"蓄積BOX {node.param('box_number', '?')}{extra}"

@@ -20,6 +20,7 @@ from ivr.number_entry import NUMBER_DIGITS, number_problem, read_digits
 from ivr.spec import FlowError, FlowSpec, NodeSpec
 from ivr.state import CallState, NumberEntry, Wait, WaitMode
 from ivr.verbs import (
+    At,
     Dial,
     DialEnded,
     Gather,
@@ -35,6 +36,9 @@ from ivr.verbs import (
 )
 
 MAX_HOPS = 64
+# The flow-level guard: menus count their tries per visit (R-09b), so a menu whose retry-limit branch leads back
+# to itself would ask a silent caller for ever; after this many timeouts and mis-entries in one call it ends.
+MAX_CALL_FAILURES = 30
 NUMBER_TIMEOUT_SECONDS = 10
 CONFIRM_TIMEOUT_SECONDS = 6
 
@@ -91,9 +95,12 @@ def resume(flow: FlowSpec, state: CallState, given: Input, ports: Ports) -> Step
 
 
 def hangup_outcome(outcome: str | None, state: CallState) -> tuple[str, bool]:
-    """(outcome, abandoned?) when the call ended: an end node's outcome stands, else it depends on the wait."""
+    """(outcome, abandoned?) when the call ended: an end node's outcome stands, a call that left a menu through
+    its retry-limit branch is リトライ上限 whatever came after, else it depends on the wait."""
     if outcome:
         return outcome, False
+    if state.retry_limited:
+        return "retry_limit", False
     mode = state.wait.mode if state.wait else None
     if mode == "dial":
         return "transferred", False
@@ -114,11 +121,14 @@ class Run:
         self.outcome: str | None = None
         self.last: NodeSpec | None = None
         self.recording: Recorded | None = None
+        self.first = state.wait is None  # start(): the call's first document
 
     def finish(self) -> Step:
         if self.state.wait is None and self.outcome is None:
             self.verbs.append(Hangup())
             self.outcome = "completed"
+        if self.outcome and self.outcome != "error" and self.state.retry_limited:
+            self.outcome = "retry_limit"  # R-04a: left a menu through its retry-limit branch, whatever came after
         return Step(self.verbs, self.state, self.events, self.outcome, self.last, self.recording)
 
     def event(self, kind: str, node: NodeSpec, digits: str = "", detail: str = "") -> None:
@@ -140,16 +150,21 @@ class Run:
 
     # --- entering nodes (each returns the next key, or None when the call waits or ends) ---
     def enter_menu(self, node: NodeSpec) -> None:
+        self.state.enter_menu(node.key)
         self.ask_menu(node, ())
 
     def ask_menu(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
-        prompts = before + (Guidance(node.guidance),) if node.guidance else before
-        self.verbs.append(Gather(node.digits, node.timeout, prompts))
+        prompts = before + (Guidance(node.guidance, At(node.key, "menu_prompt")),) if node.guidance else before
+        self.verbs.append(Gather(node.digits, node.timeout, prompts, at=At(node.key, "input_wait")))
         self.wait_at(node, "menu")
 
     def enter_play(self, node: NodeSpec) -> str:
-        self.say_guidance(node.guidance)
+        self.say_guidance(node, "greeting" if self.opening() else "guidance")
         return node.exits.get("next")
+
+    def opening(self) -> bool:
+        """The call's first document, before any menu: what plays is its greeting."""
+        return self.first and not any(isinstance(verb, Gather) for verb in self.verbs)
 
     def enter_goto(self, node: NodeSpec) -> str:
         return node.exits.get("target")
@@ -160,20 +175,20 @@ class Run:
         return node.exits.get("open" if opened else "closed")
 
     def enter_hangup(self, node: NodeSpec) -> None:
-        self.say_guidance(node.guidance)
+        self.say_guidance(node, "closing")
         self.verbs.append(Hangup())
         self.outcome = "completed"
 
     def enter_transfer(self, node: NodeSpec) -> None:
-        self.say_guidance(node.guidance)
+        self.say_guidance(node, "transfer")
         number = str(node.param("number", ""))
-        self.verbs.append(Dial(number, int(node.param("timeout", 30))))
+        self.verbs.append(Dial(number, int(node.param("timeout", 30)), at=At(node.key, "dialing")))
         self.event("transfer", node, detail=f"転送発信: {phone.display(number)}")
         self.wait_at(node, "dial")
 
     def enter_voicemail(self, node: NodeSpec) -> None:
-        self.say_guidance(node.guidance)
-        self.verbs.append(Record(int(node.param("max_seconds", 120))))
+        self.say_guidance(node, "voicemail_prompt")
+        self.verbs.append(Record(int(node.param("max_seconds", 120)), at=At(node.key, "recording")))
         self.wait_at(node, "record")
 
     def enter_sms(self, node: NodeSpec) -> str | None:
@@ -183,9 +198,9 @@ class Run:
             return self.cannot_send(node, code, check.reason or "")
         return self.send(node, check.e164)
 
-    def say_guidance(self, guidance_id: int | None) -> None:
-        if guidance_id:
-            self.verbs.append(Guidance(guidance_id))
+    def say_guidance(self, node: NodeSpec, part: str) -> None:
+        if node.guidance:
+            self.verbs.append(Guidance(node.guidance, At(node.key, part)))
 
     # --- SMS and mobile-number hearing (R-09) ---
     def send(self, node: NodeSpec, to: str) -> str | None:
@@ -193,7 +208,7 @@ class Run:
         result = self.ports.send_sms(box, to, node.key)
         if result.ok:
             self.event("sms", node, detail=f"蓄積BOX {box} を {phone.display(to)} へ送信受付")
-            self.say_guidance(node.guidance)
+            self.say_guidance(node, "sms_result")
             return node.exits.get("next")
         self.event("sms", node, detail=f"送信不可: {result.reason or result.code}")
         if result.code in ("withheld", "not_mobile") and not (self.state.entry and self.state.entry.number):
@@ -211,13 +226,16 @@ class Run:
 
     def ask_number(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         guidance = node.param("number_entry_guidance")
-        prompt = Guidance(int(guidance)) if guidance else Say(msg.NUMBER_ENTRY_PROMPT)
-        self.verbs.append(Gather(NUMBER_DIGITS, NUMBER_TIMEOUT_SECONDS, before + (prompt,), finish_on_key="#"))
+        at = At(node.key, "number_entry")
+        prompt = Guidance(int(guidance), at) if guidance else Say(msg.NUMBER_ENTRY_PROMPT, at)
+        self.verbs.append(Gather(NUMBER_DIGITS, NUMBER_TIMEOUT_SECONDS, before + (prompt,), finish_on_key="#",
+                                 at=At(node.key, "input_wait")))
         self.wait_at(node, "number")
 
     def ask_confirm(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
-        prompt = Say(msg.NUMBER_READBACK.format(digits=read_digits(self.state.entry.number)))
-        self.verbs.append(Gather(1, CONFIRM_TIMEOUT_SECONDS, before + (prompt,)))
+        prompt = Say(msg.NUMBER_READBACK.format(digits=read_digits(self.state.entry.number)),
+                     At(node.key, "number_readback"))
+        self.verbs.append(Gather(1, CONFIRM_TIMEOUT_SECONDS, before + (prompt,), at=At(node.key, "input_wait")))
         self.wait_at(node, "confirm")
 
     def entry_failed(self, node: NodeSpec) -> bool:
@@ -229,13 +247,15 @@ class Run:
         digits = given.digits.rstrip("#")
         if not digits:
             self.event("timeout", node, detail="携帯番号の入力なし")
-            return self.number_retry(node, Say(msg.NUMBER_TIMEOUT))
+            return self.number_retry(node, Say(msg.NUMBER_TIMEOUT, At(node.key, "number_error")))
         check = self.ports.check_mobile(digits)
         problem = number_problem(digits, check)
         if problem:
             self.event("mis_entry", node, digits, detail=f"携帯番号エラー: {msg.NUMBER_PROBLEMS[problem]}")
             invalid = node.param("invalid_number_guidance")
-            return self.number_retry(node, Guidance(int(invalid)) if invalid else Say(msg.NUMBER_PROBLEMS[problem]))
+            at = At(node.key, "number_error")
+            return self.number_retry(node, Guidance(int(invalid), at) if invalid
+                                     else Say(msg.NUMBER_PROBLEMS[problem], at))
         self.event("digit", node, digits, detail="携帯番号入力")
         self.state.entry = replace(self.state.entry, number=digits, e164=check.e164)
         self.ask_confirm(node, ())
@@ -263,31 +283,45 @@ class Run:
         if self.entry_failed(node):
             self.event("sms", node, detail="携帯番号ヒアリング: 入力回数の上限")
             return node.exits.get("cannot_send")
-        self.ask_confirm(node, (Say(msg.CONFIRM_AGAIN),))
+        self.ask_confirm(node, (Say(msg.CONFIRM_AGAIN, At(node.key, "number_readback")),))
         return None
 
-    # --- PB menu (R-03) ---
+    # --- PB menu (R-03, R-09b) ---
     def menu_input(self, node: NodeSpec, given: Keys) -> str | None:
         digits = given.digits
         target = node.branches.get(digits) if digits else None
         if target:
             self.event("digit", node, digits, detail=f"→ {self.flow.node(target).label}")
             return target
-        tries = self.state.tries.get(node.key, 0) + 1
-        self.state.tries[node.key] = tries
-        used_up = tries >= node.max_tries
+        kind = "mis_entry" if digits else "timeout"
+        counts, limit = (self.state.misses, node.max_mis_entries) if digits else (self.state.tries, node.max_tries)
+        tries = counts[node.key] = counts.get(node.key, 0) + 1
+        self.state.failures += 1
+        used_up = tries >= limit
         fallback = node.exits.get("fallback")
         after = f"リトライ上限 → {self.flow.node(fallback).label}" if used_up else "ガイダンスを再生し直し"
         if digits:
-            self.event("mis_entry", node, digits, detail=f"該当する分岐なし（{tries}/{node.max_tries} 回目、{after}）")
-            again = Guidance(node.mis_entry_guidance) if node.mis_entry_guidance else Say(msg.DEFAULT_MIS_ENTRY)
+            self.event(kind, node, digits, detail=f"該当する分岐なし（入力ミス {tries}/{limit} 回目、{after}）")
+            again = (Guidance(node.mis_entry_guidance, At(node.key, kind)) if node.mis_entry_guidance
+                     else Say(msg.DEFAULT_MIS_ENTRY, At(node.key, kind)))
         else:
-            self.event("timeout", node, detail=f"{node.timeout} 秒間入力なし（{tries}/{node.max_tries} 回目、{after}）")
-            again = Guidance(node.timeout_guidance) if node.timeout_guidance else Say(msg.DEFAULT_TIMEOUT)
+            self.event(kind, node, detail=f"{node.timeout} 秒間入力なし（タイムアウト {tries}/{limit} 回目、{after}）")
+            again = (Guidance(node.timeout_guidance, At(node.key, kind)) if node.timeout_guidance
+                     else Say(msg.DEFAULT_TIMEOUT, At(node.key, kind)))
+        if self.state.failures >= MAX_CALL_FAILURES:
+            return self.too_many_failures(node)
         if used_up:
+            self.state.retry_limited = True
             return fallback
         self.ask_menu(node, (again,))
         return None
+
+    def too_many_failures(self, node: NodeSpec) -> None:
+        """The flow-level guard: the caller has been asked again too often in this call; end it politely."""
+        self.event("error", node, detail=f"通話全体の再入力が上限（{MAX_CALL_FAILURES} 回）に達したため終了")
+        self.state.retry_limited = True
+        self.verbs += [Say(msg.TOO_MANY_FAILURES, At(node.key, "closing")), Hangup()]
+        self.outcome = "retry_limit"
 
     # --- transfer and voicemail results ---
     def dial_ended(self, node: NodeSpec, given: DialEnded) -> str | None:
@@ -303,12 +337,12 @@ class Run:
     def recorded(self, node: NodeSpec, given: Recorded) -> None:
         if given.url:
             self.event("voicemail", node, detail=f"録音 {given.seconds} 秒: {given.url}")
-            self.verbs += [Say(msg.VOICEMAIL_THANKS), Hangup()]
+            self.verbs += [Say(msg.VOICEMAIL_THANKS, At(node.key, "closing")), Hangup()]
             self.outcome = "voicemail"
             self.recording = given
         else:
             self.event("voicemail", node, detail="録音なし")
-            self.verbs += [Say(msg.VOICEMAIL_EMPTY), Hangup()]
+            self.verbs += [Say(msg.VOICEMAIL_EMPTY, At(node.key, "closing")), Hangup()]
             self.outcome = "completed"
 
 

@@ -11,8 +11,10 @@ from ivr.messages import EXIT_LABELS
 from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
 
 BRANCH_ROWS = 12
-MENU_FIELDS = ("guidance", "timeout_guidance", "mis_entry_guidance", "digits", "timeout", "max_tries")
-INT_FIELDS = {"digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "リトライ回数",
+MENU_FIELDS = ("guidance", "timeout_guidance", "mis_entry_guidance", "digits", "timeout", "max_tries",
+               "max_mis_entries")
+INT_FIELDS = {"digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "タイムアウトの上限回数",
+              "max_mis_entries": "入力ミスの上限回数",
               "transfer_timeout": "呼び出し時間（秒）", "max_seconds": "録音時間（秒）"}
 ROW_INDEX = re.compile(r"^nodes-([0-9]{1,4})-key$")
 MAX_FIELD_NUMBER = 9999  # digits, seconds, tries: the flow rules narrow them further
@@ -24,7 +26,7 @@ def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
         "index": index, "key": "", "name": "", "kind": "menu", "delete": False,
         "guidance": "", "timeout_guidance": "", "mis_entry_guidance": "",
         "digits": str(defaults.get("digits", 1)), "timeout": str(defaults.get("timeout", 5)),
-        "max_tries": str(defaults.get("max_tries", 3)),
+        "max_tries": str(defaults.get("max_tries", 3)), "max_mis_entries": str(defaults.get("max_tries", 3)),
         "branches": [("", "")] * BRANCH_ROWS, "exits": {name: "" for name in EXIT_LABELS},
         "box_number": "", "ask_number": False, "number_entry_guidance": "", "invalid_number_guidance": "",
         "transfer_number": "", "transfer_timeout": str(defaults.get("transfer_timeout", 30)),
@@ -42,6 +44,7 @@ def row_from_spec(node: NodeSpec, index: int, defaults: Mapping[str, Any]) -> di
         guidance=_s(node.guidance), timeout_guidance=_s(node.timeout_guidance),
         mis_entry_guidance=_s(node.mis_entry_guidance),
         digits=str(node.digits), timeout=str(node.timeout), max_tries=str(node.max_tries),
+        max_mis_entries=str(node.max_mis_entries),
         branches=branches + [("", "")] * max(0, BRANCH_ROWS - len(branches)),
         exits={name: node.exits.get(name, "") for name in EXIT_LABELS},
         box_number=_s(node.param("box_number")), ask_number=bool(node.param("ask_number")),
@@ -134,6 +137,7 @@ def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
                     timeout_guidance=guidance("timeout_guidance") if kind == "menu" else None,
                     mis_entry_guidance=guidance("mis_entry_guidance") if kind == "menu" else None,
                     digits=integer("digits", 1), timeout=integer("timeout", 5), max_tries=integer("max_tries", 3),
+                    max_mis_entries=integer("max_mis_entries", 3),
                     exits=exits, params=params)
     return node, errors
 

@@ -18,6 +18,7 @@ NUMBER_PROBLEMS = {
     "unassigned": "入力された番号は、携帯電話の番号として使われていません。",
     "not_mobile": "入力された番号は、携帯電話の番号ではありません。",
 }
+TOO_MANY_FAILURES = "入力が確認できませんでした。恐れ入りますが、おかけ直しください。失礼いたします。"
 VOICEMAIL_EMPTY = "録音が確認できませんでした。お電話ありがとうございました。"
 VOICEMAIL_THANKS = "メッセージを承りました。お電話ありがとうございました。"
 
@@ -50,9 +51,29 @@ EXIT_LABELS = {
 OUTCOME_LABELS = {
     "completed": "完了",
     "abandoned": "途中放棄",
+    "retry_limit": "リトライ上限",
     "transferred": "転送",
     "voicemail": "留守番電話",
     "error": "エラー",
+}
+# What was playing (or going on) in a TwiML document, for the timeline and where a caller hung up.
+PART_LABELS = {
+    "greeting": "オープニング",
+    "guidance": "ガイダンス",
+    "menu_prompt": "メニューの案内",
+    "timeout": "入力タイムアウト時ガイダンス",
+    "mis_entry": "入力ミス時ガイダンス",
+    "input_wait": "入力待ち",
+    "sms_result": "SMS送信の案内",
+    "number_entry": "携帯番号入力の案内",
+    "number_error": "携帯番号エラーの案内",
+    "number_readback": "携帯番号の読み上げ",
+    "transfer": "転送前の案内",
+    "dialing": "転送先の呼び出し",
+    "voicemail_prompt": "録音前の案内",
+    "recording": "録音",
+    "closing": "終話ガイダンス",
+    "unknown": "不明（変更前の記録）",
 }
 EVENT_LABELS = {
     "node": "ノード",
@@ -90,7 +111,7 @@ AUDIT_ACTIONS = {
 AUDIT_FIELDS = {
     "flow_id": "フローの ID", "nodes": "ノード", "entry": "開始ノード", "menu": "メニュー", "guidance": "ガイダンスの ID",
     "timeout_guidance": "入力タイムアウト時ガイダンスの ID", "mis_entry_guidance": "入力ミス時ガイダンスの ID",
-    "digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "リトライ回数", "exits": "分岐",
+    "digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "タイムアウトの上限回数", "max_mis_entries": "入力ミスの上限回数", "exits": "分岐",
     "action": "動作", "node": "振り分け先", "voicemail_id": "留守番電話の ID",
 }
 

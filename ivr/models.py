@@ -10,7 +10,7 @@ from peewee import (
 
 from core import clock
 from core.db import BaseModel
-from ivr.messages import KIND_LABELS, OUTCOME_LABELS
+from ivr.messages import KIND_LABELS, OUTCOME_LABELS, PART_LABELS
 from ivr.spec import FlowSpec, NodeSpec
 from ivr.state import CallState
 
@@ -56,7 +56,8 @@ class Node(BaseModel):
     mis_entry_guidance_id = IntegerField(null=True)
     digits = IntegerField(default=1)
     timeout_seconds = IntegerField(default=5)
-    max_tries = IntegerField(default=3)
+    max_tries = IntegerField(default=3)        # timeouts allowed per visit
+    max_mis_entries = IntegerField(default=3)  # mis-entries allowed per visit (migration 0013)
     exits = TextField(default="{}")   # JSON: exit label or digits → node key
     params = TextField(default="{}")  # JSON: kind-specific settings (box, number, hours, …)
 
@@ -82,6 +83,7 @@ class Node(BaseModel):
         return NodeSpec(key=self.key, kind=self.kind, name=self.name, guidance=self.guidance_id,
                         timeout_guidance=self.timeout_guidance_id, mis_entry_guidance=self.mis_entry_guidance_id,
                         digits=self.digits, timeout=self.timeout_seconds, max_tries=self.max_tries,
+                        max_mis_entries=self.max_mis_entries,
                         exits=self.exit_map(), params=self.param_map())
 
     @classmethod
@@ -90,6 +92,7 @@ class Node(BaseModel):
         return dict(key=spec.key, name=spec.name, kind=spec.kind, position=position, guidance_id=spec.guidance,
                     timeout_guidance_id=spec.timeout_guidance, mis_entry_guidance_id=spec.mis_entry_guidance,
                     digits=spec.digits, timeout_seconds=spec.timeout, max_tries=spec.max_tries,
+                    max_mis_entries=spec.max_mis_entries,
                     exits=json.dumps(dict(spec.exits), ensure_ascii=False, sort_keys=True),
                     params=json.dumps(dict(spec.params), ensure_ascii=False, sort_keys=True))
 
@@ -126,16 +129,27 @@ class Call(BaseModel):
     last_node_name = CharField(max_length=100, default="")
     abandoned_node_key = CharField(max_length=40, null=True)
     abandoned_node_name = CharField(max_length=100, null=True)
+    # What was playing when an abandoning caller hung up (migration 0013): the part (ivr.messages.PART_LABELS:
+    # greeting, menu_prompt, timeout, mis_entry, …; "unknown" for calls recorded before) and its guidance.
+    abandoned_part = CharField(max_length=16, null=True)
+    abandoned_guidance_name = CharField(max_length=100, null=True)
     status = CharField(max_length=16, default="in-progress")  # Twilio CallStatus last seen
     simulated = BooleanField(default=False)
     # The step the call waits for; each TwiML's action URLs carry it, so a retried request is recognised.
     step = IntegerField(default=0)
     state = TextField(default="{}")          # ivr.state.CallState as JSON
     last_response = TextField(default="")   # the TwiML last answered, repeated to a retried request
+    # The last answer's timeline (ivr.timeline): what it plays, how long, when it was served. Null on calls
+    # recorded before migration 0013, which is how the report knows a day was recorded the old way.
+    timeline = TextField(null=True)
 
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome or "", "通話中")
+
+    @property
+    def abandoned_part_label(self) -> str:
+        return PART_LABELS.get(self.abandoned_part or "", "")
 
     def call_state(self) -> CallState:
         return CallState.from_json(self.state)

@@ -5,6 +5,9 @@
     menu_choice_names() -> {(node key, digits): name} what each menu digit leads to, for the report's menu tables
     Call, CallEvent, Node                          read models for reports (fields in docs/ARCHITECTURE.md);
                                                    read only: ivr alone writes and purges them
+    PART_LABELS, OUTCOME_LABELS                    words for what was playing when a caller hung up, outcomes
+    flow_choices() -> [(id, name, number)]         the flows, for the flow picture's choice
+    flow_diagram(flow_id) -> Diagram | None        the flow as ivr's read-only picture draws it (ivr.diagram)
 """
 from __future__ import annotations
 
@@ -12,10 +15,32 @@ import datetime as dt
 
 from peewee import fn
 
+from guidance import public as guidance_public
+from ivr import diagram
+from ivr.messages import OUTCOME_LABELS, PART_LABELS
 from ivr.models import Call, CallEvent, Flow, Node
-from ivr.spec import guidance_fields
+from ivr.spec import FlowSpec, guidance_fields
 
-__all__ = ["Call", "CallEvent", "Node", "caller_numbers", "guidance_usage", "menu_choice_names"]
+__all__ = ["OUTCOME_LABELS", "PART_LABELS", "Call", "CallEvent", "Node", "caller_numbers", "flow_choices",
+           "flow_diagram", "flow_spec", "guidance_usage", "menu_choice_names"]
+
+
+def flow_choices() -> list[tuple[int, str, str]]:
+    """(id, name, dialled number) of every flow, by number."""
+    return list(Flow.select(Flow.id, Flow.name, Flow.number).order_by(Flow.number, Flow.id).tuples())
+
+
+def flow_spec(flow_id: int) -> FlowSpec | None:
+    flow = Flow.get_or_none(Flow.id == flow_id)
+    return flow.spec() if flow else None
+
+
+def flow_diagram(flow_id: int) -> diagram.Diagram | None:
+    """The flow as the read-only picture draws it (template macro `flow_diagram` of ivr/_diagram.html)."""
+    spec = flow_spec(flow_id)
+    if spec is None:
+        return None
+    return diagram.build(spec, dict(guidance_public.guidance_choices()))
 
 
 def guidance_usage(guidance_id: int) -> list[str]:

@@ -37,7 +37,8 @@ class NodeSpec:
     mis_entry_guidance: int | None = None  # menu: 入力ミス時ガイダンス
     digits: int = 1
     timeout: int = 5
-    max_tries: int = 3
+    max_tries: int = 3                     # menu: timeouts allowed in one visit (R-09b)
+    max_mis_entries: int = 3               # menu: mis-entries allowed in one visit, counted apart
     exits: Mapping[str, str] = field(default_factory=dict)  # label (digits or exit name) → node key
     params: Mapping[str, Any] = field(default_factory=dict)
 

@@ -1,13 +1,17 @@
-"""A call's state between two webhooks: what the call waits for, the failed tries per menu, and the mobile number
-an SMS node is hearing. Each webhook reads it from the call's row (ivr.models.Call.state, JSON), the engine
+"""A call's state between two webhooks: what the call waits for, the timeouts and mis-entries at the menu the
+caller is in (counted apart, R-09b, and reset each time the caller enters a menu anew), the failures of the whole
+call (the flow-level guard against endless loops), whether a menu was left through its retry-limit branch, and
+the mobile number an SMS node is hearing. Each webhook reads it from the call's row (ivr.models.Call.state, JSON), the engine
 returns a changed copy, and the webhook stores that.
 
 The JSON is the shape calls have always been stored in, so a call that is live across a deploy goes on:
     {"caller": "+8190…", "tries": {"main": 1},
      "wait": {"node": "main", "mode": "menu"} | null,
      "entry": {"node": "sms", "tries": 0, "number": "090…" | null, "e164": "+8190…"} | null}
-"e164" is present once a keyed-in number was accepted. A missing key reads as its default, so a field added
-later (with a default) reads from rows stored before it existed.
+"e164" is present once a keyed-in number was accepted. "tries" counts timeouts (before issue 13 it counted
+timeouts and mis-entries together; a live call's count goes on as timeouts). Keys added later are written only
+when they differ from their default: "misses" {"main": 1} (mis-entries), "failures" 4, "retry_limited" true.
+A missing key reads as its default, so a field added later reads from rows stored before it existed.
 """
 from __future__ import annotations
 
@@ -41,13 +45,22 @@ class NumberEntry:
 @dataclass
 class CallState:
     caller: str = ""
-    tries: dict[str, int] = field(default_factory=dict)  # menu node key → failed tries so far in this call
+    tries: dict[str, int] = field(default_factory=dict)  # menu node key → timeouts in this visit of the menu
     wait: Wait | None = None                               # None: the call waits for nothing (it has ended)
     entry: NumberEntry | None = None
+    misses: dict[str, int] = field(default_factory=dict)  # menu node key → mis-entries in this visit of the menu
+    failures: int = 0                                      # timeouts and mis-entries of the whole call
+    retry_limited: bool = False                            # a menu was left through its retry-limit branch
 
     def copy(self) -> CallState:
-        """A copy the engine may change (Wait and NumberEntry are frozen, only `tries` needs its own dict)."""
-        return CallState(self.caller, dict(self.tries), self.wait, self.entry)
+        """A copy the engine may change (Wait and NumberEntry are frozen, only the counts need their own dicts)."""
+        return CallState(self.caller, dict(self.tries), self.wait, self.entry, dict(self.misses), self.failures,
+                         self.retry_limited)
+
+    def enter_menu(self, key: str) -> None:
+        """The caller enters a menu anew: its counts start again (R-09b)."""
+        self.tries.pop(key, None)
+        self.misses.pop(key, None)
 
     def to_json(self) -> str:
         return json.dumps(self._to_dict(), ensure_ascii=False)
@@ -63,7 +76,14 @@ class CallState:
             entry = {"node": self.entry.node, "tries": self.entry.tries, "number": self.entry.number}
             if self.entry.e164 is not None:
                 entry["e164"] = self.entry.e164
-        return {"caller": self.caller, "tries": self.tries, "wait": wait, "entry": entry}
+        out = {"caller": self.caller, "tries": self.tries, "wait": wait, "entry": entry}
+        if self.misses:
+            out["misses"] = self.misses
+        if self.failures:
+            out["failures"] = self.failures
+        if self.retry_limited:
+            out["retry_limited"] = True
+        return out
 
     @classmethod
     def _from_dict(cls, data: Mapping[str, Any]) -> CallState:
@@ -72,4 +92,6 @@ class CallState:
         return cls(caller=data.get("caller") or "", tries=data.get("tries") or {},
                    wait=Wait(wait["node"], wait["mode"]) if wait else None,
                    entry=NumberEntry(entry["node"], entry.get("tries", 0), entry.get("number"), entry.get("e164"))
-                   if entry else None)
+                   if entry else None,
+                   misses=data.get("misses") or {}, failures=int(data.get("failures") or 0),
+                   retry_limited=bool(data.get("retry_limited")))

@@ -88,7 +88,9 @@ def _menu_problems(node: NodeSpec, _boxes) -> list[str]:
     if not 1 <= node.timeout <= 60:
         problems.append("入力タイムアウトは 1〜60 秒にしてください。")
     if not 1 <= node.max_tries <= 10:
-        problems.append("リトライ回数は 1〜10 回にしてください。")
+        problems.append("タイムアウトの上限回数は 1〜10 回にしてください。")
+    if not 1 <= node.max_mis_entries <= 10:
+        problems.append("入力ミスの上限回数は 1〜10 回にしてください。")
     branches = node.branches
     if not branches:
         problems.append("分岐（押された番号と行き先）を 1 つ以上設定してください。")

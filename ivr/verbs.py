@@ -2,24 +2,43 @@
 them as TwiML) and the inputs Twilio reports back when a verb that waits has finished.
 
 Verbs are frozen and hashable: a step's verbs are the key of the rendered-TwiML cache (ivr.calls.rendered).
+Each verb also says where it stands in the flow (`at`: the node and the part it plays, see ivr.timeline); that
+tag is not part of a verb's equality (the TwiML does not depend on it), so the timeline cache keys on it apart.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.inputs import int_or
 
 
 # --- verbs (engine → Twilio) ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class At:
+    """Where a verb stands: the node and what part of it plays (ivr.timeline.PART_LABELS: greeting, menu_prompt…)."""
+
+    node: str = ""
+    part: str = ""
+
+
+NOWHERE = At()
+
+
+def _at():
+    return field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
 class Guidance:
     guidance_id: int
+    at: At = _at()
 
 
 @dataclass(frozen=True)
 class Say:
     text: str
+    at: At = _at()
 
 
 @dataclass(frozen=True)
@@ -28,17 +47,20 @@ class Gather:
     timeout: int
     prompts: tuple[Prompt, ...]
     finish_on_key: str = ""  # R-09b: no finish key for menus
+    at: At = _at()           # the node that waits for the keys
 
 
 @dataclass(frozen=True)
 class Dial:
     number: str
     timeout: int
+    at: At = _at()
 
 
 @dataclass(frozen=True)
 class Record:
     max_seconds: int
+    at: At = _at()
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def menu_detail(node_id: int):
 def menu_fields(node: NodeSpec) -> dict:
     return {"name": node.name, "guidance": node.guidance, "timeout_guidance": node.timeout_guidance,
             "mis_entry_guidance": node.mis_entry_guidance, "digits": node.digits, "timeout": node.timeout,
-            "max_tries": node.max_tries, "exits": dict(node.exits)}
+            "max_tries": node.max_tries, "max_mis_entries": node.max_mis_entries, "exits": dict(node.exits)}
 
 
 # --- caller rules (R-09a) -----------------------------------------------------------------------------------------

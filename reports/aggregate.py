@@ -2,6 +2,8 @@
 
 A call counts on the day it started; its digits and its SMS count with the number it dialled.
 SMS sent outside a call (API, bulk sends, the UI) count under the empty dialled number.
+A published day keeps its call figures (the 13:00 rule): publishing it again, because its SMS changed, counts
+only its SMS again (`republish_sms`), so a call record carried over by a migration never changes a shown figure.
 """
 from __future__ import annotations
 
@@ -15,7 +17,14 @@ from reports.call_rows import store_paths
 from reports.live import live_days
 from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyHour, DailyStat
 from reports.queries import as_date, day_bounds
-from reports.summary import CHOICE_KINDS, COUNTERS, OUTCOME_COUNTERS, SMS_STATE_COUNTERS, Aggregates, each_day
+from reports.summary import (
+    CHOICE_KINDS,
+    OUTCOME_COUNTERS,
+    SMS_STATE_COUNTERS,
+    STORED_COUNTERS,
+    Aggregates,
+    each_day,
+)
 from sms.public import Message
 
 
@@ -40,9 +49,8 @@ def compute_current(start: dt.date, end: dt.date, dialled: str | None, published
     stored_end = min(end, published_through)
     changed = days_with_sms_changed_since(published_at, start, stored_end)
     out = load_published(start, stored_end, dialled)
-    out.drop_days(set(changed))
     for day in changed:
-        out.add(live_days(day, day, dialled, compute_live))
+        out.take_sms_of(live_days(day, day, dialled, compute_live), day)
     if end > stored_end:
         out.add(live_days(stored_end + dt.timedelta(days=1), end, dialled, compute_live))
     return out
@@ -58,25 +66,31 @@ def _call_range(start, end, dialled):
 
 def _add_calls(out: Aggregates, start, end, dialled) -> None:
     day = fn.DATE(Call.started_at)
-    query = (Call.select(day, Call.to_number, Call.outcome, fn.COUNT(Call.id), fn.SUM(Call.duration_seconds))
+    legacy = fn.SUM(Case(None, [(Call.timeline.is_null(), 1)], 0))
+    query = (Call.select(day, Call.to_number, Call.outcome, fn.COUNT(Call.id), fn.SUM(Call.duration_seconds), legacy)
              .where(_call_range(start, end, dialled))
              .group_by(day, Call.to_number, Call.outcome).tuples())
-    for day_value, number, outcome, count, seconds in query:
+    for day_value, number, outcome, count, seconds, recorded_before in query:
         counts = out.stats[(as_date(day_value), number or NO_CALL)]
         counts["calls"] += count
         counts["duration_seconds"] += int(seconds or 0)
+        counts["legacy_calls"] += int(recorded_before or 0)
         if outcome in OUTCOME_COUNTERS:
             counts[OUTCOME_COUNTERS[outcome]] += count
 
 
 def _add_abandons(out: Aggregates, start, end, dialled) -> None:
     day = fn.DATE(Call.started_at)
-    query = (Call.select(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, fn.COUNT(Call.id))
+    query = (Call.select(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
+                         Call.abandoned_guidance_name, fn.COUNT(Call.id))
              # COALESCE: the outcome's index must not be used (SQLite would, and read every abandoned call kept)
              .where(_call_range(start, end, dialled) & (fn.COALESCE(Call.outcome, "") == "abandoned"))
-             .group_by(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name).tuples())
-    for day_value, number, node_key, node_name, count in query:
-        out.abandons[(as_date(day_value), number or NO_CALL, node_key or "", node_name or "")] += count
+             .group_by(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
+                       Call.abandoned_guidance_name).tuples())
+    for day_value, number, node_key, node_name, part, guidance_name, count in query:
+        menu = (as_date(day_value), number or NO_CALL, node_key or "", node_name or "")
+        out.abandons[menu] += count
+        out.abandon_places[(*menu, part or "", guidance_name or "")] += count
 
 
 def hour_of(column):
@@ -137,10 +151,10 @@ def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> 
     """What the refreshes published for start..end (plain tuples: a model instance per row would be most of the
     live view's time)."""
     out = Aggregates()
-    keys = {DailyStat: ("dialled",), DailyAbandon: ("dialled", "node_key", "node_name"),
+    keys = {DailyStat: ("dialled",), DailyAbandon: ("dialled", "node_key", "node_name", "part", "guidance_name"),
             DailyChoice: ("dialled", "node_key", "node_name", "kind", "digits"), DailyHour: ("dialled", "hour")}
     for model in AGGREGATE_MODELS:
-        values = {DailyStat: COUNTERS, DailyHour: ("calls", "abandoned")}.get(model, ("count",))
+        values = {DailyStat: STORED_COUNTERS, DailyHour: ("calls", "abandoned")}.get(model, ("count",))
         columns = [model.day, *(getattr(model, name) for name in keys[model] + values)]
         query = model.select(*columns).where(model.day.between(start, end))
         if dialled is not None:
@@ -149,9 +163,10 @@ def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> 
         for row in query.tuples():
             key = (as_date(row[0]), *row[1:width])
             if model is DailyStat:
-                out.stats[key].update(dict(zip(COUNTERS, row[width:])))
+                out.stats[key].update(dict(zip(STORED_COUNTERS, row[width:])))
             elif model is DailyAbandon:
-                out.abandons[key] += row[width]
+                out.abandons[key[:4]] += row[width]
+                out.abandon_places[key] += row[width]
             elif model is DailyHour:
                 out.hours[(*key, "calls")] += row[width]
                 out.hours[(*key, "abandoned")] += row[width + 1]
@@ -174,6 +189,17 @@ def publish(start: dt.date, end: dt.date) -> int:
     return (end - start).days + 1
 
 
+def republish_sms(day: dt.date) -> None:
+    """Publish a shown day again for its SMS (receipts and clicks come late); its call figures stay as published."""
+    published = load_published(day, day)
+    published.take_sms_of(compute_live(day, day), day)
+    with database.atomic():
+        for model in AGGREGATE_MODELS:
+            model.delete().where(model.day == day).execute()
+        _insert_day(published, day)
+        store_paths(*day_bounds(day, day))
+
+
 def days_with_sms_changed_since(since: dt.datetime, start: dt.date, end: dt.date) -> list[dt.date]:
     """The days of start..end whose SMS changed after `since`: a delivery receipt or a click on the short link
     can come days after the message (and after its day was published)."""
@@ -188,10 +214,12 @@ def days_with_sms_changed_since(since: dt.datetime, start: dt.date, end: dt.date
 
 
 def _insert_day(aggregates: Aggregates, day: dt.date) -> None:
-    stats = [{"day": day, "dialled": dialled, **{name: counts[name] for name in COUNTERS}}
+    stats = [{"day": day, "dialled": dialled, **{name: counts[name] for name in STORED_COUNTERS}}
              for (stat_day, dialled), counts in aggregates.stats.items() if stat_day == day]
-    abandons = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "count": count}
-                for (d, dialled, key, name), count in aggregates.abandons.items() if d == day]
+    abandons = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "part": part,
+                 "guidance_name": guidance_name, "count": count}
+                for (d, dialled, key, name, part, guidance_name), count in aggregates.abandon_places.items()
+                if d == day]
     choices = [{"day": day, "dialled": dialled, "node_key": key, "node_name": name, "kind": kind, "digits": digits,
                 "count": count}
                for (d, dialled, key, name, kind, digits), count in aggregates.choices.items() if d == day]

@@ -73,6 +73,8 @@ def call_json(call: Call, events: list[tuple]) -> dict:
         "started_at": format_datetime(call.started_at), "ended_at": format_datetime(call.ended_at) or None,
         "duration_seconds": call.duration_seconds, "outcome": call.outcome, "outcome_label": outcome_label(call.outcome),
         "last_node_name": call.last_node_name, "abandoned_node_name": call.abandoned_node_name,
+        "abandoned_part": call.abandoned_part, "abandoned_part_label": call.abandoned_part_label or None,
+        "abandoned_guidance_name": call.abandoned_guidance_name,
         "path": [{"kind": kind, "node_key": key, "node_name": name, "digits": digits, "detail": detail}
                  for kind, key, name, digits, detail in events],
     }
@@ -98,6 +100,10 @@ def report_rows():
         "totals": report.total.as_dict(),
         "abandoned_by_menu": [{"node_key": key, "node_name": name, "count": count}
                               for key, name, count in report.abandons],
+        "abandoned_by_guidance": [{"node_key": p.node_key, "node_name": p.node_name, "part": p.part,
+                                   "part_label": p.part_label, "guidance_name": p.guidance_name, "count": p.count}
+                                  for p in report.abandon_places],
+        "recorded_before_change": [day.isoformat() for day in report.legacy_days],
         "choices_by_menu": [{"node_key": menu.node_key, "node_name": menu.node_name,
                              "choices": [{"label": label, "count": count} for label, count in menu.items]}
                             for menu in report.menus],
@@ -147,9 +153,16 @@ SCHEMAS = {
         "to_number": {"type": "string"}, "started_at": {"type": "string"},
         "ended_at": {"type": "string", "nullable": True}, "duration_seconds": {"type": "integer", "nullable": True},
         "outcome": {"type": "string", "nullable": True,
-                    "enum": ["completed", "abandoned", "transferred", "voicemail", "error", None]},
+                    "enum": ["completed", "abandoned", "retry_limit", "transferred", "voicemail", "error", None]},
         "outcome_label": {"type": "string"}, "last_node_name": {"type": "string"},
-        "abandoned_node_name": {"type": "string", "nullable": True},
+        "abandoned_node_name": {"type": "string", "nullable": True,
+                                "description": "途中放棄: 切断時に再生していたノード"},
+        "abandoned_part": {"type": "string", "nullable": True,
+                           "description": "切断時に再生していたもの (greeting, menu_prompt, timeout, mis_entry, "
+                                          "input_wait, sms_result, transfer, closing など。変更前の記録は unknown)"},
+        "abandoned_part_label": {"type": "string", "nullable": True},
+        "abandoned_guidance_name": {"type": "string", "nullable": True,
+                                    "description": "切断時に再生していたガイダンスの名前"},
         "path": {"type": "array", "items": {"type": "object", "properties": {
             "kind": {"type": "string"}, "node_key": {"type": "string"}, "node_name": {"type": "string"},
             "digits": {"type": "string"}, "detail": {"type": "string"}}}},
@@ -169,6 +182,11 @@ SCHEMAS = {
         "totals": {"type": "object", "properties": COUNTS_SCHEMA},
         "abandoned_by_menu": {"type": "array", "items": {"type": "object", "properties": {
             "node_key": {"type": "string"}, "node_name": {"type": "string"}, "count": {"type": "integer"}}}},
+        "abandoned_by_guidance": {"type": "array", "items": {"type": "object", "properties": {
+            "node_key": {"type": "string"}, "node_name": {"type": "string"}, "part": {"type": "string"},
+            "part_label": {"type": "string"}, "guidance_name": {"type": "string"}, "count": {"type": "integer"}}}},
+        "recorded_before_change": {"type": "array", "items": {"type": "string", "format": "date"},
+                                   "description": "変更前の方式で記録された通話を含む日 (途中放棄の場所はメニュー単位)"},
         "choices_by_menu": {"type": "array", "items": {"type": "object", "properties": {
             "node_key": {"type": "string"}, "node_name": {"type": "string"},
             "choices": {"type": "array", "items": {"type": "object", "properties": {

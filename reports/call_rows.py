@@ -22,7 +22,7 @@ from ivr.public import Call, CallEvent
 from reports import queries
 from reports.models import CallPath
 from reports.queries import CallFilter
-from reports.summary import EVENT_LABELS, OUTCOME_LABELS, PATH_SEPARATOR
+from reports.summary import EVENT_LABELS, OUTCOME_LABELS, PART_LABELS, PATH_SEPARATOR
 
 
 def text(expr):
@@ -39,6 +39,11 @@ def timestamp_text(field):
 def outcome_text():
     labelled = [(outcome, label) for outcome, label in OUTCOME_LABELS.items() if outcome]
     return Case(Call.outcome, labelled, fn.COALESCE(Call.outcome, OUTCOME_LABELS[None]))
+
+
+def part_text():
+    """What was playing when an abandoning caller hung up, in words (ivr's PART_LABELS)."""
+    return Case(Call.abandoned_part, list(PART_LABELS.items()), text(Call.abandoned_part))
 
 
 def event_label(event=CallEvent):
@@ -65,7 +70,7 @@ def path_text_sql():
     return Select([ordered], [text(fn.GROUP_CONCAT(ordered.c.label, PATH_SEPARATOR))])
 
 
-PATH_COLUMN = 8  # where the path stands in CALL_HEADER
+PATH_COLUMN = 10  # where the path stands in CALL_HEADER
 NUMBER_COLUMNS = (2, 3)  # caller and dialled number: written as every page shows them (090-1234-5678)
 
 
@@ -88,7 +93,8 @@ def csv_columns(path=None) -> list:
     events (the query then joins CallPath); `path` replaces that expression."""
     return [
         timestamp_text(Call.started_at), timestamp_text(Call.ended_at), Call.from_number, Call.to_number,
-        Call.duration_seconds, outcome_text(), Call.last_node_name, Call.abandoned_node_name,
+        Call.duration_seconds, outcome_text(), Call.last_node_name, Call.abandoned_node_name, part_text(),
+        Call.abandoned_guidance_name,
         path if path is not None else fn.COALESCE(CallPath.path, path_text_sql()),
         Call.call_sid,
     ]

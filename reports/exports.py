@@ -11,7 +11,7 @@ from reports.summary import COUNTER_LABELS, COUNTERS, Row, dialled_label
 
 DAILY_HEADER = ["日付", "着信番号", *(COUNTER_LABELS[name] for name in COUNTERS)]
 CALL_HEADER = ["開始日時", "終了日時", "発信者番号", "着信番号", "通話秒数", "結果", "最終メニュー", "途中放棄メニュー",
-               "経路", "通話ID"]
+               "途中放棄時の再生内容", "途中放棄時のガイダンス", "経路", "通話ID"]
 
 
 def daily_csv_rows(rows: Iterable[Row]) -> Iterator[list]:

@@ -10,7 +10,7 @@ from flask import current_app
 from core import clock
 from core.calendar import BusinessCalendar, calendar_for
 from core.retention import oldest_kept_day
-from reports.aggregate import days_with_sms_changed_since, publish
+from reports.aggregate import days_with_sms_changed_since, publish, republish_sms
 from reports.models import ReportRefresh
 from reports.refresh import RefreshRule, last_refresh_at, next_refresh_at, publish_cutoff
 
@@ -40,7 +40,7 @@ def refresh_reports(now: dt.datetime | None = None) -> str:
     start = first_kept if latest is None else max(first_kept, latest.cutoff + dt.timedelta(days=1))
     changed = [] if latest is None else days_with_sms_changed_since(latest.run_at, first_kept, latest.cutoff)
     for day in changed:
-        publish(day, day)
+        republish_sms(day)
     days = publish(start, cutoff)
     ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
                          published_from=start, days_published=days)

@@ -20,6 +20,7 @@ class DailyStat(BaseModel):
     calls = IntegerField(default=0)
     completed = IntegerField(default=0)
     abandoned = IntegerField(default=0)
+    retry_limit = IntegerField(default=0)  # リトライ上限 (migration 0013; 0 on days published before)
     transferred = IntegerField(default=0)
     voicemail = IntegerField(default=0)
     errors = IntegerField(default=0)
@@ -29,13 +30,15 @@ class DailyStat(BaseModel):
     sms_failed = IntegerField(default=0)
     sms_other = IntegerField(default=0)
     sms_clicked = IntegerField(default=0)
+    # Calls recorded before migration 0013 (where callers hung up was known by menu only, not by guidance).
+    legacy_calls = IntegerField(default=0)
 
     class Meta:
         indexes = ((("day", "dialled"), True),)
 
 
 class DailyAbandon(BaseModel):
-    """Abandoned calls (途中放棄) of a day and number, by the menu the caller left in."""
+    """Abandoned calls (途中放棄) of a day and number, by the node and the guidance playing when the caller left."""
 
     id = AutoField()
     day = DateField()
@@ -43,6 +46,8 @@ class DailyAbandon(BaseModel):
     node_key = CharField(max_length=64, default="")
     node_name = CharField(max_length=200, default="")
     count = IntegerField(default=0)
+    part = CharField(max_length=16, default="")            # ivr's part labels: greeting, menu_prompt, …
+    guidance_name = CharField(max_length=200, default="")
 
     class Meta:
         indexes = ((("day", "dialled"), False),)

@@ -5,16 +5,24 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-COUNTERS = ("calls", "completed", "abandoned", "transferred", "voicemail", "errors", "duration_seconds",
+from ivr.public import PART_LABELS
+
+COUNTERS = ("calls", "completed", "abandoned", "retry_limit", "transferred", "voicemail", "errors", "duration_seconds",
             "sms_sent", "sms_delivered", "sms_failed", "sms_other", "sms_clicked")
+# Stored with the counters, not shown as one: the calls recorded before migration 0013.
+STORED_COUNTERS = (*COUNTERS, "legacy_calls")
 COUNTER_LABELS = {
-    "calls": "着信数", "completed": "完了", "abandoned": "途中放棄", "transferred": "転送", "voicemail": "留守電",
+    "calls": "着信数", "completed": "完了", "abandoned": "途中放棄", "retry_limit": "リトライ上限", "transferred": "転送",
+    "voicemail": "留守電",
     "errors": "エラー", "duration_seconds": "通話秒数", "sms_sent": "SMS送信", "sms_delivered": "SMS送達",
     "sms_failed": "SMS配信失敗", "sms_other": "SMS配信中・状態不明", "sms_clicked": "SMS URLクリック",
 }
 # Call outcomes (ivr) and SMS states (sms) -> the counter they add to; other SMS states are "other".
-OUTCOME_COUNTERS = {"completed": "completed", "abandoned": "abandoned", "transferred": "transferred",
-                    "voicemail": "voicemail", "error": "errors"}
+OUTCOME_COUNTERS = {"completed": "completed", "abandoned": "abandoned", "retry_limit": "retry_limit",
+                    "transferred": "transferred", "voicemail": "voicemail", "error": "errors"}
+# The counters a call's record decides (a published day keeps them); the rest are the day's SMS.
+CALL_COUNTERS = ("calls", "completed", "abandoned", "retry_limit", "transferred", "voicemail", "errors",
+                 "duration_seconds", "legacy_calls")
 SMS_STATE_COUNTERS = {"delivered": "sms_delivered", "failed": "sms_failed"}
 CHOICE_KINDS = ("digit", "mis_entry", "timeout")
 CHOICE_LABELS = {"mis_entry": "入力ミス", "timeout": "入力タイムアウト"}
@@ -30,10 +38,12 @@ class Aggregates:
     stats: dict[StatKey, Counter] = field(default_factory=lambda: defaultdict(Counter))
     abandons: Counter = field(default_factory=Counter)   # (day, dialled, node_key, node_name)
     choices: Counter = field(default_factory=Counter)    # (day, dialled, node_key, node_name, kind, digits)
+    # (day, dialled, node_key, node_name, part, guidance_name): where abandoning callers hung up (R-04)
+    abandon_places: Counter = field(default_factory=Counter)
     hours: Counter = field(default_factory=Counter)      # (day, dialled, hour, "calls" or "abandoned")
 
     def tables(self) -> tuple[Counter, ...]:
-        return self.abandons, self.choices, self.hours
+        return self.abandons, self.choices, self.abandon_places, self.hours
 
     def only(self, dialled: str | None) -> Aggregates:
         """The same counts restricted to one dialled number (None: all)."""
@@ -55,6 +65,15 @@ class Aggregates:
             self.stats[key].update(counts)
         for mine, theirs in zip(self.tables(), other.tables()):
             mine.update(theirs)
+
+    def take_sms_of(self, other: Aggregates, day: dt.date) -> None:
+        """The day's SMS counters from `other` (counted again), its call figures kept as they are (published)."""
+        keys = {key for key in (*self.stats, *other.stats) if key[0] == day}
+        for key in keys:
+            counts = self.stats[key]
+            for name in STORED_COUNTERS:
+                if name not in CALL_COUNTERS:
+                    counts[name] = other.stats[key][name] if key in other.stats else 0
 
 
 @dataclass
@@ -104,7 +123,26 @@ class Report:
     total: Row
     abandons: list[tuple[str, str, int]]  # (node_key, node_name, count), most first
     menus: list[MenuChoices]
+    abandon_places: list[AbandonPlace] = field(default_factory=list)  # most first
     hours: list[tuple[int, int, int]] = field(default_factory=list)  # (hour 0–23, calls, abandoned)
+    legacy_days: list[dt.date] = field(default_factory=list)  # days with calls recorded before migration 0013
+
+    @property
+    def legacy_span(self) -> tuple[dt.date, dt.date] | None:
+        return (self.legacy_days[0], self.legacy_days[-1]) if self.legacy_days else None
+
+
+@dataclass(frozen=True)
+class AbandonPlace:
+    node_key: str
+    node_name: str
+    part: str
+    guidance_name: str
+    count: int
+
+    @property
+    def part_label(self) -> str:
+        return PART_LABELS.get(self.part, self.part)
 
 
 def each_day(start: dt.date, end: dt.date):
@@ -138,6 +176,9 @@ def build_report(aggregates: Aggregates, start: dt.date, end: dt.date,
         abandons=_abandons_by_menu(aggregates, start, end),
         menus=_choices_by_menu(aggregates, start, end, choice_names or {}),
         hours=_calls_by_hour(aggregates, start, end),
+        abandon_places=_abandon_places(aggregates, start, end),
+        legacy_days=sorted({day for (day, _), counts in aggregates.stats.items()
+                            if start <= day <= end and counts["legacy_calls"]}),
     )
 
 
@@ -152,6 +193,15 @@ def _abandons_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date) -> l
         if start <= day <= end:
             counts[(node_key, node_name)] += count
     return sorted(((key, name, count) for (key, name), count in counts.items()), key=lambda x: (-x[2], x[0]))
+
+
+def _abandon_places(aggregates: Aggregates, start: dt.date, end: dt.date) -> list[AbandonPlace]:
+    counts: Counter = Counter()
+    for (day, _dialled, *place), count in aggregates.abandon_places.items():
+        if start <= day <= end:
+            counts[tuple(place)] += count
+    return sorted((AbandonPlace(*place, count) for place, count in counts.items()),
+                  key=lambda p: (-p.count, p.node_key, p.part, p.guidance_name))
 
 
 def _choices_by_menu(aggregates: Aggregates, start: dt.date, end: dt.date,
@@ -200,19 +250,21 @@ def chart_series(report: Report) -> dict[str, dict]:
     hourly = {"slot": "hour", "slots": [hour for hour, _, _ in report.hours], "rate": "途中放棄率",
               "whole": _series("calls", [calls for _, calls, _ in report.hours]),
               "part": _series("abandoned", [abandoned for _, _, abandoned in report.hours])}
-    return {"calls": daily("calls", "abandoned", "途中放棄率"), "sms": daily("sms_sent", "sms_clicked", "クリック率"),
-            "hours": hourly}
+    calls = daily("calls", "abandoned", "途中放棄率")
+    calls["extra"] = _series("retry_limit", [row.counts["retry_limit"] for row in report.days])
+    return {"calls": calls, "sms": daily("sms_sent", "sms_clicked", "クリック率"), "hours": hourly}
 
 
-CHART_NAMES = {"calls": "着信", "abandoned": "途中放棄", "sms_sent": "SMS送信", "sms_clicked": "URLクリック"}
+CHART_NAMES = {"calls": "着信", "abandoned": "途中放棄", "retry_limit": "リトライ上限", "sms_sent": "SMS送信",
+               "sms_clicked": "URLクリック"}
 
 
 def _series(key: str, values: list[int]) -> dict:
     return {"key": key.replace("_", "-"), "name": CHART_NAMES[key], "values": values}
 
 
-OUTCOME_LABELS = {"completed": "完了", "abandoned": "途中放棄", "transferred": "転送", "voicemail": "留守電",
-                  "error": "エラー", None: "通話中"}
+OUTCOME_LABELS = {"completed": "完了", "abandoned": "途中放棄", "retry_limit": "リトライ上限", "transferred": "転送",
+                  "voicemail": "留守電", "error": "エラー", None: "通話中"}
 CALL_OUTCOMES = tuple(outcome for outcome in OUTCOME_LABELS if outcome)  # a finished call's outcomes, in order
 EVENT_LABELS = {"timeout": "タイムアウト", "mis_entry": "入力ミス", "sms": "SMS送信", "transfer": "転送",
                 "voicemail": "留守電", "hangup": "切断", "error": "エラー"}

@@ -1,4 +1,5 @@
-"""Report pages: the daily report with its chart, the call detail list, and their CSV downloads.
+"""Report pages: the daily report with its chart, the call detail list, their CSV downloads, and the flow
+picture with the range's figures on it.
 
 Everyone who may read the report sees what the 13:00 refreshes published, and may switch to the live
 (unpublished) view, labelled 速報 (the home page's figures link to it).
@@ -20,7 +21,9 @@ from core.retention import oldest_kept_day
 from core.security import role_required
 from ivr.public import menu_choice_names
 from reports.aggregate import compute_current, load_published
+from ivr.public import flow_choices, flow_diagram, flow_spec
 from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows, download_name
+from reports.figures import flow_figures as flow_figures_of
 from reports.jobs import RefreshStatus, refresh_status
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
@@ -198,3 +201,34 @@ def report_download(kind: str, scope: Scope, chunks_in):
     """Stream `chunks_in(encoding)`, the encoded CSV, as a download named after the range."""
     encoding = encoding_for(request.args.get("encoding"))
     return csv_response(download_name(kind, scope.range.start, scope.range.end), chunks_in(encoding), encoding)
+
+
+@bp.route("/flow")
+@role_required("manager")
+def flow_figures():
+    """The flow picture with the figures of the range laid over it (reports.figures)."""
+    scope = read_scope(request.args)
+    flows = flow_choices()
+    flow_id = chosen_flow(flows, request.args.get("flow"), scope.dialled)
+    picture = flow_diagram(flow_id) if flow_id else None
+    figures = None
+    if picture is not None and scope.shown:
+        spec = flow_spec(flow_id)
+        figures = flow_figures_of(flow_id, {k for k, n in spec.nodes.items() if n.kind == "menu"},
+                                  {k: n.label for k, n in spec.nodes.items()}, scope.range.start, scope.shown_end)
+    return render_template(
+        "reports/flow.html", scope=scope, flows=flows, flow_id=flow_id, picture=picture, figures=figures,
+        form=request.args, retention_days=setting("reports.retention_days"),
+    ), (400 if scope.errors else 200)
+
+
+def chosen_flow(flows: list[tuple[int, str, str]], raw: str | None, dialled: str | None) -> int | None:
+    """The flow asked for; else the one of the chosen dialled number; else the first."""
+    ids = [flow_id for flow_id, _, _ in flows]
+    wanted = int_or(raw, 0, minimum=0)
+    if wanted in ids:
+        return wanted
+    for flow_id, _, number in flows:
+        if number == dialled:
+            return flow_id
+    return ids[0] if ids else None

@@ -44,7 +44,7 @@
       container.textContent = "表示するデータがありません。";
       return;
     }
-    var whole = chart.whole, part = chart.part;
+    var whole = chart.whole, part = chart.part, extra = chart.extra;
     var width = Math.max(container.clientWidth || 0, 480);
     var plotWidth = width - MARGIN.left - MARGIN.right;
     var plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -74,13 +74,18 @@
       var x = MARGIN.left + i * slot + (slot - barWidth) / 2;
       var total = whole.values[i];
       var share = part.values[i];
+      var more = extra ? extra.values[i] : 0;
       var group = node("g", { class: chart.slot }, svg);
       group.setAttribute("data-" + chart.slot, name);
       var label = chart.slot === "hour" ? name + "時" : name;
       node("title", {}, group, label + " " + whole.name + " " + total + " 件 / " + part.name + " " + share + " 件 (" +
-           percent(share, total) + "%)");
+           percent(share, total) + "%)" + (extra ? " / " + extra.name + " " + more + " 件" : ""));
       node("rect", { x: x, y: y(total), width: barWidth, height: y(0) - y(total), class: "bar-" + whole.key }, group);
       node("rect", { x: x, y: y(share), width: barWidth, height: y(0) - y(share), class: "bar-" + part.key }, group);
+      if (extra) {  // stacked on the part: callers who left through the retry limit, above those who hung up
+        node("rect", { x: x, y: y(share + more), width: barWidth, height: y(share) - y(share + more),
+                       class: "bar-" + extra.key }, group);
+      }
       ratePoints.push((x + barWidth / 2) + "," + yRate(total ? share * 100 / total : 0));
       if (i % labelEvery === 0) {
         node("text", { x: x + barWidth / 2, y: MARGIN.top + plotHeight + 16, class: "axis-label",
@@ -91,7 +96,9 @@
     node("line", { x1: MARGIN.left, x2: MARGIN.left + plotWidth, y1: y(0), y2: y(0), class: "axis" }, svg);
 
     var legend = node("g", { class: "legend" }, svg);
-    var items = [["key-" + whole.key, whole.name], ["key-" + part.key, part.name], ["key-rate", chart.rate + " (右軸)"]];
+    var items = [["key-" + whole.key, whole.name], ["key-" + part.key, part.name]];
+    if (extra) { items.push(["key-" + extra.key, extra.name]); }
+    items.push(["key-rate", chart.rate + " (右軸)"]);
     items.forEach(function (item, i) {
       var lx = MARGIN.left + i * 130;
       node("rect", { x: lx, y: HEIGHT - 16, width: 12, height: 12, class: item[0] }, legend);

@@ -66,11 +66,12 @@ HOLDS_NEITHER = {
     "ivr_node": "key name kind exits params",
     "ivr_caller_rule": "action node_key note",
     "ivr_call": "call_sid to_number outcome last_node_key last_node_name abandoned_node_key "
-                "abandoned_node_name status",  # to_number: the company's number that was dialled
+                "abandoned_node_name status abandoned_part abandoned_guidance_name timeline",
+    # to_number: the company's number that was dialled; timeline: node keys, parts, guidance ids and seconds
     "ivr_call_event": "kind node_key node_name",
     "ivr_voicemail": "node_name handled_by",
     "daily_stat": "dialled",
-    "daily_abandon": "dialled node_key node_name",
+    "daily_abandon": "dialled node_key node_name part guidance_name",
     "daily_choice": "dialled node_key node_name kind digits",  # menu digits, counted
     "daily_hour": "dialled",
     "call_path": "path",

@@ -146,10 +146,12 @@ def test_playlist_gives_absolute_urls_in_order(app, staff_client, two_files):
     first, second = two_files
     staff_client.post("/guidance/guidances/new", data=guidance_form([second.id, first.id]))
     items = public.playlist(Guidance.get().id)
-    assert items == [
-        public.PlayItem(f"http://localhost/audio/{second.audio_hash}.wav", "番号をどうぞ。"),
-        public.PlayItem(f"http://localhost/audio/{first.audio_hash}.wav", "こんにちは。"),
+    assert [(item.url, item.text) for item in items] == [
+        (f"http://localhost/audio/{second.audio_hash}.wav", "番号をどうぞ。"),
+        (f"http://localhost/audio/{first.audio_hash}.wav", "こんにちは。"),
     ]
+    assert [item.seconds for item in items] == [second.duration_ms / 1000, first.duration_ms / 1000]
+    assert all(item.seconds > 0.5 for item in items)  # the audio's length, for the call timelines
     assert staff_client.get(items[0].url.replace("http://localhost", "")).mimetype == "audio/wav"
 
 

@@ -1,14 +1,15 @@
 """The engine as a plain function: (flow, state, input) → verbs, events, state, outcome (no Flask, no database)."""
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from ivr import messages as msg
-from ivr.engine import hangup_outcome, resume, start
+from ivr.engine import MAX_CALL_FAILURES, hangup_outcome, resume, start
 from ivr.number_entry import number_problem
 from ivr.spec import FlowError
 from ivr.state import CallState, Wait
-from ivr.verbs import Dial, Gather, Guidance, Hangup, Keys, Record, Say, input_from_params
+from ivr.verbs import Dial, DialEnded, Gather, Guidance, Hangup, Keys, Record, Say, input_from_params
 from tests.ivr.builders import FakePorts, menu_flow, node, spec
 
 MOBILE = "+819012345678"
@@ -50,8 +51,8 @@ def test_timeout_plays_timeout_guidance_then_the_menu_again_and_counts_a_try():
     flow, fake, step = call()
     step = press(flow, step, "", fake)
     assert step.verbs == [Gather(1, 5, (Guidance(3), Guidance(2)))]
-    assert step.state.tries == {"main": 1}
-    assert step.events[0].kind == "timeout" and "1/3" in step.events[0].detail
+    assert step.state.tries == {"main": 1} and step.state.misses == {}
+    assert step.events[0].kind == "timeout" and "タイムアウト 1/3" in step.events[0].detail
 
 
 def test_wrong_digit_plays_mis_entry_guidance_then_the_menu_again():
@@ -68,25 +69,81 @@ def test_menu_without_failure_guidance_says_the_default_japanese_text():
     assert press(flow, step, "7", fake).verbs[0].prompts[0] == Say(msg.DEFAULT_MIS_ENTRY)
 
 
-def test_three_failures_of_any_kind_take_the_fallback():
+def presses(flow, step, fake, *keys):
+    for digits in keys:
+        step = press(flow, step, digits, fake)
+    return step
+
+
+def test_two_timeouts_and_a_wrong_digit_ask_again():
     flow, fake, step = call()
-    step = press(flow, step, "", fake)
-    step = press(flow, step, "9", fake)
-    step = press(flow, step, "", fake)
+    step = presses(flow, step, fake, "", "", "9")
+    assert step.verbs == [Gather(1, 5, (Guidance(4), Guidance(2)))]
+    assert (step.state.tries, step.state.misses, step.state.failures) == ({"main": 2}, {"main": 1}, 3)
+    assert "入力ミス 1/3" in step.events[0].detail
+
+
+@pytest.mark.parametrize("keys, kind", [(("", "", ""), "timeout"), (("9", "8", "7"), "mis_entry")])
+def test_three_of_one_kind_take_the_retry_branch_and_count_retry_limit(keys, kind):
+    flow, fake, step = call()
+    step = presses(flow, step, fake, *keys)
     assert step.verbs == [Guidance(6), Hangup()]
-    assert step.outcome == "completed" and step.last_node.key == "closing"
-    assert "リトライ上限" in step.events[0].detail
+    assert step.outcome == "retry_limit" and step.last_node.key == "closing"
+    assert step.events[0].kind == kind and "3/3" in step.events[0].detail and "リトライ上限" in step.events[0].detail
 
 
-def test_tries_are_kept_per_menu_in_the_state_not_reset_by_a_correct_choice():
-    flow = spec("m", node("m", "menu", guidance=2, max_tries=2, exits={"1": "back", "fallback": "end"}),
+def test_each_kind_has_its_own_limit():
+    flow = menu_flow()
+    flow.nodes["main"] = replace(flow.nodes["main"], max_tries=1, max_mis_entries=2)
+    _, fake, step = call(flow=flow)
+    assert press(flow, step, "9", fake).state.wait == Wait("main", "menu")  # 1 of 2 mis-entries
+    assert press(flow, step, "", fake).outcome == "retry_limit"            # 1 of 1 timeouts
+
+
+def test_coming_back_to_the_menu_resets_both_counts():
+    flow = menu_flow()
+    flow.nodes["busy"] = replace(flow.nodes["busy"], exits={"next": "main"})  # no operator: back to the menu
+    _, fake, step = call(flow=flow)
+    step = presses(flow, step, fake, "", "9", "", "9", "2")
+    step = press(flow, step, "", fake, DialEnded("no-answer"))
+    assert step.state.wait == Wait("main", "menu") and (step.state.tries, step.state.misses) == ({}, {})
+    assert step.state.failures == 4  # the flow-level count goes on
+    step = presses(flow, step, fake, "", "9", "", "9")
+    assert step.state.wait == Wait("main", "menu")
+
+
+def test_the_flow_level_guard_ends_a_call_that_loops_through_a_menu():
+    loop = spec("m", node("m", "menu", guidance=2, max_tries=1, exits={"1": "end", "fallback": "m"}),
+                node("end", "hangup"))
+    _, fake, step = call(flow=loop)
+    for _ in range(MAX_CALL_FAILURES - 1):
+        step = press(loop, step, "", fake)
+        assert step.state.wait == Wait("m", "menu")
+    step = press(loop, step, "", fake)
+    assert step.outcome == "retry_limit" and step.state.wait is None
+    assert step.verbs == [Say(msg.TOO_MANY_FAILURES), Hangup()]
+
+
+def test_after_the_retry_branch_whatever_comes_is_retry_limit():
+    flow = menu_flow()
+    flow.nodes["main"] = replace(flow.nodes["main"], exits={**flow.nodes["main"].exits, "fallback": "operator"})
+    _, fake, step = call(flow=flow)
+    step = presses(flow, step, fake, "", "", "")
+    assert step.state.wait == Wait("operator", "dial") and step.state.retry_limited
+    assert press(flow, step, "", fake, DialEnded("completed", 30)).outcome == "retry_limit"
+    assert hangup_outcome(None, step.state) == ("retry_limit", False)
+
+
+def test_tries_start_again_when_a_choice_leads_back_into_the_menu():
+    flow = spec("m", node("m", "menu", guidance=2, max_mis_entries=2, exits={"1": "back", "fallback": "end"}),
                 node("back", "goto", exits={"target": "m"}), node("end", "hangup"))
     _, fake, step = call(flow=flow)
     step = press(flow, step, "5", fake)
-    step = press(flow, step, "1", fake)   # back to the same menu
-    assert step.state.tries == {"m": 1}
+    step = press(flow, step, "1", fake)   # back to the same menu: entered anew
+    assert step.state.misses == {} and step.state.failures == 1
     step = press(flow, step, "5", fake)
-    assert step.outcome == "completed"
+    assert step.state.wait == Wait("m", "menu")
+    assert press(flow, step, "5", fake).outcome == "retry_limit"
 
 
 def test_transfer_dials_then_no_answer_branch_or_transferred_outcome():

@@ -48,10 +48,11 @@ def test_unknown_guidance_and_box_are_named():
 
 
 def test_menu_limits_and_branch_digits():
-    flow = replace(menu_flow(), "main", digits=2, timeout=0, max_tries=11,
+    flow = replace(menu_flow(), "main", digits=2, timeout=0, max_tries=11, max_mis_entries=0,
                    exits={"1": "sms", "2a": "operator", "33": "hours", "fallback": "closing"})
     errors = "\n".join(validate_flow(flow))
-    assert "入力タイムアウトは 1〜60 秒" in errors and "リトライ回数は 1〜10 回" in errors
+    assert "入力タイムアウトは 1〜60 秒" in errors and "タイムアウトの上限回数は 1〜10 回" in errors
+    assert "入力ミスの上限回数は 1〜10 回" in errors
     assert "分岐「1」: 桁数（2 桁）と合いません。" in errors
     assert "分岐「2a」: 番号は 0〜9・*・# で入力してください。" in errors
 

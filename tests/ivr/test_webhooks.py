@@ -1,8 +1,13 @@
 """The voice webhooks driven exactly as Twilio drives them: signed form posts, TwiML parsed and followed."""
+from dataclasses import replace
+
+import pytest
+
 from guidance.public import playlist
 from ivr import messages as msg
 from ivr.models import Call, CallEvent
 from sms.models import Message
+from tests.ivr.builders import menu_flow
 from tests.ivr.conftest import FLOW_NUMBER
 
 MOBILE = "+819012345678"
@@ -63,17 +68,50 @@ def test_wrong_digit_then_correct_choice(phone, menu_flow_saved, guidance):
     assert ("mis_entry", "main", "7") in events(call) and ("digit", "main", "3") in events(call)
 
 
-def test_three_failures_reach_the_fallback(phone, menu_flow_saved, guidance):
+def test_three_timeouts_reach_the_fallback_but_two_and_a_wrong_digit_ask_again(phone, menu_flow_saved, guidance):
     call = phone.dial(FLOW_NUMBER)
     call.wait()
     call.press("9")
-    assert call.gather is not None
+    call.wait()
+    assert call.gather is not None  # R-09b: timeouts and mis-entries are counted apart
     call.wait()
     assert call.gather is None and call.hung_up
     assert call.plays() == urls(guidance["closing"])
     record = Call.get(Call.call_sid == call.sid)
-    assert record.outcome == "completed" and record.last_node_key == "closing"
-    assert record.call_state().tries == {"main": 3}
+    assert record.outcome == "retry_limit" and record.last_node_key == "closing"
+    assert (record.call_state().tries, record.call_state().misses) == ({"main": 3}, {"main": 1})
+
+
+@pytest.mark.parametrize("keys", [("9", "8", "7"), ("", "", "")])
+def test_three_of_one_kind_take_the_retry_branch(phone, menu_flow_saved, keys):
+    call = phone.dial(FLOW_NUMBER)
+    for digits in keys:
+        call.press(digits) if digits else call.wait()
+    record = Call.get(Call.call_sid == call.sid)
+    assert call.hung_up and (record.outcome, record.last_node_key) == ("retry_limit", "closing")
+
+
+def test_coming_back_to_the_menu_resets_both_counts(phone, guidance, box, save_flow):
+    flow = menu_flow(guidance)
+    flow.nodes["busy"] = replace(flow.nodes["busy"], exits={"next": "main"})  # operator busy: back to the menu
+    save_flow(flow)
+    call = phone.dial(FLOW_NUMBER)
+    call.wait()
+    call.wait()
+    call.press("9")
+    call.press("8")
+    call.press("2")
+    call.dial_ended("busy")
+    assert call.gather is not None and call.plays()[0] == urls(guidance["busy"])[0]  # the menu, entered anew
+    for _ in range(2):
+        call.wait()
+        call.press("9")
+    assert call.gather is not None and not call.hung_up  # 2 + 2 in this visit: asked again
+    record = Call.get(Call.call_sid == call.sid)
+    assert (record.call_state().tries, record.call_state().misses, record.call_state().failures) == (
+        {"main": 2}, {"main": 2}, 8)
+    call.wait()
+    assert call.hung_up and Call.get(Call.call_sid == call.sid).outcome == "retry_limit"
 
 
 def test_repeated_gather_post_sends_no_second_sms_and_answers_the_same(phone, menu_flow_saved):
@@ -128,15 +166,18 @@ def test_unknown_number_hears_a_polite_message_and_is_hung_up(phone, menu_flow_s
     assert Call.get(Call.call_sid == call.sid).outcome == "error"
 
 
-def test_hang_up_mid_menu_is_abandonment_at_that_menu(phone, menu_flow_saved):
+def test_hang_up_during_the_mis_entry_guidance_is_abandonment_there(phone, menu_flow_saved, clock):
     call = phone.dial(FLOW_NUMBER)
+    clock.advance(seconds=8)
     call.press("8")
+    clock.advance(seconds=1)
     call.hang_up(9)
     record = Call.get(Call.call_sid == call.sid)
     assert (record.outcome, record.abandoned_node_key, record.abandoned_node_name) == ("abandoned", "main", "メインメニュー")
+    assert (record.abandoned_part, record.abandoned_guidance_name) == ("mis_entry", "テスト_mis_entry")
     assert record.ended_at is not None and record.duration_seconds == 9
     hangup = CallEvent.get((CallEvent.call == record.id) & (CallEvent.kind == "hangup"))
-    assert "途中放棄: メインメニュー（ガイダンス: テスト_menu" in hangup.detail
+    assert "途中放棄: メインメニュー（入力ミス時ガイダンス: テスト_mis_entry）" in hangup.detail
     call.hang_up(9)  # a repeated callback changes nothing
     assert CallEvent.select().where((CallEvent.call == record.id) & (CallEvent.kind == "hangup")).count() == 1
 

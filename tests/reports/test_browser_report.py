@@ -42,7 +42,7 @@ def test_report_chart_range_and_csv_download(live_server, page, browser_login, c
     shortest = page.locator("#report-chart g.day[data-day='2026-01-01'] rect.bar-calls")
     assert float(tallest.get_attribute("height")) > 10 * float(shortest.get_attribute("height")) > 0
     assert page.locator("#report-chart g.day[data-day='2026-01-03'] title").text_content() == (
-        "2026-01-03 着信 3 件 / 途中放棄 1 件 (33.3%)")
+        "2026-01-03 着信 3 件 / 途中放棄 1 件 (33.3%) / リトライ上限 0 件")
     assert page.locator("#hour-chart g.hour[data-hour='9'] title").text_content() == (
         "9時 着信 210 件 / 途中放棄 63 件 (30.0%)")  # every call started between 9:00 and 9:19
     assert page.locator("#sms-chart g.day[data-day='2026-01-03'] title").text_content() == (

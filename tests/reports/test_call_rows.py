@@ -10,7 +10,7 @@ import pytest
 from core import phone
 from core.csvfile import FORMULA_STARTS, cells, neutral_text
 from ivr.models import Call
-from reports.call_rows import iter_csv_rows, store_paths
+from reports.call_rows import PATH_COLUMN, iter_csv_rows, store_paths
 from reports.models import CallPath
 from reports.queries import CallFilter
 from reports.summary import OUTCOME_LABELS, PATH_SEPARATOR, path_steps
@@ -49,7 +49,7 @@ def test_every_kind_of_event_reads_as_the_page_writes_it(make_call):
     expected = PATH_SEPARATOR.join(path_steps(path_events(EVENTS)))
     assert expected.startswith("受付メニュー → [3] → [空] → num → ? → 入力ミス[0312] → 入力ミス → タイムアウト → SMS送信")
     built = csv_rows()
-    assert built[0][8] == expected
+    assert built[0][PATH_COLUMN] == expected
     assert store_paths(*WHOLE_DAY) == 1
     assert CallPath.get(CallPath.call == call.id).path == expected
     assert csv_rows() == built  # stored or built from the events: the same row
@@ -62,9 +62,9 @@ def test_events_in_time_order_and_calls_without_events(make_call):
     CallEvent.create(call=call, at=dt.datetime(2026, 2, 2, 10, 0, 9), kind="hangup")
     CallEvent.create(call=call, at=dt.datetime(2026, 2, 2, 10, 0, 1), kind="node", node_key="main", node_name="受付")
     make_call("2026-02-02 11:00")
-    assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
+    assert [row[PATH_COLUMN] for row in csv_rows()] == ["受付 → 切断", ""]
     store_paths(*WHOLE_DAY)
-    assert [row[8] for row in csv_rows()] == ["受付 → 切断", ""]
+    assert [row[PATH_COLUMN] for row in csv_rows()] == ["受付 → 切断", ""]
 
 
 @pytest.mark.parametrize("name", ["受付", "=HYPERLINK(\"x\")", "+SUM(A1)", "-メニュー", "@a", "\tタブ", "\r改行",
@@ -78,7 +78,7 @@ def test_menu_names_and_numbers_are_guarded_in_written_and_stored_lines(make_cal
             store_paths(*WHOLE_DAY)
         row = next(csv.reader(io.StringIO(all_lines()[0] + "\r\n", newline="")))
         assert (row[6], row[7]) == (neutral_text(name), neutral_text(name))
-        assert row[8] == neutral_text(name or "main")
+        assert row[PATH_COLUMN] == neutral_text(name or "main")
         assert (row[2], row[3]) == (neutral_text(phone.display(caller)), "050-0000-0000")
         assert row[2][:1] not in FORMULA_STARTS
 
@@ -100,7 +100,7 @@ def test_unfinished_calls_are_not_stored(make_call):
     Call.update(ended_at=None).where(Call.id == live.id).execute()
     make_call("2026-02-02 11:00", events=[("node", "main", "受付", "")])
     assert store_paths(*WHOLE_DAY) == 1
-    assert [row[8] for row in csv_rows()] == ["受付", "受付"]
+    assert [row[PATH_COLUMN] for row in csv_rows()] == ["受付", "受付"]
 
 
 def csv_text(rows) -> list[str]:

@@ -17,7 +17,9 @@ def test_report_tables_of_0006_survive_the_upgrade_to_stored_paths(tmp_path):
     with database.connection_context():
         Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0006_reports")
         assert "call_path" not in database.get_tables()
-        DailyStat.create(day=dt.date(2026, 2, 2), dialled="+815000000000", calls=7, abandoned=2)
+        database.execute_sql("INSERT INTO daily_stat (day, dialled, calls, completed, abandoned, transferred, "
+                             "voicemail, errors, duration_seconds, sms_sent, sms_delivered, sms_failed, sms_other, "
+                             "sms_clicked) VALUES ('2026-02-02', '+815000000000', 7, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0)")
         call = Call.create(call_sid="CA" + "1" * 32, to_number="+815000000000", started_at=dt.datetime(2026, 2, 2, 9))
         applied = upgrade_schema()
         assert "0007_reports_call_path" in applied and "0008_reports_csv_line" in applied

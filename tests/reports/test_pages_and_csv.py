@@ -57,11 +57,11 @@ def test_call_csv_in_shift_jis_reads_back_with_paths(week, admin_client):
     assert not response.get_data().startswith(UTF8_BOM)
     rows = rows_of(response, "cp932")
     assert rows[0] == ["開始日時", "終了日時", "発信者番号", "着信番号", "通話秒数", "結果", "最終メニュー",
-                       "途中放棄メニュー", "経路", "通話ID"]
+                       "途中放棄メニュー", "途中放棄時の再生内容", "途中放棄時のガイダンス", "経路", "通話ID"]
     assert len(rows) == 1 + 10
     assert rows[1][:6] == ["2026-02-02 10:00:00", "2026-02-02 10:00:30", "090-1234-5678", "050-0000-0000", "30", "完了"]
-    assert rows[1][8] == "受付メニュー → [1] → サブメニュー"
-    assert rows[2][5:9] == ["途中放棄", "受付メニュー", "受付メニュー", "受付メニュー → タイムアウト"]
+    assert rows[1][10] == "受付メニュー → [1] → サブメニュー"
+    assert rows[2][5:11] == ["途中放棄", "受付メニュー", "受付メニュー", "", "", "受付メニュー → タイムアウト"]
 
 
 def test_published_call_csv_stops_at_the_published_day(week, manager_client):
@@ -78,7 +78,7 @@ def test_csv_streams_in_chunks_over_keyset_pages(week, admin_client, make_call, 
     rows = rows_of(admin_client.get("/reports/calls.csv?from=2026-02-02&to=2026-02-06&mode=live"), "utf-8-sig")
     started = [row[0] for row in rows[1:]]
     assert len(started) == 13 and started == sorted(started)
-    assert len({row[9] for row in rows[1:]}) == 13
+    assert len({row[-1] for row in rows[1:]}) == 13
 
 
 def test_bad_dates_re_render_with_a_japanese_message_and_keep_the_input(week, manager_client):

@@ -61,7 +61,8 @@ def test_chart_series_and_rates():
     assert charts == {
         "calls": {"slot": "day", "slots": days, "rate": "途中放棄率",
                   "whole": {"key": "calls", "name": "着信", "values": [14, 0]},
-                  "part": {"key": "abandoned", "name": "途中放棄", "values": [3, 0]}},
+                  "part": {"key": "abandoned", "name": "途中放棄", "values": [3, 0]},
+                  "extra": {"key": "retry-limit", "name": "リトライ上限", "values": [0, 0]}},
         "sms": {"slot": "day", "slots": days, "rate": "クリック率",
                 "whole": {"key": "sms-sent", "name": "SMS送信", "values": [2, 0]},
                 "part": {"key": "sms-clicked", "name": "URLクリック", "values": [1, 0]}}}
