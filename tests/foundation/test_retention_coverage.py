@@ -22,7 +22,7 @@ HOLDS_NUMBER_OR_TEXT = {
     "sms_optout": "number",
     "sms_carrier_cache": "number",
     "bulk_send": "message1 message2 source_detail",  # source_detail names the uploaded file
-    "bulk_recipient": "to_number raw",
+    "bulk_recipient": "to_number raw fields problem",  # fields: the CSV's 差し込み values (names); problem quotes them
     "bulk_skipped": "raw",
     "ivr_caller_rule": "number",
     "ivr_call": "from_number state last_response",  # state and the TwiML keep a number the caller keyed in
@@ -59,7 +59,7 @@ HOLDS_NEITHER = {
     "sms_optout": "via note",
     "sms_ticket_entry": "reason actor",
     "sms_simulated_receipt": "provider_sid status",
-    "bulk_send": "title status source via created_by confirmed_by cancelled_by",
+    "bulk_send": "title status source via created_by confirmed_by cancelled_by field_names",  # field_names: the CSV's column headings
     "bulk_recipient": "state1 state2",
     "bulk_skipped": "kind reason",
     "ivr_flow": "name number description entry_key revision updated_by",  # number: the company's own
