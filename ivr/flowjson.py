@@ -12,6 +12,10 @@ from typing import Any
 from ivr.spec import FlowSpec, NodeSpec
 
 NODE_FIELDS = {f.name: f for f in dataclasses.fields(NodeSpec)}
+# The params the engine and the checks read, and what each must hold (None is "not set").
+INT_PARAMS = ("box_number", "timeout", "max_seconds", "number_entry_guidance", "invalid_number_guidance")
+TEXT_PARAMS = ("number",)
+BOOL_PARAMS = ("ask_number",)
 MAX_NODES = 200
 MAX_TEXT = 200
 
@@ -79,6 +83,8 @@ def _checked(name: str, spec_field: dataclasses.Field, value: Any) -> Any:
             raise ShapeError(f"ノードの {name} の形式が正しくありません。")
         if name == "exits" and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise ShapeError("分岐の形式が正しくありません。")
+        if name == "params":
+            _check_params(value)
         return dict(value)
     if kind.startswith("int"):
         if isinstance(value, bool) or not isinstance(value, int) or not -10**9 < value < 10**9:
@@ -89,6 +95,31 @@ def _checked(name: str, spec_field: dataclasses.Field, value: Any) -> Any:
             raise ShapeError(f"ノードの {name} は文字列にしてください。")
         return value[:MAX_TEXT]
     return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -10**9 < value < 10**9
+
+
+def _check_params(params: dict) -> None:
+    """Kind settings hold what the engine reads: a setting of another type would fail a call, so it is refused."""
+    for name in INT_PARAMS:
+        if params.get(name) is not None and not _is_int(params[name]):
+            raise ShapeError(f"設定 {name} は整数にしてください。")
+    for name in TEXT_PARAMS:
+        if params.get(name) is not None and not (isinstance(params[name], str) and len(params[name]) <= 40):
+            raise ShapeError("転送先の電話番号の形式が正しくありません。")
+    for name in BOOL_PARAMS:
+        if params.get(name) is not None and not isinstance(params[name], bool):
+            raise ShapeError(f"設定 {name} の形式が正しくありません。")
+    hours = params.get("hours")
+    if hours is None:
+        return
+    if not (isinstance(hours, dict) and isinstance(hours.get("weekdays", []), list)
+            and all(_is_int(d) for d in hours.get("weekdays", []))
+            and all(isinstance(hours.get(k, ""), str) for k in ("open", "close"))
+            and isinstance(hours.get("closed_on_holidays", True), bool)):
+        raise ShapeError("営業時間の形式が正しくありません。")
 
 
 def node_digest(node: NodeSpec) -> str:

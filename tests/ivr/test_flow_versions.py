@@ -123,3 +123,11 @@ def test_changes_are_described_in_words():
     assert "ノード「メインメニュー」: 分岐「1」の行き先を「SMS送信」から「オペレーター」に変更" in changes
     assert "ノード「メインメニュー」: 分岐「4」を追加（→ SMS送信）" in changes
     assert "ノード「メインメニュー」: 分岐「2」を削除" in changes
+
+
+@pytest.mark.parametrize("params", [{"timeout": "30"}, {"box_number": True}, {"number": 31234},
+                                    {"ask_number": "yes"}, {"hours": {"weekdays": ["月"]}}, {"hours": []},
+                                    {"max_seconds": 1.5}])
+def test_settings_of_another_type_are_refused_before_they_reach_a_call(params):
+    with pytest.raises(ShapeError):
+        spec_from_dict({"entry": "a", "nodes": [{"key": "a", "kind": "transfer", "params": params}]})
