@@ -153,6 +153,8 @@ def _answer_new(sid: str, params: dict, simulated: bool) -> str:
                        started_at=clock.now(), simulated=simulated, step=1, flow_version_id=version_id)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
+    if version_id is None and not flow.entry_key:  # a new flow still a draft: nothing published to answer with
+        return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未公開のフローへの着信: {to}")
     rule = caller_rule(caller, flow)
     if rule is not None and rule.action == "block":
         return _end_at_once(call, twiml.rejected(), "completed", "hangup", "着信拒否リストの番号のため拒否しました")

@@ -131,3 +131,13 @@ def test_changes_are_described_in_words():
 def test_settings_of_another_type_are_refused_before_they_reach_a_call(params):
     with pytest.raises(ShapeError):
         spec_from_dict({"entry": "a", "nodes": [{"key": "a", "kind": "transfer", "params": params}]})
+
+
+def test_a_flow_never_published_answers_as_an_unknown_number(phone, app):
+    from ivr.starters import reception
+
+    flow = Flow.create(name="準備中", number="+815011119999")
+    versions.save_draft(flow, reception(None), "m")
+    call = phone.dial("+815011119999")
+    assert call.hung_up and "ご利用いただけません" in call.spoken()[0][1]
+    assert Call.get(Call.call_sid == call.sid).last_node_name == "未公開のフローへの着信: +815011119999"
