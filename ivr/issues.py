@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 from ivr import messages as msg
 
-NODE_PROBLEM = re.compile(r"^ノード「.*」\((?P<key>[^()]*)\): (?P<problem>.+)$", re.S)
+NODE_PROBLEM = re.compile(r"^ノード「.*」\((?P<key>[^()]*)\): (?P<problem>.+)$", re.DOTALL)
 EXIT_NAMES = {label: name for name, label in msg.EXIT_LABELS.items()}
 # (pattern on the problem, the panel field it is about); first match wins.
 FIELD_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), f) for p, f in (

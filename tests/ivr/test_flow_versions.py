@@ -7,7 +7,7 @@ import pytest
 from core.audit import AuditLog
 from ivr import versions
 from ivr.diff import describe_changes
-from ivr.flowjson import spec_from_dict, spec_to_dict, ShapeError
+from ivr.flowjson import ShapeError, spec_from_dict, spec_to_dict
 from ivr.issues import issue_of
 from ivr.models import Call, Flow, FlowVersion
 from ivr.store import FlowInvalid
@@ -66,8 +66,8 @@ def test_roll_back_republishes_the_old_version(phone, menu_flow_saved, guidance)
     assert AuditLog.select().where(AuditLog.action == "ivr.flow.restored").count() == 1
     history = versions.history(Flow.get_by_id(flow.id), lambda old, new: describe_changes(old, new))
     assert [(e.version.number, e.current) for e in history] == [(3, True), (2, False), (1, False)]
-    assert history[1].changes == ["ノード「挨拶」: ガイダンスを「ID %d」から「ID %d」に変更"
-                                  % (guidance["greeting"], guidance["closing"])]
+    changed = f"ノード「挨拶」: ガイダンスを「ID {guidance['greeting']}」から「ID {guidance['closing']}」に変更"
+    assert history[1].changes == [changed]
 
 
 def test_an_invalid_draft_is_not_published(menu_flow_saved):
@@ -87,7 +87,8 @@ def test_an_invalid_draft_is_not_published(menu_flow_saved):
 def test_a_draft_is_called_through_a_trial_version_signed_like_twilio(phone, menu_flow_saved, guidance):
     from core.twilio import inbound_call_params
     from ivr.calls import TRIAL_PARAM
-    from tests.ivr.phone import ACCOUNT_SID, Call as PhoneCall
+    from tests.ivr.phone import ACCOUNT_SID
+    from tests.ivr.phone import Call as PhoneCall
 
     flow = Flow.get_by_id(menu_flow_saved.id)
     versions.save_draft(flow, with_greeting(flow.spec(), guidance["closing"]), "m")
