@@ -25,7 +25,7 @@ from guidance import public as guidance_public
 from ivr import callsql, timeline, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.messages import PART_LABELS
-from ivr.models import Call, CallerRule, Flow, Voicemail
+from ivr.models import Call, CallerRule, Flow, FlowVersion, Voicemail
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
 from ivr.verbs import MAX_REPORTED_SECONDS, input_from_params
@@ -45,6 +45,10 @@ ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached
 EMPTY_TIMELINE = timeline.stored(0, "[]")
 # The guidance before a <Dial> or a <Record>: a caller who hangs up during it was never put through.
 BEFORE_CONNECTING = ("transfer", "voicemail_prompt")  # a call recorded with timelines (null: recorded before migration 0013)
+# A signed form field only the call simulator sends: the trial version of a draft the call runs instead of
+# the published one (Twilio never sends it, and nobody else can sign it).
+TRIAL_PARAM = "IvrTrialVersion"
+VERSION_CACHE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,33 @@ def flow_spec(flow_id: int, revision: str) -> FlowSpec:
     spec = flow.spec()
     cache[flow_id] = (flow.revision, spec)
     return spec
+
+
+def version_spec(version_id: int) -> FlowSpec:
+    """The parsed flow of a version; versions never change, so it is read once per process."""
+    cache = current_app.extensions.setdefault("ivr_version_cache", {})
+    spec = cache.get(version_id)
+    if spec is None:
+        if len(cache) >= VERSION_CACHE_SIZE:
+            cache.clear()
+        spec = cache[version_id] = FlowVersion.get_by_id(version_id).spec()
+    return spec
+
+
+def started_version(flow: Flow, params: dict) -> int | None:
+    """The version a new call runs: the published one, or the simulator's trial of this flow's draft."""
+    trial = params.get(TRIAL_PARAM, "")
+    if trial.isascii() and trial.isdigit() and len(trial) < 10:
+        found = FlowVersion.get_or_none((FlowVersion.id == int(trial)) & (FlowVersion.flow == flow.id)
+                                        & FlowVersion.number.is_null())
+        if found is not None:
+            return found.id
+    return flow.version_id
+
+
+def spec_of(flow_id: int, version_id: int | None, revision: str | None) -> FlowSpec:
+    """The flow a call runs: its version, or (a call from before versions) the flow as it stands."""
+    return version_spec(version_id) if version_id else flow_spec(flow_id, revision)
 
 
 def rendered(verbs: list, action: str) -> tuple[str, str]:
@@ -130,14 +161,18 @@ def _answer_new(sid: str, params: dict, simulated: bool) -> str:
     to = phone.e164_or_text(params.get("To", ""))[:NUMBER_LENGTH]
     caller = params.get("From", "")
     flow = Flow.get_or_none(Flow.number == to)
+    version_id = started_version(flow, params) if flow is not None else None
     call = Call.create(call_sid=sid, flow=flow, from_number=phone.e164_or_text(caller)[:NUMBER_LENGTH], to_number=to,
-                       started_at=clock.now(), simulated=simulated, step=1, timeline=EMPTY_TIMELINE)
+                       started_at=clock.now(), simulated=simulated, step=1, timeline=EMPTY_TIMELINE,
+                       flow_version_id=version_id)
     if flow is None:
         return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未登録の番号への着信: {to}")
+    if version_id is None and not flow.entry_key:  # a new flow still a draft: nothing published to answer with
+        return _end_at_once(call, twiml.unknown_number(), "error", "error", f"未公開のフローへの着信: {to}")
     rule = caller_rule(caller, flow)
     if rule is not None and rule.action == "block":
         return _end_at_once(call, twiml.rejected(), "completed", "hangup", "着信拒否リストの番号のため拒否しました")
-    spec = flow_spec(flow.id, flow.revision)
+    spec = spec_of(flow.id, version_id, flow.revision)
     entry = rule.node_key if rule is not None else None
     try:
         result = start(spec, CallState(caller=caller), ports_for(sid, 0), entry)
@@ -179,10 +214,10 @@ def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
     if call.flow_id is None or state.wait is None:
         return call.last_response
     try:
-        spec = flow_spec(call.flow_id, call.revision)
+        spec = spec_of(call.flow_id, call.flow_version_id, call.revision)
         given = input_from_params(state.wait.mode, params)
         result = resume(spec, state, given, ports_for(call.call_sid, step))
-    except (FlowError, Flow.DoesNotExist) as exc:
+    except (FlowError, Flow.DoesNotExist, FlowVersion.DoesNotExist) as exc:
         return _fail(call, exc)
     return _store(call, result, step + 1)
 

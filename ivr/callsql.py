@@ -29,6 +29,7 @@ class LiveCall:
     flow_id: int | None
     last_response: str
     revision: str | None
+    flow_version_id: int | None  # the version the call started on (None: a call from before versions)
     started_at: dt.datetime
 
 
@@ -46,7 +47,7 @@ def _sql(template: str) -> str:
 
 
 SELECT_CALL = (f'SELECT c."id", c."call_sid", c."step", c."state", c."flow_id", c."last_response", f."revision", '
-               f'c."started_at" '
+               f'c."flow_version_id", c."started_at" '
                f'FROM {_table(Call)} AS c LEFT OUTER JOIN {_table(Flow)} AS f ON f."id" = c."flow_id" '
                f'WHERE c."call_sid" = ?')
 STORE_STEP = (f'UPDATE {_table(Call)} SET "step" = ?, "state" = ?, "last_response" = ?, "outcome" = ?, '

@@ -102,6 +102,10 @@ AUDIT_ACTIONS = {
     "ivr.flow.updated": "コールフローを変更",
     "ivr.flow.deleted": "コールフローを削除",
     "ivr.menu.updated": "入力指示ルーティングを変更",
+    "ivr.flow.draft_saved": "コールフローの下書きを保存",
+    "ivr.flow.draft_discarded": "コールフローの下書きを破棄",
+    "ivr.flow.published": "コールフローを公開",
+    "ivr.flow.restored": "コールフローを以前の版に戻す",
     "ivr.demo_seeded": "デモ用のコールフローを作成",
     "ivr.caller_rule.created": "発信者番号設定を追加",
     "ivr.caller_rule.deleted": "発信者番号設定を削除",
@@ -113,5 +117,6 @@ AUDIT_FIELDS = {
     "timeout_guidance": "入力タイムアウト時ガイダンスの ID", "mis_entry_guidance": "入力ミス時ガイダンスの ID",
     "digits": "桁数", "timeout": "入力タイムアウト（秒）", "max_tries": "タイムアウトの上限回数", "max_mis_entries": "入力ミスの上限回数", "exits": "分岐",
     "action": "動作", "node": "振り分け先", "voicemail_id": "留守番電話の ID",
+    "version": "公開した版", "restored_from": "戻した版", "template": "ひな形",
 }
 

@@ -10,6 +10,7 @@ from peewee import (
 
 from core import clock
 from core.db import BaseModel
+from ivr.flowjson import spec_from_json
 from ivr.messages import KIND_LABELS, OUTCOME_LABELS, PART_LABELS
 from ivr.spec import FlowSpec, NodeSpec
 from ivr.state import CallState
@@ -35,6 +36,8 @@ class Flow(BaseModel):
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
     updated_by = CharField(max_length=64, default="")
+    # The published FlowVersion new calls run (None: never published, e.g. a new flow still a draft).
+    version_id = IntegerField(null=True)
 
     def ordered_nodes(self):
         return self.nodes.order_by(Node.position, Node.id)
@@ -97,6 +100,44 @@ class Node(BaseModel):
                     params=json.dumps(dict(spec.params), ensure_ascii=False, sort_keys=True))
 
 
+class FlowVersion(BaseModel):
+    """One published state of a flow (number 1, 2, …), or a trial of a draft in the simulator (number None).
+    Never changed once written: calls in progress run on the one they started with."""
+
+    class Meta:
+        table_name = "ivr_flow_version"
+        indexes = ((("flow", "number"), True),)
+
+    id = AutoField()
+    flow = ForeignKeyField(Flow, backref="versions", on_delete="CASCADE")
+    number = IntegerField(null=True)
+    body = TextField()                       # ivr.flowjson: the entry and every node
+    digest = CharField(max_length=64, index=True)
+    created_at = DateTimeField(default=clock.now)
+    created_by = CharField(max_length=64, default="")
+    restored_from = IntegerField(null=True)  # the version number republished by 「この版に戻す」
+
+    def spec(self) -> FlowSpec:
+        return spec_from_json(self.body)
+
+
+class FlowDraft(BaseModel):
+    """The flow as the editor left it, not yet published; tried in the simulator, then published or dropped."""
+
+    class Meta:
+        table_name = "ivr_flow_draft"
+
+    id = AutoField()
+    flow = ForeignKeyField(Flow, backref="drafts", on_delete="CASCADE", unique=True)
+    body = TextField()
+    base_version_id = IntegerField(null=True)  # the version the draft started from
+    updated_at = DateTimeField(default=clock.now)
+    updated_by = CharField(max_length=64, default="")
+
+    def spec(self) -> FlowSpec:
+        return spec_from_json(self.body)
+
+
 class CallerRule(BaseModel):
     """R-09a: a caller number blocked everywhere or in one flow, or routed to its own node of a flow."""
 
@@ -142,6 +183,8 @@ class Call(BaseModel):
     # The last answer's timeline (ivr.timeline): what it plays, how long, when it was served. Null on calls
     # recorded before migration 0013, which is how the report knows a day was recorded the old way.
     timeline = TextField(null=True)
+    # The FlowVersion the call started on: it finishes on it, whatever is published meanwhile.
+    flow_version_id = IntegerField(null=True)
 
     @property
     def outcome_label(self) -> str:

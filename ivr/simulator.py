@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from flask import abort, current_app, jsonify, render_template, request, send_file, url_for
+from flask_login import current_user
 from werkzeug.test import Client
 
 from core import phone
@@ -22,10 +23,12 @@ from core.routes import Routes
 from core.security import api_error, role_required
 from core.twilio import external_url, inbound_call_params, public_base_url, signature_for
 from guidance import public as guidance_public
+from ivr.calls import TRIAL_PARAM
 from ivr.messages import EVENT_LABELS, OUTCOME_LABELS
-from ivr.models import Call, CallEvent, Flow
+from ivr.models import Call, CallEvent, Flow, FlowVersion
 from ivr.spec import guidance_fields
 from ivr.verbs import MAX_REPORTED_SECONDS
+from ivr.versions import trial_version
 from ivr.webhooks import VOICE_PATH
 from sms.public import messages_for_call
 
@@ -63,11 +66,12 @@ def captions(call: Call) -> dict[str, str]:
     """Audio URL → its text, for every guidance of the call's flow (the page shows what is playing)."""
     if call.flow_id is None:
         return {}
+    version = FlowVersion.get_or_none(FlowVersion.id == call.flow_version_id) if call.flow_version_id else None
     flow = Flow.get_or_none(Flow.id == call.flow_id)
     if flow is None:
         return {}
     out = {}
-    for node in flow.spec().nodes.values():
+    for node in (version or flow).spec().nodes.values():
         for _, gid in guidance_fields(node):
             if gid:
                 out.update({item.url: item.text for item in guidance_public.playlist(gid) if item.url})
@@ -110,6 +114,11 @@ def simulator_start(body: dict):
             return api_error("invalid", problem + "（非通知で試す場合は「非通知」を選んでください）")
     sid = "CA" + secrets.token_hex(16)
     ringing = inbound_call_params(sid, caller, to, SIMULATED_ACCOUNT, status="ringing")
+    if body.get("draft"):  # the draft of the flow answering `to`, frozen as a trial version for this call
+        flow = Flow.get_or_none(Flow.number == to)
+        if flow is None:
+            return api_error("invalid", "下書きを試すフローが見つかりません。")
+        ringing[TRIAL_PARAM] = str(trial_version(flow, current_user.username).id)
     response = post_signed(VOICE_PATH, ringing)
     Call.update(simulated=True).where(Call.call_sid == sid).execute()
     return answer_json(sid, response)

@@ -1,10 +1,13 @@
 """Saving flows: validated as a whole (against the guidance and storage boxes that exist), then written at once."""
 from __future__ import annotations
 
+import hashlib
+
 from core import audit, clock
 from core.db import database
 from guidance import public as guidance_public
-from ivr.models import Flow, Node, new_revision
+from ivr.flowjson import spec_to_json
+from ivr.models import Flow, FlowVersion, Node, new_revision
 from ivr.spec import FlowSpec
 from ivr.validation import validate_flow
 from sms import public as sms_public
@@ -43,8 +46,9 @@ def flow_errors(spec: FlowSpec, name: str, number: str | None, flow: Flow | None
 
 
 def save_flow(spec: FlowSpec, *, name: str, number: str | None, description: str = "",
-              flow: Flow | None = None, actor: str = "") -> Flow:
-    """Create or replace a flow and its nodes in one transaction; raises FlowInvalid and saves nothing."""
+              flow: Flow | None = None, actor: str = "", restored_from: int | None = None) -> Flow:
+    """Create or replace a flow and its nodes in one transaction, as its next published version (new calls run
+    it; calls in progress stay on theirs); raises FlowInvalid and saves nothing."""
     errors = flow_errors(spec, name, number, flow)
     if errors:
         raise FlowInvalid(errors)
@@ -66,7 +70,24 @@ def save_flow(spec: FlowSpec, *, name: str, number: str | None, description: str
         gone = set(existing) - set(spec.nodes)
         if gone:
             Node.delete().where((Node.flow == flow.id) & Node.key.in_(sorted(gone))).execute()
+        record_version(flow.id, spec, actor, now, restored_from)
     return Flow.get_by_id(flow.id)
+
+
+def record_version(flow_id: int, spec: FlowSpec, actor: str, now, restored_from: int | None = None) -> FlowVersion:
+    """The flow's next numbered version, made the one new calls run (inside the caller's transaction)."""
+    body = spec_to_json(spec)
+    last = (FlowVersion.select(FlowVersion.number).where((FlowVersion.flow == flow_id) & FlowVersion.number.is_null(False))
+            .order_by(FlowVersion.number.desc()).first())
+    version = FlowVersion.create(flow=flow_id, number=(last.number if last else 0) + 1, body=body,
+                                 digest=body_digest(body), created_at=now, created_by=actor,
+                                 restored_from=restored_from)
+    Flow.update(version_id=version.id).where(Flow.id == flow_id).execute()
+    return version
+
+
+def body_digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def save_and_audit(spec: FlowSpec, *, action: str, name: str, number: str | None, description: str = "",

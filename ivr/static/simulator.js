@@ -414,7 +414,8 @@
     showError("");
     $("sim-log").innerHTML = "";
     $("sim-events").innerHTML = "";
-    var body = { to: $("sim-to").value, from: $("sim-from").value, withheld: $("sim-withheld").checked };
+    var body = { to: $("sim-to").value, from: $("sim-from").value, withheld: $("sim-withheld").checked,
+                 draft: $("sim-draft").checked };
     $("sim-call").disabled = true;
     status("発信中…");
     return post(urls.start, body).then(function (data) {

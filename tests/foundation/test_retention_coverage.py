@@ -64,6 +64,8 @@ HOLDS_NEITHER = {
     "bulk_skipped": "kind reason",
     "ivr_flow": "name number description entry_key revision updated_by",  # number: the company's own
     "ivr_node": "key name kind exits params",
+    "ivr_flow_version": "body digest created_by",  # body: nodes as ivr_node's; numbers are the company's own
+    "ivr_flow_draft": "body updated_by",
     "ivr_caller_rule": "action node_key note",
     "ivr_call": "call_sid to_number outcome last_node_key last_node_name abandoned_node_key "
                 "abandoned_node_name status abandoned_part abandoned_guidance_name timeline",

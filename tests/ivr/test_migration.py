@@ -29,3 +29,36 @@ def test_voicemails_recorded_before_0009_are_listed_after_the_upgrade(tmp_path):
         [voicemail] = Voicemail.select()
         assert (voicemail.call_id, voicemail.url, voicemail.seconds, voicemail.node_name, voicemail.at,
                 voicemail.handled_at) == (left.id, url, 12, "夜間の留守電", at, None)
+
+
+@pytest.mark.sqlite_only
+def test_every_flow_becomes_its_version_1_at_the_upgrade_to_0015(tmp_path, app):
+    from ivr.calls import spec_of
+    from ivr.models import Call, Flow, FlowVersion, Node
+
+    bind_database(f"sqlite:///{tmp_path}/before-0015.db")
+    with database.connection_context():
+        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+        assert "ivr_flow_version" not in database.get_tables()
+        flow_id = Flow.insert(name="受付", number="+815000000001", entry_key="hello", updated_by="manager1").execute()
+        Node.insert_many([
+            {"flow": flow_id, "key": "hello", "name": "挨拶", "kind": "play", "position": 0, "guidance_id": 3,
+             "exits": '{"next": "bye"}', "params": "{}"},
+            {"flow": flow_id, "key": "bye", "name": "終話", "kind": "hangup", "position": 1, "timeout_seconds": 7,
+             "params": '{"x": 1}'},
+        ]).execute()
+        Call.insert(call_sid="CA" + "3" * 32, flow=flow_id, to_number="+815000000001", step=2).execute()
+        assert "0015_ivr_flow_versions" in upgrade_schema()
+        flow = Flow.get_by_id(flow_id)
+        [version] = FlowVersion.select()
+        assert (version.number, version.flow_id, version.created_by, flow.version_id) == (1, flow_id, "manager1",
+                                                                                         version.id)
+        spec = version.spec()
+        assert spec.entry == "hello" and list(spec.nodes) == ["hello", "bye"]
+        assert (spec.nodes["hello"].guidance, dict(spec.nodes["hello"].exits)) == (3, {"next": "bye"})
+        assert (spec.nodes["bye"].timeout, dict(spec.nodes["bye"].params)) == (7, {"x": 1})
+        assert spec.nodes == flow.spec().nodes
+        call = Call.get()
+        assert call.flow_version_id is None  # a call from before versions runs the flow as it stands
+        with app.app_context():
+            assert spec_of(flow_id, None, flow.revision).nodes == spec.nodes

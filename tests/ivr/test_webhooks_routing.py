@@ -117,12 +117,14 @@ def test_voicemail_records_and_ends(phone, guidance, save_flow):
     assert Call.get(Call.call_sid == call.sid).outcome == "voicemail"
 
 
-def test_flow_removed_mid_call_ends_politely_with_an_error(phone, menu_flow_saved, guidance, save_flow):
+def test_a_flow_replaced_mid_call_finishes_on_the_version_it_started_with(phone, menu_flow_saved, guidance,
+                                                                          save_flow):
     from ivr.store import save_flow as store
 
     call = phone.dial(FLOW_NUMBER)
     smaller = spec("closing", node("closing", "hangup", guidance=guidance["closing"]))
     store(smaller, name="差し替え", number=FLOW_NUMBER, flow=menu_flow_saved)
-    call.press("1")
-    assert says(call) == [msg.SYSTEM_ERROR] and call.hung_up
-    assert Call.get(Call.call_sid == call.sid).outcome == "error"
+    call.press("1")  # the menu of the version the call started on: 1 sends the SMS
+    assert call.plays() == urls(guidance["sent"]) and call.hung_up
+    assert Call.get(Call.call_sid == call.sid).outcome == "completed"
+    assert phone.dial(FLOW_NUMBER).plays() == urls(guidance["closing"])
