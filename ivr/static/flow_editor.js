@@ -57,7 +57,7 @@
     var count = flow.nodes.filter(function (n) { return n.kind === kind; }).length;
     var node = { key: key, kind: kind, name: NAMES[kind] + (count ? " " + (count + 1) : ""), guidance: null,
                  timeout_guidance: null, mis_entry_guidance: null, digits: 1, timeout: 5, max_tries: 3,
-                 exits: {}, params: {} };
+                 max_mis_entries: 3, exits: {}, params: {} };
     setKindDefaults(node);
     flow.nodes.push(node);
     if (!flow.entry) { flow.entry = key; }
@@ -443,7 +443,9 @@
       out.push(h("div", { className: "grid3" }, [
         field("digits", "桁数", numberInput(node.digits, function (v) { node.digits = v; }, 1, 20)),
         field("timeout", "入力タイムアウト（秒）", numberInput(node.timeout, function (v) { node.timeout = v; }, 1, 60)),
-        field("max_tries", "リトライ回数", numberInput(node.max_tries, function (v) { node.max_tries = v; }, 1, 10))]));
+        field("max_tries", "タイムアウトの上限回数", numberInput(node.max_tries, function (v) { node.max_tries = v; }, 1, 10)),
+        field("max_mis_entries", "入力ミスの上限回数",
+              numberInput(node.max_mis_entries, function (v) { node.max_mis_entries = v; }, 1, 10))]));
       out.push(branchFields(node));
     } else if (["play", "sms", "transfer", "voicemail", "hangup"].indexOf(node.kind) >= 0) {
       var labels = { play: "ガイダンス", sms: "送信完了ガイダンス", transfer: "転送前のガイダンス",

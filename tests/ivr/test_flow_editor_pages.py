@@ -55,6 +55,9 @@ def test_a_draft_save_answers_its_problems_pointed_at_node_and_field(staff_clien
     assert response.status_code == 200
     issues = {(i["node"], i["field"]) for i in response.get_json()["issues"]}
     assert {("m", "guidance"), ("m", "branch:1"), ("m", "exit:fallback")} <= issues
+    body["flow"]["nodes"][0].update(max_tries=0, max_mis_entries=11)  # each limit of its own kind (R-09b)
+    issues = {(i["node"], i["field"]) for i in post_json(staff_client, url, body).get_json()["issues"]}
+    assert {("m", "max_tries"), ("m", "max_mis_entries")} <= issues
     assert Flow.get_by_id(menu_flow_saved.id).version_id == FlowVersion.get().id  # callers hear version 1 still
 
 
