@@ -188,6 +188,18 @@ SCHEMA: dict[str, Setting] = {
     "reports.retention_days": S(90, integer(1, 3650)),
     "reports.purge_time": S("03:30", clock_time),
     "reports.purge_batch": S(5000, integer(100, 100000)),
+    # --- notify ---------------------------------------------------------------------------------
+    "notify.smtp_host": S("", text()),
+    "notify.smtp_port": S(587, integer(1, 65535)),
+    "notify.smtp_starttls": S(True, boolean),
+    "notify.smtp_user": S("", text()),
+    "notify.smtp_password": S("", text()),
+    "notify.mail_from": S("ivr@localhost", text(False)),
+    "notify.interval_seconds": S(5, integer(1, 300)),
+    "notify.max_attempts": S(5, integer(1, 20)),
+    "notify.pause_after_failures": S(10, integer(1, 100)),
+    "notify.lease_seconds": S(120, integer(10, 3600)),
+    "notify.send_timeout_seconds": S(10, integer(1, 60)),
 }
 
 ENVIRONMENT = {

@@ -29,6 +29,10 @@ MENU = [
         ("着信・SMS送信レポート", "reports.index", "manager"),
         ("通話明細", "reports.calls", "manager"),
     ]),
+    ("通知", [
+        ("通知先", "notify.destinations", "staff"),
+        ("通知の送信履歴", "notify.log", "manager"),
+    ]),
     ("管理", [
         ("アカウント", "admin.users", "admin"),
         ("API トークン", "admin.tokens", "admin"),
