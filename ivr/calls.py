@@ -14,9 +14,9 @@ from time import monotonic
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import current_app
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
-from core import clock, phone
+from core import clock, events, phone
 from core.calendar import calendar_for
 from core.db import write_transaction
 from core.inputs import INT_MAX, InputError, parse_int
@@ -186,6 +186,8 @@ def _store(call, result: Step, next_step: int) -> str:
     if result.recording and result.recording.url:
         Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
                          seconds=result.recording.seconds)
+        announce_call(events.VOICEMAIL_LEFT, call.id, node_name=last_name or "",
+                      seconds=result.recording.seconds)
     return xml
 
 
@@ -201,8 +203,8 @@ def _fail(call: Call, exc: Exception) -> str:
     return _end_at_once(call, twiml.system_error(), "error", "error", f"フローエラー: {exc}")
 
 
-def _add_events(call, events: list[Event]) -> None:
-    callsql.insert_events(call.id, clock.now(), events)
+def _add_events(call, call_events: list[Event]) -> None:
+    callsql.insert_events(call.id, clock.now(), call_events)
 
 
 # --- the end of a call ------------------------------------------------------------------------------------------
@@ -226,21 +228,33 @@ def ended(params: dict) -> None:
     state = call.call_state()
     outcome, abandoned = hangup_outcome(call.outcome, state)
     fields = dict(status=status, ended_at=now, outcome=outcome, duration_seconds=_duration(params, call, now))
-    events = []
+    call_events = []
     if abandoned:
         key = (state.wait.node if state.wait else None) or call.last_node_key
         name = _node_name(call, key)
         fields.update(abandoned_node_key=key, abandoned_node_name=name[:100])
-        events.append(Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
+        call_events.append(Event("hangup", key, name, detail=f"途中放棄: {abandoned_detail(call, key)}"))
     elif call.outcome is None:
-        events.append(Event("hangup", call.last_node_key, call.last_node_name,
-                            detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
+        call_events.append(Event("hangup", call.last_node_key, call.last_node_name,
+                                 detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
     else:
-        events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
+        call_events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
     with write_transaction():
         updated = Call.update(**fields).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
         if updated:
-            _add_events(call, events)
+            _add_events(call, call_events)
+            if abandoned:
+                announce_call(events.CALL_ABANDONED, call.id, where=call_events[0].detail.removeprefix("途中放棄: "))
+
+
+def announce_call(kind: str, call_id: int, **extra) -> None:
+    """Tell core.events about a call (inside the transaction that recorded it): who called which number."""
+    row = (Call.select(Call.call_sid, Call.from_number, Call.to_number, Call.simulated, Flow.name.alias("flow_name"))
+           .join(Flow, JOIN.LEFT_OUTER).where(Call.id == call_id).dicts().first())
+    if row is None:
+        return
+    events.announce(kind, {**row, "flow_name": row["flow_name"] or "", "at": f"{clock.now():%Y-%m-%d %H:%M}",
+                           **extra})
 
 
 def _duration(params: dict, call: Call, now) -> int:

@@ -46,8 +46,8 @@ def destination_input(form, existing=None) -> tuple[dict, list[str]]:
             errors.append(f"{label}は 21:00 のように HH:MM で入力してください。")
     if bool(quiet_start) != bool(quiet_end):
         errors.append("通知しない時間帯は開始と終了の両方を入力してください（使わない場合は両方空欄）。")
-    values = dict(name=name, kind=kind, target=target, secret=secret, events=",".join(chosen),
-                  quiet_start=quiet_start, quiet_end=quiet_end)
+    values = {"name": name, "kind": kind, "target": target, "secret": secret, "events": ",".join(chosen),
+                  "quiet_start": quiet_start, "quiet_end": quiet_end}
     return values, errors
 
 

@@ -57,7 +57,7 @@ def caller(number: Any) -> str:
 
 def notice_for(kind: str, facts: Mapping[str, Any], link: str = "") -> Notice:
     """The title and text of a notification about `kind`."""
-    title = f"【{EVENT_LABELS.get(kind, kind)}】"
+    title = f"【{EVENT_LABELS.get(kind, kind)}{'・シミュレーター' if facts.get('simulated') else ''}】"
     lines = list(LINES.get(kind, lambda f: [])(facts))
     if link:
         lines.append(f"確認: {link}")

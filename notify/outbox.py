@@ -121,7 +121,7 @@ def claim_due(count: int, worker: str = WORKER) -> list[int]:
     with write_transaction():
         query = (Delivery.select(Delivery.id)
                  .where((Delivery.state == "pending") & (Delivery.due_at <= now)
-                        & (Delivery.destination.not_in(paused) | (Delivery.test == True)))  # noqa: E712
+                        & (Delivery.destination.not_in(paused) | (Delivery.test == True)))
                  .order_by(Delivery.due_at, Delivery.id).limit(count))
         ids = [row.id for row in for_update_skip_locked(query)]
         if not ids:

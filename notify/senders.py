@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
+import ssl
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -71,13 +71,13 @@ def send_email(destination, outgoing: Outgoing) -> None:
     try:
         with smtplib.SMTP(host, setting("notify.smtp_port"), timeout=setting("notify.send_timeout_seconds")) as smtp:
             if setting("notify.smtp_starttls"):
-                smtp.starttls()
+                smtp.starttls(context=ssl.create_default_context())  # the server's certificate is checked
             if setting("notify.smtp_user"):
                 smtp.login(setting("notify.smtp_user"), setting("notify.smtp_password"))
             smtp.send_message(message)
     except smtplib.SMTPException as exc:
         raise DeliveryError(f"メールサーバーが受け付けませんでした: {str(exc)[:120]}") from exc
-    except (OSError, socket.timeout) as exc:
+    except (TimeoutError, OSError) as exc:
         raise DeliveryError(f"メールサーバーに接続できませんでした: {str(exc)[:120]}") from exc
 
 
