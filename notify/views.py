@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import fn
 
 from core import audit, clock
 from core.config import setting
@@ -28,7 +29,7 @@ def form_context(**extra) -> dict:
 @role_required("staff")
 def destinations():
     rows = list(Destination.select().order_by(Destination.name, Destination.id))
-    waiting = dict(Delivery.select(Delivery.destination, database.count(Delivery.id)).where(
+    waiting = dict(Delivery.select(Delivery.destination, fn.COUNT(Delivery.id)).where(
         Delivery.state.in_(("pending", "claimed", "sending"))).group_by(Delivery.destination).tuples())
     return render_template("notify/destinations.html", rows=rows, waiting=waiting, **form_context())
 
