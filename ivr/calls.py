@@ -19,12 +19,12 @@ from peewee import JOIN, IntegrityError
 from core import clock, events, phone
 from core.calendar import calendar_for
 from core.db import write_transaction
-from core.inputs import INT_MAX, InputError, parse_int
+from core.inputs import INT_MAX, InputError, int_or, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
 from ivr import callsql, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
-from ivr.models import Call, CallerRule, Flow, Voicemail
+from ivr.models import Call, CallerRule, CallRecording, Flow, Voicemail
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
 from ivr.verbs import MAX_REPORTED_SECONDS, input_from_params
@@ -71,7 +71,8 @@ def rendered(verbs: list, action: str) -> str:
     if hit is None or now - hit[0] >= TWIML_SECONDS:
         if len(cache) >= TWIML_CACHE_SIZE:  # read-back numbers make new keys: keep memory flat
             cache.clear()
-        hit = cache[key] = (now, str(twiml.render(verbs, ACTION_MARK, guidance_public.playlist)))
+        hit = cache[key] = (now, str(twiml.render(verbs, ACTION_MARK, guidance_public.playlist,
+                                                  recording_callback_url())))
     return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"}))
 
 
@@ -84,6 +85,15 @@ def action_url(step: int) -> str:
         template = external_url(current_app.url_map.bind("").build("twilio_voice.step", {"step": 0}))
         template = current_app.extensions["ivr_action_url"] = template[:template.rindex("/0")] + "/{}"
     return template.format(step)
+
+
+def recording_callback_url() -> str:
+    """Where Twilio reports a recorded transfer's recording (built once per app, as action_url)."""
+    url = current_app.extensions.get("ivr_recording_url")
+    if url is None:
+        url = current_app.extensions["ivr_recording_url"] = external_url(
+            current_app.url_map.bind("").build("twilio_voice.recording"))
+    return url
 
 
 def ports_for(call_sid: str, step: int) -> Ports:
@@ -245,6 +255,23 @@ def ended(params: dict) -> None:
             _add_events(call, call_events)
             if abandoned:
                 announce_call(events.CALL_ABANDONED, call.id, where=call_events[0].detail.removeprefix("途中放棄: "))
+
+
+def recording_done(params: dict) -> None:
+    """POST /twilio/voice/recording: a recorded transfer's recording is ready; stored once however often
+    Twilio reports it (keyed by RecordingSid). Other statuses (in-progress, absent, failed) store nothing."""
+    status = params.get("RecordingStatus", "completed")
+    url = (params.get("RecordingUrl") or "").strip()
+    call = Call.get_or_none(Call.call_sid == params.get("CallSid", ""))
+    if call is None or status != "completed" or not url.startswith(("https://", "http://")):
+        log.warning("recording callback ignored: call %s, status %r", params.get("CallSid", "")[:40], status[:20])
+        return
+    sid = (params.get("RecordingSid") or url.rsplit("/", 1)[-1])[:64]
+    with write_transaction():
+        CallRecording.insert(call=call.id, recording_sid=sid, url=url, at=clock.now(),
+                             seconds=int_or(params.get("RecordingDuration"), 0, maximum=MAX_REPORTED_SECONDS),
+                             channels=int_or(params.get("RecordingChannels"), 1, maximum=2)).on_conflict_ignore(
+        ).execute()
 
 
 def announce_call(kind: str, call_id: int, **extra) -> None:

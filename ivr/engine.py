@@ -167,8 +167,12 @@ class Run:
     def enter_transfer(self, node: NodeSpec) -> None:
         self.say_guidance(node.guidance)
         number = str(node.param("number", ""))
-        self.verbs.append(Dial(number, int(node.param("timeout", 30))))
-        self.event("transfer", node, detail=f"転送発信: {phone.display(number)}")
+        record = bool(node.param("record"))
+        if record:  # the caller hears that the call is recorded before it is put through
+            notice = node.param("record_notice_guidance")
+            self.verbs.append(Guidance(int(notice)) if notice else Say(msg.RECORDING_NOTICE))
+        self.verbs.append(Dial(number, int(node.param("timeout", 30)), record=record))
+        self.event("transfer", node, detail=f"転送発信: {phone.display(number)}{'（録音あり）' if record else ''}")
         self.wait_at(node, "dial")
 
     def enter_voicemail(self, node: NodeSpec) -> None:

@@ -19,6 +19,7 @@ NUMBER_PROBLEMS = {
     "not_mobile": "入力された番号は、携帯電話の番号ではありません。",
 }
 VOICEMAIL_EMPTY = "録音が確認できませんでした。お電話ありがとうございました。"
+RECORDING_NOTICE = "この通話はサービス向上のため録音させていただきます。"
 VOICEMAIL_THANKS = "メッセージを承りました。お電話ありがとうございました。"
 
 # Japanese IVRs read numbers one digit at a time; kana keep the synthesizer from reading "090" as a number.

@@ -17,8 +17,12 @@ LANGUAGE = "ja-JP"
 Playlist = Callable[[int], list]  # guidance id → [PlayItem(url | None, text)]
 
 
-def render(verbs: Iterable, action_url: str, playlist: Playlist) -> VoiceResponse:
-    """VoiceResponse for a step; `action_url` is where Gather, Redirect, Dial and Record report back."""
+RECORD_DIAL = "record-from-answer-dual"  # both sides, each on its own channel, from the moment the callee answers
+
+
+def render(verbs: Iterable, action_url: str, playlist: Playlist, recording_url: str = "") -> VoiceResponse:
+    """VoiceResponse for a step; `action_url` is where Gather, Redirect, Dial and Record report back,
+    `recording_url` where Twilio reports a recorded transfer's recording."""
     response = VoiceResponse()
     for verb in verbs:
         if isinstance(verb, Gather):
@@ -29,7 +33,10 @@ def render(verbs: Iterable, action_url: str, playlist: Playlist) -> VoiceRespons
             response.append(gather)
             response.redirect(action_url, method="POST")
         elif isinstance(verb, Dial):
-            response.dial(verb.number, timeout=verb.timeout, action=action_url, method="POST")
+            recording = {"record": RECORD_DIAL, "recording_status_callback": recording_url,
+                         "recording_status_callback_method": "POST",
+                         "recording_status_callback_event": "completed"} if verb.record else {}
+            response.dial(verb.number, timeout=verb.timeout, action=action_url, method="POST", **recording)
         elif isinstance(verb, Record):
             response.record(max_length=verb.max_seconds, action=action_url, method="POST", play_beep=True,
                             finish_on_key="#")

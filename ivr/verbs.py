@@ -34,6 +34,7 @@ class Gather:
 class Dial:
     number: str
     timeout: int
+    record: bool = False  # record the conversation from the answer, both sides (通話録音)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ MENU = [
     ]),
     ("着信", [
         ("留守番電話", "ivr.voicemails", "staff"),
+        ("通話録音", "ivr.call_recordings", "staff"),
     ]),
     ("メッセージ蓄積", [
         ("SMS送信情報設定", "sms.boxes", "staff"),

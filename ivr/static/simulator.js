@@ -258,15 +258,29 @@
     $("sim-dial").hidden = false;
     status("転送中");
     var started = Date.now();
+    // A recorded transfer (通話録音): the tester's microphone stands for the conversation.
+    var recording = el.getAttribute("record") ? startMicrophone() : null;
+    if (recording) { log("dial", "この転送は録音されます（転送先が応答してからの会話）"); }
     return new Promise(function (resolve) {
       var timer = setTimeout(function () { finish("no-answer"); }, timeout * 1000);
       function finish(result) {
         clearTimeout(timer);
         waiting = null;
         $("sim-dial").hidden = true;
-        if (!result) { resolve(undefined); return; }
-        log("dial", DIAL_RESULTS[result] || "転送が終わりました");
-        resolve({ DialCallStatus: result, DialCallDuration: String(Math.round((Date.now() - started) / 1000)) });
+        $("sim-record").removeAttribute("data-microphone");
+        var seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        var outcome = result && { DialCallStatus: result, DialCallDuration: String(seconds) };
+        if (result) { log("dial", DIAL_RESULTS[result] || "転送が終わりました"); }
+        if (!recording || result !== "completed") {
+          if (recording) { recording.then(function (mic) { if (mic) { mic.cancel(); } }); }
+          resolve(outcome);
+          return;
+        }
+        recording.then(function (mic) { return mic ? mic.stop() : silentWav(seconds); })
+          .then(uploadRecording)
+          .then(function (url) { return reportRecording(el.getAttribute("recordingStatusCallback"), url, seconds); })
+          .then(function () { log("dial", "通話の録音を保存しました（" + seconds + " 秒）"); resolve(outcome); })
+          .catch(function (err) { fail("録音を保存できませんでした: " + err.message); resolve(outcome); });
       }
       waiting = { onKey: function () {}, onDial: finish, abort: function () { finish(null); } };
     });
@@ -347,6 +361,13 @@
     view.setUint32(24, 8000, true); view.setUint32(28, 16000, true); view.setUint16(32, 2, true);
     view.setUint16(34, 16, true); ascii(36, "data"); view.setUint32(40, samples * 2, true);
     return new Blob([view.buffer], { type: "audio/wav" });
+  }
+
+  // What Twilio posts to recordingStatusCallback once a recorded transfer's recording is ready.
+  function reportRecording(callback, url, seconds) {
+    return post(urls.send, { call_sid: call.sid, url: callback,
+                             params: { RecordingUrl: url, RecordingDuration: String(seconds),
+                                       RecordingStatus: "completed", RecordingChannels: "2" } });
   }
 
   function uploadRecording(blob) {

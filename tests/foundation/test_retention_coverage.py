@@ -27,6 +27,7 @@ HOLDS_NUMBER_OR_TEXT = {
     "ivr_call": "from_number state last_response",  # state and the TwiML keep a number the caller keyed in
     "ivr_call_event": "digits detail",
     "ivr_voicemail": "url",                         # where the caller's recorded voice is
+    "ivr_call_recording": "url",                    # where a recorded transfer is
     "call_path": "csv_line",                        # the call's CSV line, caller number included
     "notify_event": "facts",                        # the caller's or recipient's number the notice names
     "notify_delivery": "last_error",                # a receiver's answer might quote the notice
@@ -68,6 +69,7 @@ HOLDS_NEITHER = {
                 "abandoned_node_name status",  # to_number: the company's number that was dialled
     "ivr_call_event": "kind node_key node_name",
     "ivr_voicemail": "node_name handled_by",
+    "ivr_call_recording": "recording_sid",
     "daily_stat": "dialled",
     "daily_abandon": "dialled node_key node_name",
     "daily_choice": "dialled node_key node_name kind digits",  # menu digits, counted

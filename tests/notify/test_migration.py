@@ -16,9 +16,11 @@ def test_the_upgrade_adds_the_notification_tables(tmp_path):
         before = sorted(p.stem for p in MIGRATIONS_DIR.glob("0*.py") if p.stem < "0017")[-1]
         Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target=before)
         assert "notify_destination" not in database.get_tables()
+        assert "ivr_call_recording" not in database.get_tables()
         User.create(username="kept", password_hash="x")
-        assert "0017_notify" in upgrade_schema()
+        assert "0017_notify_and_call_recordings" in upgrade_schema()
         destination = Destination.create(name="Slack", kind="slack", target="https://example.jp/", events="sms.failed")
         event = Event.create(kind="sms.failed")
         Delivery.create(event=event, destination=destination)
         assert User.get().username == "kept" and Delivery.get().state == "pending"
+        assert "ivr_call_recording" in database.get_tables()

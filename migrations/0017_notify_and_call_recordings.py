@@ -1,5 +1,5 @@
 """Notifications: destinations staff set up, the events announced to them, one delivery row per event and
-destination (claimed under a lease by the worker)."""
+destination (claimed under a lease by the worker). Recorded transfers (通話録音): one row per recording of a call."""
 import datetime
 
 from peewee import AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
@@ -57,4 +57,22 @@ def up(migrator, db):
         last_error = CharField(max_length=300, default="")
         created_at = DateTimeField(default=datetime.datetime.now, index=True)
 
-    db.create_tables([Destination, Event, Delivery])
+    class Call(Base):
+        class Meta:
+            table_name = "ivr_call"
+
+        id = AutoField()
+
+    class CallRecording(Base):
+        class Meta:
+            table_name = "ivr_call_recording"
+
+        id = AutoField()
+        call = ForeignKeyField(Call, on_delete="CASCADE", index=True)
+        recording_sid = CharField(max_length=64, unique=True)
+        at = DateTimeField(default=datetime.datetime.now, index=True)
+        url = TextField()
+        seconds = IntegerField(default=0)
+        channels = IntegerField(default=1)
+
+    db.create_tables([Destination, Event, Delivery, CallRecording])
