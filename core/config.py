@@ -160,6 +160,8 @@ SCHEMA: dict[str, Setting] = {
     "ivr.transfer_timeout_seconds": S(30, integer(5, 120)),
     "ivr.voicemail_max_seconds": S(120, integer(5, 600)),
     "ivr.simulator_recordings_dir": S("var/simulator-recordings", text(False)),
+    "ivr.speech_timeout": S("auto", text(False)),
+    "ivr.speech_confidence": S(0.5, number(0.0)),
     # --- sms ------------------------------------------------------------------------------------
     "sms.max_length": S(660, integer(70, 2000)),
     "sms.sender_id": S("", text()),

@@ -18,11 +18,12 @@ from peewee import JOIN, IntegrityError
 
 from core import clock, events, phone
 from core.calendar import calendar_for
+from core.config import setting
 from core.db import write_transaction
 from core.inputs import INT_MAX, InputError, int_or, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
-from ivr import callsql, twiml
+from ivr import callsql, speech, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.models import Call, CallerRule, CallRecording, Flow, Voicemail
 from ivr.spec import FlowError, FlowSpec
@@ -72,7 +73,7 @@ def rendered(verbs: list, action: str) -> str:
         if len(cache) >= TWIML_CACHE_SIZE:  # read-back numbers make new keys: keep memory flat
             cache.clear()
         hit = cache[key] = (now, str(twiml.render(verbs, ACTION_MARK, guidance_public.playlist,
-                                                  recording_callback_url())))
+                                                  recording_callback_url(), setting("ivr.speech_timeout"))))
     return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"}))
 
 
@@ -101,8 +102,11 @@ def ports_for(call_sid: str, step: int) -> Ports:
         return sms_public.send_box_to_caller(box, to, call_sid=call_sid,
                                              idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
 
+    def match_speech(node, said: str, confidence):
+        return speech.choose(node.param("keywords") or {}, said, confidence, setting("ivr.speech_confidence"))
+
     return Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
-                 check_mobile=sms_public.check_mobile, send_sms=send_sms)
+                 check_mobile=sms_public.check_mobile, send_sms=send_sms, match_speech=match_speech)
 
 
 # --- answering -------------------------------------------------------------------------------------------------

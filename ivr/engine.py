@@ -68,6 +68,8 @@ class Ports:
     holiday_name: Callable[[dt.date], str | None]
     check_mobile: Callable[[str], Any]           # core.phone.check_mobile: .ok, .e164, .reason, .code, .withheld
     send_sms: Callable[[int, str, str], Any]     # (box, to, idempotency suffix) → .ok, .code, .reason
+    # (menu node, what the caller said, confidence) → the digit of the choice named, or None (ivr.speech)
+    match_speech: Callable[[NodeSpec, str, float | None], str | None] | None = None
 
 
 def start(flow: FlowSpec, state: CallState, ports: Ports, entry: str | None = None) -> Step:
@@ -144,7 +146,9 @@ class Run:
 
     def ask_menu(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         prompts = before + (Guidance(node.guidance),) if node.guidance else before
-        self.verbs.append(Gather(node.digits, node.timeout, prompts))
+        keywords = node.param("keywords") or {}
+        hints = ",".join(word for words in keywords.values() for word in words)
+        self.verbs.append(Gather(node.digits, node.timeout, prompts, hints=hints))
         self.wait_at(node, "menu")
 
     def enter_play(self, node: NodeSpec) -> str:
@@ -272,18 +276,25 @@ class Run:
 
     # --- PB menu (R-03) ---
     def menu_input(self, node: NodeSpec, given: Keys) -> str | None:
-        digits = given.digits
+        digits, heard = given.digits, ""
+        if given.said is not None:  # a spoken answer: the choice it names, if any (no match is a mis-entry)
+            digits = (self.ports.match_speech(node, given.said, given.confidence) if self.ports.match_speech
+                      else None) or ""
+            sure = "不明" if given.confidence is None else f"{given.confidence:.2f}"
+            heard = f"音声「{given.said}」（信頼度 {sure}）"
         target = node.branches.get(digits) if digits else None
         if target:
-            self.event("digit", node, digits, detail=f"→ {self.flow.node(target).label}")
+            kind, shown = ("speech", f"{heard} → ") if heard else ("digit", "→ ")
+            self.event(kind, node, digits, detail=f"{shown}{self.flow.node(target).label}")
             return target
         tries = self.state.tries.get(node.key, 0) + 1
         self.state.tries[node.key] = tries
         used_up = tries >= node.max_tries
         fallback = node.exits.get("fallback")
         after = f"リトライ上限 → {self.flow.node(fallback).label}" if used_up else "ガイダンスを再生し直し"
-        if digits:
-            self.event("mis_entry", node, digits, detail=f"該当する分岐なし（{tries}/{node.max_tries} 回目、{after}）")
+        if digits or heard:
+            self.event("mis_entry", node, digits,
+                       detail=f"{heard + ': ' if heard else ''}該当する分岐なし（{tries}/{node.max_tries} 回目、{after}）")
             again = Guidance(node.mis_entry_guidance) if node.mis_entry_guidance else Say(msg.DEFAULT_MIS_ENTRY)
         else:
             self.event("timeout", node, detail=f"{node.timeout} 秒間入力なし（{tries}/{node.max_tries} 回目、{after}）")

@@ -58,6 +58,7 @@ OUTCOME_LABELS = {
 EVENT_LABELS = {
     "node": "ノード",
     "digit": "入力",
+    "speech": "音声入力",
     "timeout": "入力タイムアウト",
     "mis_entry": "入力ミス",
     "sms": "SMS",

@@ -211,12 +211,14 @@
       var timer = null;
       var finished = false;
       var interrupted = false;
+      var listens = (el.getAttribute("input") || "").indexOf("speech") >= 0;  // a menu that also takes speech
       function finish(value) {
         if (finished) { return; }
         finished = true;
         clearTimeout(timer);
         waiting = null;
         setKeypad(false);
+        $("sim-say").hidden = true;
         resolve(value);
       }
       function arm() {
@@ -234,8 +236,14 @@
           showDigits(digits);
           if (numDigits && digits.length >= numDigits) { finish(digits); } else { arm(); }
         },
+        onSay: listens ? function (said, confidence) {
+          if (!interrupted) { interrupted = true; stopPlaying(); }
+          log("speech", "「" + said + "」と話しました（信頼度 " + confidence + "）");
+          finish({ SpeechResult: said, Confidence: confidence });
+        } : null,
         abort: function () { finish(undefined); }
       };
+      if (listens) { $("sim-say").hidden = false; log("gather", "音声でも答えられます（話す言葉を入力して「話す」）"); }
       showDigits("");
       setKeypad(true);
       status("通話中（入力待ち）");
@@ -404,6 +412,7 @@
           return gather(el).then(function (digits) {
             if (!alive() || digits === undefined) { return; }
             if (digits === null) { return next(); }
+            if (typeof digits === "object") { return send(el.getAttribute("action"), digits); }  // spoken
             return send(el.getAttribute("action"), { Digits: digits });
           });
         case "Redirect":
@@ -494,6 +503,11 @@
   });
   document.addEventListener("keydown", function (event) {
     if (/^[0-9*#]$/.test(event.key) && waiting && event.target.tagName !== "INPUT") { press(event.key); }
+  });
+  $("sim-say").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var said = $("sim-say-text").value.trim();
+    if (said && waiting && waiting.onSay) { waiting.onSay(said, $("sim-say-confidence").value || "0.9"); }
   });
   $("sim-dial").addEventListener("click", function (event) {
     var result = event.target.getAttribute("data-dial");
