@@ -27,16 +27,18 @@ DELIVERIES = 300
 
 def build(db_path: Path):
     from core.db import database
+    from guidance.public import ensure_guidance
     from ivr.spec import FlowSpec, NodeSpec
     from ivr.store import save_flow
     from web import create_app
 
     app = create_app({"database.url": f"sqlite:///{db_path}", "web.secret_key": "bench", "twilio.auth_token": "bench",
-                      "web.public_base_url": "http://localhost"})
+                      "web.public_base_url": "http://localhost", "guidance.audio_dir": str(db_path.parent / "audio")})
     with app.app_context(), database.connection_context():
-        save_flow(FlowSpec(entry="vm", nodes={"vm": NodeSpec(key="vm", kind="voicemail", name="録音",
-                                                               params={"max_seconds": 60})}),
-                  name="bench", number=FLOW_NUMBER)
+        prompt = ensure_guidance("bench_menu", "pb", "ご用件の番号を押してください。")  # synthesized once, here
+        menu = NodeSpec(key="main", kind="menu", name="メニュー", guidance=prompt, exits={"1": "end", "fallback": "end"})
+        end = NodeSpec(key="end", kind="hangup", name="終話")
+        save_flow(FlowSpec(entry="main", nodes={"main": menu, "end": end}), name="bench", number=FLOW_NUMBER)
     return app
 
 
@@ -102,6 +104,10 @@ def main() -> int:
                 set_destinations(app, wanted)
                 results[wanted] += abandoned_call_times(app, CALLS_PER_ROUND, offset)
                 offset += CALLS_PER_ROUND
+        from notify.models import Event
+
+        with app.app_context(), database.connection_context():
+            assert Event.select().count() == CALLS_PER_ROUND  # the last round (three destinations) was announced
         base, told = statistics.median(results[0]) * 1000, statistics.median(results[3]) * 1000
         print(f"status callback of an abandoned call, median of {len(results[0])}: "
               f"no destination {base:.2f} ms, three destinations {told:.2f} ms ({told - base:+.2f} ms)")

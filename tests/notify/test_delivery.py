@@ -169,7 +169,7 @@ def test_a_failing_destination_is_retried_with_backoff_then_paused(app, receiver
     events.announce(events.REPORT_PUBLISHED, {"cutoff": "2026-01-06"})
 
     run_deliveries()  # both fail once
-    first, second = Delivery.select().order_by(Delivery.id)
+    first, _second = Delivery.select().order_by(Delivery.id)
     assert (first.state, first.attempts, first.due_at) == ("pending", 1, clock.now() + dt.timedelta(seconds=30))
     assert "応答 500" in first.last_error
     run_deliveries()  # not due yet: nothing is sent
@@ -242,23 +242,23 @@ class Authenticator:
 
 @pytest.fixture
 def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port(), authenticator=Authenticator(),
+    inbox = Mailbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=Authenticator(),
                             auth_require_tls=False)
     controller.start()
-    yield box, controller.port
+    yield inbox, controller.port
     controller.stop()
 
 
 def test_a_voicemail_arrives_by_e_mail_at_a_real_smtp_server(app, client, mailbox, make_destination):
-    box, port = mailbox
+    inbox, port = mailbox
     app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{
         "notify.smtp_port": port, "notify.smtp_user": "notify-user", "notify.smtp_password": "mail-pass"})
     voicemail_flow()
     make_destination("email", "desk@example.jp, boss@example.jp", events=events.VOICEMAIL_LEFT)
     Phone(client).dial(FLOW_NUMBER, caller=CALLER).recorded(RECORDING, 12)
     assert run_deliveries().sent == 1
-    [(sender, recipients, message)] = box.messages
+    [(sender, recipients, message)] = inbox.messages
     assert sender == "ivr@example.jp" and recipients == ["desk@example.jp", "boss@example.jp"]
     assert message["Subject"].startswith("【留守番電話の録音】090-1234-5678 から留守番電話が届きました")
     assert "notify-" in message["Message-ID"]
@@ -287,8 +287,8 @@ def test_starttls_checks_the_mail_servers_certificate(app, mailbox, make_destina
                    check=True, capture_output=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+    inbox = Mailbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
                             authenticator=Authenticator())
     controller.start()
     try:
@@ -299,12 +299,12 @@ def test_starttls_checks_the_mail_servers_certificate(app, mailbox, make_destina
         events.announce(events.REPORT_PUBLISHED, {"cutoff": "2026-01-05"})
         run_deliveries()
         [delivery] = Delivery.select()
-        assert delivery.state == "pending" and "メールサーバー" in delivery.last_error and box.messages == []
+        assert delivery.state == "pending" and "メールサーバー" in delivery.last_error and inbox.messages == []
 
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         Delivery.update(due_at=None).execute()
         Delivery.update(due_at=dt.datetime(2026, 1, 5)).execute()
         assert run_deliveries().sent == 1
-        assert json.dumps(box.messages[0][1]) == '["desk@example.jp"]'
+        assert json.dumps(inbox.messages[0][1]) == '["desk@example.jp"]'
     finally:
         controller.stop()
