@@ -160,6 +160,8 @@ SCHEMA: dict[str, Setting] = {
     "ivr.transfer_timeout_seconds": S(30, integer(5, 120)),
     "ivr.voicemail_max_seconds": S(120, integer(5, 600)),
     "ivr.simulator_recordings_dir": S("var/simulator-recordings", text(False)),
+    "ivr.speech_timeout": S("auto", text(False)),
+    "ivr.speech_confidence": S(0.5, number(0.0)),
     # --- sms ------------------------------------------------------------------------------------
     "sms.max_length": S(660, integer(70, 2000)),
     "sms.sender_id": S("", text()),
@@ -193,6 +195,18 @@ SCHEMA: dict[str, Setting] = {
     "reports.retention_days": S(90, integer(1, 3650)),
     "reports.purge_time": S("03:30", clock_time),
     "reports.purge_batch": S(1000, integer(100, 100000)),
+    # --- notify ---------------------------------------------------------------------------------
+    "notify.smtp_host": S("", text()),
+    "notify.smtp_port": S(587, integer(1, 65535)),
+    "notify.smtp_starttls": S(True, boolean),
+    "notify.smtp_user": S("", text()),
+    "notify.smtp_password": S("", text()),
+    "notify.mail_from": S("ivr@localhost", text(False)),
+    "notify.interval_seconds": S(5, integer(1, 300)),
+    "notify.max_attempts": S(5, integer(1, 20)),
+    "notify.pause_after_failures": S(10, integer(1, 100)),
+    "notify.lease_seconds": S(120, integer(10, 3600)),
+    "notify.send_timeout_seconds": S(10, integer(1, 60)),
 }
 
 ENVIRONMENT = {

@@ -63,6 +63,14 @@ def add_api_paths(app: Flask, paths: dict, schemas: dict | None = None) -> None:
     doc["components"]["schemas"].update(schemas or {})
 
 
+def add_webhooks(app: Flask, webhooks: dict, schemas: dict | None = None) -> None:
+    """Requests this platform sends to others (OpenAPI 3.1's `webhooks`, kept as `x-webhooks` in this 3.0
+    document so API tools do not take them for paths of this server)."""
+    doc = app.extensions.setdefault("openapi", _fresh_document())
+    doc.setdefault("x-webhooks", {}).update(webhooks)
+    doc["components"]["schemas"].update(schemas or {})
+
+
 def document(app: Flask) -> dict:
     return app.extensions.setdefault("openapi", _fresh_document())
 

@@ -25,7 +25,7 @@ T = SettingText
 SECTIONS = {
     "web": "画面とサーバー", "database": "データベース", "accounts": "アカウントとログイン", "scheduler": "定期処理",
     "calendar": "暦", "telephony": "電話", "twilio": "Twilio（電話・SMS の接続先）", "guidance": "ガイダンス（音声合成）",
-    "ivr": "IVR（着信の流れ）", "sms": "SMS", "bulk": "一括配信", "reports": "レポート",
+    "ivr": "IVR（着信の流れ）", "sms": "SMS", "bulk": "一括配信", "reports": "レポート", "notify": "通知",
 }
 ON_OFF = (("True", "有効"), ("False", "無効"))
 
@@ -114,6 +114,8 @@ SETTING_TEXTS: dict[str, SettingText] = {
     "bulk.price_per_part": T("SMS 1 通の料金", "円", "一括配信の確認画面で概算費用の計算に使います（長文は分割した 1 通ごと）。"
                                               "契約の単価に合わせてください。0 のときは概算を出しません。"),
     # --- reports --------------------------------------------------------------------------------------------
+    "ivr.speech_timeout": T("話し終わりを待つ時間", "秒", "音声で答えられるメニューで、話し終わったとみなすまでの無音の秒数です。auto は自動で判断します。"),
+    "ivr.speech_confidence": T("音声の答えを受け付ける確からしさ", "", "音声認識の信頼度（0〜1）がこれより低い答えは入力ミスとして扱います。"),
     "reports.refresh_time": T("レポートの更新時刻", "", "営業日のこの時刻にレポートを更新します。"),
     "reports.lag_business_days": T("レポートに載るまでの営業日数", "営業日", "この営業日数後の更新で、その日の分が公開されます。"),
     "reports.long_holiday_days": T("連休とみなす日数", "日", "この日数以上続く休みを連休として扱います。"),
@@ -121,6 +123,18 @@ SETTING_TEXTS: dict[str, SettingText] = {
     "reports.retention_days": T("記録の保存期間", "日", "これより古い記録は毎日自動で削除され、復元できません。"),
     "reports.purge_time": T("古い記録を削除する時刻", ""),
     "reports.purge_batch": T("一度に削除する件数", "件"),
+    "notify.smtp_host": T("メールサーバー（SMTP）", "", "通知メールを送るサーバーです。空欄ではメールの通知先に送れません。"),
+    "notify.smtp_port": T("メールサーバーのポート", ""),
+    "notify.smtp_starttls": T("メールを暗号化して送る（STARTTLS）", "", "", ON_OFF),
+    "notify.smtp_user": T("メールサーバーのユーザー名", "", "空欄ではログインせずに送ります。"),
+    "notify.smtp_password": T("メールサーバーのパスワード", "", "環境変数 IVR_NOTIFY__SMTP_PASSWORD で指定してください。"),
+    "notify.mail_from": T("通知メールの差出人", ""),
+    "notify.interval_seconds": T("通知の送信待ちを確認する間隔", "秒"),
+    "notify.max_attempts": T("通知を送る最大回数", "回", "失敗した通知は間隔を空けてこの回数まで送り直します。"),
+    "notify.pause_after_failures": T("通知先を停止するまでの連続失敗回数", "回",
+                                     "この回数続けて失敗した通知先は停止し、再開するまで送りません。"),
+    "notify.lease_seconds": T("通知 1 件の送信を待つ上限", "秒", "これを過ぎて結果が記録されない通知は「結果不明」になります。"),
+    "notify.send_timeout_seconds": T("通知先の応答を待つ時間", "秒"),
 }
 
 

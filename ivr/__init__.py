@@ -11,7 +11,7 @@ def init_app(app) -> None:
     from core.routes import assemble
     from core.uploads import UploadRoute, register_upload_route
     from guidance import public as guidance_public
-    from ivr import dashboard, editor, public, retention, simulator, views, voicemails, webhooks
+    from ivr import dashboard, editor, public, recordings, retention, simulator, views, voicemails, webhooks
     from ivr.messages import AUDIT_ACTIONS, AUDIT_FIELDS, CALLER_RULE_LABELS
     from sms import public as sms_public
 
@@ -19,7 +19,8 @@ def init_app(app) -> None:
     csrf.exempt(webhooks.bp)
     webhooks.install_shortcut(app)
     # Static files are served by web.assets, not by the blueprint.
-    app.register_blueprint(assemble("ivr", __name__, [views.routes, editor.routes, simulator.routes, voicemails.routes],
+    app.register_blueprint(assemble("ivr", __name__, [views.routes, editor.routes, simulator.routes, voicemails.routes,
+                                                     recordings.routes],
                                     url_prefix="/ivr", template_folder="templates"))
     register_upload_route(app, UploadRoute("recording", r"/ivr/simulator/recording",
                                            lambda s: simulator.MAX_RECORDING_BYTES))

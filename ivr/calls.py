@@ -14,18 +14,19 @@ from time import monotonic
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import current_app
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
-from core import clock, phone
+from core import clock, events, phone
 from core.calendar import calendar_for
+from core.config import setting
 from core.db import write_transaction
-from core.inputs import INT_MAX, InputError, parse_int
+from core.inputs import INT_MAX, InputError, int_or, parse_int
 from core.twilio import external_url
 from guidance import public as guidance_public
-from ivr import callsql, timeline, twiml
+from ivr import callsql, speech, timeline, twiml
 from ivr.engine import Event, Ports, Step, hangup_outcome, resume, start
 from ivr.messages import PART_LABELS
-from ivr.models import Call, CallerRule, Flow, FlowVersion, Voicemail
+from ivr.models import Call, CallerRule, CallRecording, Flow, FlowVersion, Voicemail
 from ivr.spec import FlowError, FlowSpec
 from ivr.state import CallState
 from ivr.verbs import MAX_REPORTED_SECONDS, input_from_params
@@ -44,7 +45,7 @@ TWIML_CACHE_SIZE = 2000
 ACTION_MARK = "__ivr_action_url__"  # stands for the step's action URL in cached TwiML
 EMPTY_TIMELINE = timeline.stored(0, "[]")
 # The guidance before a <Dial> or a <Record>: a caller who hangs up during it was never put through.
-BEFORE_CONNECTING = ("transfer", "voicemail_prompt")  # a call recorded with timelines (null: recorded before migration 0013)
+BEFORE_CONNECTING = ("transfer", "recording_notice", "voicemail_prompt")  # a call recorded with timelines (null: recorded before migration 0013)
 # A signed form field only the call simulator sends: the trial version of a draft the call runs instead of
 # the published one (Twilio never sends it, and nobody else can sign it).
 TRIAL_PARAM = "IvrTrialVersion"
@@ -114,7 +115,7 @@ def rendered(verbs: list, action: str) -> tuple[str, str]:
                 playlists[guidance_id] = guidance_public.playlist(guidance_id)
             return playlists[guidance_id]
 
-        xml = str(twiml.render(verbs, ACTION_MARK, playlist))
+        xml = str(twiml.render(verbs, ACTION_MARK, playlist, recording_callback_url(), setting("ivr.speech_timeout")))
         hit = cache[key] = (now, xml, timeline.items_json(timeline.build(verbs, playlist)))
     return hit[1].replace(ACTION_MARK, xml_escape(action, {'"': "&quot;"})), hit[2]
 
@@ -130,13 +131,25 @@ def action_url(step: int) -> str:
     return template.format(step)
 
 
+def recording_callback_url() -> str:
+    """Where Twilio reports a recorded transfer's recording (built once per app, as action_url)."""
+    url = current_app.extensions.get("ivr_recording_url")
+    if url is None:
+        url = current_app.extensions["ivr_recording_url"] = external_url(
+            current_app.url_map.bind("").build("twilio_voice.recording"))
+    return url
+
+
 def ports_for(call_sid: str, step: int) -> Ports:
     def send_sms(box: int, to: str, node_key: str):
         return sms_public.send_box_to_caller(box, to, call_sid=call_sid,
                                              idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
 
+    def match_speech(node, said: str, confidence):
+        return speech.choose(node.param("keywords") or {}, said, confidence, setting("ivr.speech_confidence"))
+
     return Ports(now=clock.now(), holiday_name=lambda day: calendar_for(day).holiday_name(day),
-                 check_mobile=sms_public.check_mobile, send_sms=send_sms)
+                 check_mobile=sms_public.check_mobile, send_sms=send_sms, match_speech=match_speech)
 
 
 # --- answering -------------------------------------------------------------------------------------------------
@@ -237,6 +250,8 @@ def _store(call, result: Step, next_step: int) -> str:
     if result.recording and result.recording.url:
         Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
                          seconds=result.recording.seconds)
+        announce_call(events.VOICEMAIL_LEFT, call.id, node_name=last_name or "",
+                      seconds=result.recording.seconds)
     return xml
 
 
@@ -252,8 +267,8 @@ def _fail(call: Call, exc: Exception) -> str:
     return _end_at_once(call, twiml.system_error(), "error", "error", f"フローエラー: {exc}")
 
 
-def _add_events(call, events: list[Event]) -> None:
-    callsql.insert_events(call.id, clock.now(), events)
+def _add_events(call, call_events: list[Event]) -> None:
+    callsql.insert_events(call.id, clock.now(), call_events)
 
 
 # --- the end of a call ------------------------------------------------------------------------------------------
@@ -282,22 +297,53 @@ def ended(params: dict) -> None:
         outcome, abandoned = "abandoned", True  # hung up while told they would be put through: never connected
     fields = dict(status=status, ended_at=now, outcome=outcome,
                   duration_seconds=duration if duration is not None else _clock_duration(call, now))
-    events = []
+    call_events = []
     if abandoned:
         fields.update(abandoned_node_key=place.node_key, abandoned_node_name=place.node_name[:100],
                       abandoned_guidance_name=place.guidance_name[:100] or None, abandoned_part=place.part or None)
-        events.append(Event("hangup", place.node_key, place.node_name, detail=f"途中放棄: {place.description}"))
+        call_events.append(Event("hangup", place.node_key, place.node_name, detail=f"途中放棄: {place.description}"))
     elif call.outcome is None and outcome in ("transferred", "voicemail"):
-        events.append(Event("hangup", call.last_node_key, call.last_node_name,
+        call_events.append(Event("hangup", call.last_node_key, call.last_node_name,
                             detail=f"通話終了（{'転送中' if outcome == 'transferred' else '録音中'}に切断）"))
     elif place.part:
-        events.append(Event("hangup", place.node_key, place.node_name, detail=f"通話終了: {place.description}"))
+        call_events.append(Event("hangup", place.node_key, place.node_name, detail=f"通話終了: {place.description}"))
     else:
-        events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
+        call_events.append(Event("hangup", call.last_node_key, call.last_node_name, detail="通話終了"))
     with write_transaction():
         updated = Call.update(**fields).where((Call.id == call.id) & Call.ended_at.is_null()).execute()
         if updated:
-            _add_events(call, events)
+            _add_events(call, call_events)
+            if abandoned:
+                announce_call(events.CALL_ABANDONED, call.id, where=place.description)
+            elif outcome == "retry_limit":
+                announce_call(events.RETRY_LIMIT_REACHED, call.id, where=call.last_node_name)
+
+
+def recording_done(params: dict) -> None:
+    """POST /twilio/voice/recording: a recorded transfer's recording is ready; stored once however often
+    Twilio reports it (keyed by RecordingSid). Other statuses (in-progress, absent, failed) store nothing."""
+    status = params.get("RecordingStatus", "completed")
+    url = (params.get("RecordingUrl") or "").strip()
+    call = Call.get_or_none(Call.call_sid == params.get("CallSid", ""))
+    if call is None or status != "completed" or not url.startswith(("https://", "http://")):
+        log.warning("recording callback ignored: call %s, status %r", params.get("CallSid", "")[:40], status[:20])
+        return
+    sid = (params.get("RecordingSid") or url.rsplit("/", 1)[-1])[:64]
+    with write_transaction():
+        CallRecording.insert(call=call.id, recording_sid=sid, url=url, at=clock.now(),
+                             seconds=int_or(params.get("RecordingDuration"), 0, maximum=MAX_REPORTED_SECONDS),
+                             channels=int_or(params.get("RecordingChannels"), 1, maximum=2)).on_conflict_ignore(
+        ).execute()
+
+
+def announce_call(kind: str, call_id: int, **extra) -> None:
+    """Tell core.events about a call (inside the transaction that recorded it): who called which number."""
+    row = (Call.select(Call.call_sid, Call.from_number, Call.to_number, Call.simulated, Flow.name.alias("flow_name"))
+           .join(Flow, JOIN.LEFT_OUTER).where(Call.id == call_id).dicts().first())
+    if row is None:
+        return
+    events.announce(kind, {**row, "flow_name": row["flow_name"] or "", "at": f"{clock.now():%Y-%m-%d %H:%M}",
+                           **extra})
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,10 @@ DEMO_GUIDANCE = {
 }
 
 
+# The main menu also takes speech (SPEC §11): what a caller may say for each choice.
+DEMO_KEYWORDS = {"1": ["SMS", "ショートメッセージ", "URL"], "2": ["オペレーター", "担当者"], "3": ["営業時間"]}
+
+
 def demo_number() -> str:
     """TWILIO_FROM_NUMBER with a real Twilio account, else the simulator's demo number."""
     if setting("telephony.provider") == "twilio" and setting("twilio.from_number"):
@@ -61,7 +65,8 @@ def demo_flow(g: dict[str, int]) -> FlowSpec:
              mis_entry_guidance=g["mis_entry"], digits=setting("ivr.default_digits"),
              timeout=setting("ivr.default_timeout_seconds"), max_tries=setting("ivr.default_max_tries"),
              max_mis_entries=setting("ivr.default_max_tries"),
-             exits={"1": "sms", "2": "operator", "3": "hours_info", "fallback": "closing"}),
+             exits={"1": "sms", "2": "operator", "3": "hours_info", "fallback": "closing"},
+             params={"keywords": DEMO_KEYWORDS}),
         node("sms", "sms", "SMS送信（蓄積BOX 1）", guidance=g["sent"],
              params={"box_number": DEMO_BOX, "ask_number": True, "number_entry_guidance": g["number_entry"]},
              exits={"next": "end", "cannot_send": "sms_unavailable"}),

@@ -72,6 +72,8 @@ class Ports:
     holiday_name: Callable[[dt.date], str | None]
     check_mobile: Callable[[str], Any]           # core.phone.check_mobile: .ok, .e164, .reason, .code, .withheld
     send_sms: Callable[[int, str, str], Any]     # (box, to, idempotency suffix) → .ok, .code, .reason
+    # (menu node, what the caller said, confidence) → the digit of the choice named, or None (ivr.speech)
+    match_speech: Callable[[NodeSpec, str, float | None], str | None] | None = None
 
 
 def start(flow: FlowSpec, state: CallState, ports: Ports, entry: str | None = None) -> Step:
@@ -155,7 +157,9 @@ class Run:
 
     def ask_menu(self, node: NodeSpec, before: tuple[Prompt, ...]) -> None:
         prompts = before + (Guidance(node.guidance, At(node.key, "menu_prompt")),) if node.guidance else before
-        self.verbs.append(Gather(node.digits, node.timeout, prompts, at=At(node.key, "input_wait")))
+        keywords = node.param("keywords") or {}
+        hints = ",".join(word for words in keywords.values() for word in words)
+        self.verbs.append(Gather(node.digits, node.timeout, prompts, at=At(node.key, "input_wait"), hints=hints))
         self.wait_at(node, "menu")
 
     def enter_play(self, node: NodeSpec) -> str:
@@ -182,8 +186,12 @@ class Run:
     def enter_transfer(self, node: NodeSpec) -> None:
         self.say_guidance(node, "transfer")
         number = str(node.param("number", ""))
-        self.verbs.append(Dial(number, int(node.param("timeout", 30)), at=At(node.key, "dialing")))
-        self.event("transfer", node, detail=f"転送発信: {phone.display(number)}")
+        record = bool(node.param("record"))
+        if record:  # the caller hears that the call is recorded before it is put through
+            notice, at = node.param("record_notice_guidance"), At(node.key, "recording_notice")
+            self.verbs.append(Guidance(int(notice), at) if notice else Say(msg.RECORDING_NOTICE, at))
+        self.verbs.append(Dial(number, int(node.param("timeout", 30)), at=At(node.key, "dialing"), record=record))
+        self.event("transfer", node, detail=f"転送発信: {phone.display(number)}{'（録音あり）' if record else ''}")
         self.wait_at(node, "dial")
 
     def enter_voicemail(self, node: NodeSpec) -> None:
@@ -288,20 +296,28 @@ class Run:
 
     # --- PB menu (R-03, R-09b) ---
     def menu_input(self, node: NodeSpec, given: Keys) -> str | None:
-        digits = given.digits
+        digits, heard = given.digits, ""
+        if given.said is not None:  # a spoken answer: the choice it names, if any (no match is a mis-entry)
+            digits = (self.ports.match_speech(node, given.said, given.confidence) if self.ports.match_speech
+                      else None) or ""
+            sure = "不明" if given.confidence is None else f"{given.confidence:.2f}"
+            heard = f"音声「{given.said}」（信頼度 {sure}）"
         target = node.branches.get(digits) if digits else None
         if target:
-            self.event("digit", node, digits, detail=f"→ {self.flow.node(target).label}")
+            kind, shown = ("speech", f"{heard} → ") if heard else ("digit", "→ ")
+            self.event(kind, node, digits, detail=f"{shown}{self.flow.node(target).label}")
             return target
-        kind = "mis_entry" if digits else "timeout"
-        counts, limit = (self.state.misses, node.max_mis_entries) if digits else (self.state.tries, node.max_tries)
+        missed = bool(digits or heard)  # keys or words that name no choice; nothing at all is a timeout
+        kind = "mis_entry" if missed else "timeout"
+        counts, limit = (self.state.misses, node.max_mis_entries) if missed else (self.state.tries, node.max_tries)
         tries = counts[node.key] = counts.get(node.key, 0) + 1
         self.state.failures += 1
         used_up = tries >= limit
         fallback = node.exits.get("fallback")
         after = f"リトライ上限 → {self.flow.node(fallback).label}" if used_up else "ガイダンスを再生し直し"
-        if digits:
-            self.event(kind, node, digits, detail=f"該当する分岐なし（入力ミス {tries}/{limit} 回目、{after}）")
+        if missed:
+            self.event(kind, node, digits,
+                       detail=f"{heard + ': ' if heard else ''}該当する分岐なし（入力ミス {tries}/{limit} 回目、{after}）")
             again = (Guidance(node.mis_entry_guidance, At(node.key, kind)) if node.mis_entry_guidance
                      else Say(msg.DEFAULT_MIS_ENTRY, At(node.key, kind)))
         else:

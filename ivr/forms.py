@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from core import phone
 from core.inputs import InputError, int_or, parse_int
+from ivr import speech
 from ivr.hours import Hours
 from ivr.messages import EXIT_LABELS
 from ivr.spec import REQUIRED_EXITS, FlowSpec, NodeSpec
@@ -30,6 +31,7 @@ def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
         "branches": [("", "")] * BRANCH_ROWS, "exits": {name: "" for name in EXIT_LABELS},
         "box_number": "", "ask_number": False, "number_entry_guidance": "", "invalid_number_guidance": "",
         "transfer_number": "", "transfer_timeout": str(defaults.get("transfer_timeout", 30)),
+        "transfer_record": False, "record_notice_guidance": "", "speech_keywords": "",
         "max_seconds": str(defaults.get("max_seconds", 120)),
         "weekdays": ["0", "1", "2", "3", "4"], "open": "09:00", "close": "18:00", "closed_on_holidays": True,
     }
@@ -51,6 +53,8 @@ def row_from_spec(node: NodeSpec, index: int, defaults: Mapping[str, Any]) -> di
         number_entry_guidance=_s(node.param("number_entry_guidance")),
         invalid_number_guidance=_s(node.param("invalid_number_guidance")),
         transfer_number=phone.display(_s(node.param("number"))), transfer_timeout=_s(node.param("timeout", 30)),
+        transfer_record=bool(node.param("record")), record_notice_guidance=_s(node.param("record_notice_guidance")),
+        speech_keywords=speech.keywords_text(node.param("keywords") or {}),
         max_seconds=_s(node.param("max_seconds", 120)),
         weekdays=[str(d) for d in hours.weekdays], open=hours.open, close=hours.close,
         closed_on_holidays=hours.closed_on_holidays,
@@ -72,7 +76,9 @@ def row_from_form(form, prefix: str, index: int, defaults: Mapping[str, Any], ba
             row[name] = form.get(prefix + name, "").strip()
 
     for name in ("key", "name", "kind", *MENU_FIELDS, "box_number", "number_entry_guidance",
-                 "invalid_number_guidance", "transfer_number", "transfer_timeout", "max_seconds", "open", "close"):
+                 "invalid_number_guidance", "transfer_number", "transfer_timeout", "record_notice_guidance",
+                 "speech_keywords",
+                 "max_seconds", "open", "close"):
         take(name)
     if prefix + "branch-0-digit" in form:
         row["branches"] = [(form.get(f"{prefix}branch-{j}-digit", "").strip(),
@@ -84,6 +90,7 @@ def row_from_form(form, prefix: str, index: int, defaults: Mapping[str, Any], ba
     row["exits"] = exits
     if prefix + "kind" in form:  # checkboxes are absent when unticked: only a whole node form sets them
         row["ask_number"] = bool(form.get(prefix + "ask_number"))
+        row["transfer_record"] = bool(form.get(prefix + "transfer_record"))
         row["closed_on_holidays"] = bool(form.get(prefix + "closed_on_holidays"))
         row["weekdays"] = form.getlist(prefix + "weekdays")
         row["delete"] = bool(form.get(prefix + "delete"))
@@ -143,6 +150,10 @@ def node_from_row(row: dict) -> tuple[NodeSpec, list[str]]:
 
 
 def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
+    if kind == "menu":
+        keywords, problems = speech.parse_keywords(row.get("speech_keywords", ""))
+        errors.extend(f"{label}: {problem}" for problem in problems)
+        return {"keywords": keywords} if keywords else {}
     if kind == "sms":
         return {"box_number": chosen_id(row.get("box_number", ""), "蓄積BOX", errors, label),
                 "ask_number": bool(row.get("ask_number")),
@@ -153,7 +164,10 @@ def params_from_row(row, kind, integer, guidance, errors, label) -> dict:
         number, problem = phone.parse_entry(raw, "転送先電話番号") if raw else ("", None)
         if problem:
             errors.append(f"{label}: {problem}")
-        return {"number": number or raw, "timeout": integer("transfer_timeout", 30)}
+        params = {"number": number or raw, "timeout": integer("transfer_timeout", 30)}
+        if row.get("transfer_record"):
+            params.update(record=True, record_notice_guidance=guidance("record_notice_guidance"))
+        return params
     if kind == "voicemail":
         return {"max_seconds": integer("max_seconds", 120)}
     if kind == "hours":

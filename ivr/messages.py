@@ -20,6 +20,7 @@ NUMBER_PROBLEMS = {
 }
 TOO_MANY_FAILURES = "入力が確認できませんでした。恐れ入りますが、おかけ直しください。失礼いたします。"
 VOICEMAIL_EMPTY = "録音が確認できませんでした。お電話ありがとうございました。"
+RECORDING_NOTICE = "この通話はサービス向上のため録音させていただきます。"
 VOICEMAIL_THANKS = "メッセージを承りました。お電話ありがとうございました。"
 
 # Japanese IVRs read numbers one digit at a time; kana keep the synthesizer from reading "090" as a number.
@@ -69,6 +70,7 @@ PART_LABELS = {
     "number_error": "携帯番号エラーの案内",
     "number_readback": "携帯番号の読み上げ",
     "transfer": "転送前の案内",
+    "recording_notice": "通話録音のお知らせ",
     "dialing": "転送先の呼び出し",
     "voicemail_prompt": "録音前の案内",
     "recording": "録音",
@@ -78,6 +80,7 @@ PART_LABELS = {
 EVENT_LABELS = {
     "node": "ノード",
     "digit": "入力",
+    "speech": "音声入力",
     "timeout": "入力タイムアウト",
     "mis_entry": "入力ミス",
     "sms": "SMS",

@@ -227,3 +227,20 @@ class Voicemail(BaseModel):
     seconds = IntegerField(default=0)
     handled_at = DateTimeField(null=True)
     handled_by = CharField(max_length=64, default="")
+
+
+class CallRecording(BaseModel):
+    """A recorded transfer (通話録音): both sides of the conversation after the callee answered, as Twilio's
+    recording status callback reports it (or the simulator's own file). Goes with its call at the 90-day purge,
+    deleted at Twilio first."""
+
+    class Meta:
+        table_name = "ivr_call_recording"
+
+    id = AutoField()
+    call = ForeignKeyField(Call, backref="recordings", on_delete="CASCADE", index=True)
+    recording_sid = CharField(max_length=64, unique=True)
+    at = DateTimeField(default=clock.now, index=True)
+    url = TextField()
+    seconds = IntegerField(default=0)
+    channels = IntegerField(default=1)

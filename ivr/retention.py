@@ -1,5 +1,5 @@
-"""What ivr keeps and how it goes at the daily retention purge (R-52, core.retention): calls with their events
-and voicemails (a voicemail's recording at Twilio is deleted there first, through Twilio's API), the call
+"""What ivr keeps and how it goes at the daily retention purge (R-52, core.retention): calls with their events,
+voicemails and recorded transfers (a recording at Twilio is deleted there first, through Twilio's API), the call
 simulator's recordings, and the audit entries that name a caller."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
 from core.twilio import recordings
 from ivr import simulator
-from ivr.models import Call, CallEvent, Voicemail
+from ivr.models import Call, CallEvent, CallRecording, Voicemail
 from ivr.voicemails import simulator_file_name
 
 log = logging.getLogger("ivr.retention")
@@ -28,14 +28,17 @@ def purge_calls(expiry: Expiry) -> int:
     waiting = delete_twilio_recordings(expired)
     if waiting:
         expired &= Call.id.not_in(waiting)
-    return delete_rows(Call, expired, expiry, children=(CallEvent.call, Voicemail.call))
+    return delete_rows(Call, expired, expiry, children=(CallEvent.call, Voicemail.call, CallRecording.call))
 
 
 def delete_twilio_recordings(expired) -> list[int]:
-    """Delete at Twilio the recordings of expiring calls' voicemails; returns the calls to keep for now."""
+    """Delete at Twilio the recordings of expiring calls (voicemails, recorded transfers); returns the calls to
+    keep for now."""
     waiting: list[int] = []
-    query = Voicemail.select(Voicemail.call, Voicemail.url).join(Call).where(expired).order_by(Voicemail.id)
-    for call_id, url in query.tuples():
+    voicemails = Voicemail.select(Voicemail.call, Voicemail.url).join(Call).where(expired).order_by(Voicemail.id)
+    transfers = (CallRecording.select(CallRecording.call, CallRecording.url).join(Call).where(expired)
+                 .order_by(CallRecording.id))
+    for call_id, url in [*voicemails.tuples(), *transfers.tuples()]:
         if simulator_file_name(url):
             continue  # the app's own file: swept once its call is gone
         if waiting:  # Twilio failed once in this run: the rest wait for the next run rather than time out too
@@ -44,16 +47,16 @@ def delete_twilio_recordings(expired) -> list[int]:
         try:
             recordings.delete(url)
         except recordings.NotOurRecording as exc:  # nothing these credentials can delete: the row goes
-            log.warning("voicemail of call %s: recording %s not deleted: %s", call_id, url, exc)
+            log.warning("call %s: recording %s not deleted: %s", call_id, url, exc)
         except recordings.RecordingUnavailable as exc:
-            log.warning("voicemail of call %s kept until Twilio deletes %s: %s", call_id, url, exc)
+            log.warning("call %s kept until Twilio deletes its recording %s: %s", call_id, url, exc)
             waiting.append(call_id)
     return waiting
 
 
 def register(app: Flask) -> None:
     """In this order: the calls go first, so the simulator's sweep then finds their recordings orphaned."""
-    register_retention(app, "ivr.calls", purge_calls, covers=(Call, CallEvent, Voicemail))
+    register_retention(app, "ivr.calls", purge_calls, covers=(Call, CallEvent, Voicemail, CallRecording))
     register_retention(app, "ivr.simulator_recordings", lambda expiry: simulator.sweep_recordings())
     register_retention(app, "ivr.audit", audit.expired_entries(*NUMBER_AUDIT_ACTIONS),
                        covers=(AuditLog.target, AuditLog.detail))

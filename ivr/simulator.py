@@ -35,7 +35,8 @@ from sms.public import messages_for_call
 routes = Routes()
 SIMULATED_ACCOUNT = "AC" + "5" * 32
 # What a page may add to a request: the fields Twilio itself reports for Gather, Dial and Record.
-FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUrl", "RecordingDuration")
+FORWARDED_FIELDS = ("Digits", "DialCallStatus", "DialCallDuration", "RecordingUrl", "RecordingDuration",
+                    "RecordingStatus", "RecordingChannels", "SpeechResult", "Confidence")
 MAX_RECORDING_BYTES = 10 * 1024 * 1024  # 10 minutes of Opus speech is about 1 MB
 RECORDING_TYPES = {"webm": "audio/webm", "ogg": "audio/ogg", "wav": "audio/wav"}
 RECORDING_NAME = re.compile(r"CA[0-9a-f]{32}\.(webm|ogg|wav)")

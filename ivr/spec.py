@@ -84,4 +84,6 @@ def guidance_fields(node: NodeSpec) -> list[tuple[str, int | None]]:
         fields = [("送信完了ガイダンス", node.guidance),
                   ("携帯番号入力ガイダンス", node.param("number_entry_guidance")),
                   ("番号エラー時ガイダンス", node.param("invalid_number_guidance"))]
+    if node.kind == "transfer" and node.param("record"):
+        fields.append(("録音のお知らせガイダンス", node.param("record_notice_guidance")))
     return [(label, int(gid) if gid else None) for label, gid in fields]

@@ -17,19 +17,29 @@ LANGUAGE = "ja-JP"
 Playlist = Callable[[int], list]  # guidance id → [PlayItem(url | None, text)]
 
 
-def render(verbs: Iterable, action_url: str, playlist: Playlist) -> VoiceResponse:
-    """VoiceResponse for a step; `action_url` is where Gather, Redirect, Dial and Record report back."""
+RECORD_DIAL = "record-from-answer-dual"  # both sides, each on its own channel, from the moment the callee answers
+
+
+def render(verbs: Iterable, action_url: str, playlist: Playlist, recording_url: str = "",
+           speech_timeout: str = "auto") -> VoiceResponse:
+    """VoiceResponse for a step; `action_url` is where Gather, Redirect, Dial and Record report back,
+    `recording_url` where Twilio reports a recorded transfer's recording."""
     response = VoiceResponse()
     for verb in verbs:
         if isinstance(verb, Gather):
-            gather = TwilioGather(input="dtmf", num_digits=verb.num_digits, timeout=verb.timeout,
-                                  finish_on_key=verb.finish_on_key, action=action_url, method="POST")
+            speech = {"input": "dtmf speech", "language": LANGUAGE, "hints": verb.hints,
+                      "speech_timeout": speech_timeout} if verb.hints else {"input": "dtmf"}
+            gather = TwilioGather(num_digits=verb.num_digits, timeout=verb.timeout, finish_on_key=verb.finish_on_key,
+                                  action=action_url, method="POST", **speech)
             for prompt in verb.prompts:
                 add_prompt(gather, prompt, playlist)
             response.append(gather)
             response.redirect(action_url, method="POST")
         elif isinstance(verb, Dial):
-            response.dial(verb.number, timeout=verb.timeout, action=action_url, method="POST")
+            recording = {"record": RECORD_DIAL, "recording_status_callback": recording_url,
+                         "recording_status_callback_method": "POST",
+                         "recording_status_callback_event": "completed"} if verb.record else {}
+            response.dial(verb.number, timeout=verb.timeout, action=action_url, method="POST", **recording)
         elif isinstance(verb, Record):
             response.record(max_length=verb.max_seconds, action=action_url, method="POST", play_beep=True,
                             finish_on_key="#")

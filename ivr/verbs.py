@@ -48,6 +48,7 @@ class Gather:
     prompts: tuple[Prompt, ...]
     finish_on_key: str = ""  # R-09b: no finish key for menus
     at: At = _at()           # the node that waits for the keys
+    hints: str = ""          # a menu that also takes speech: its keywords (input="dtmf speech")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Dial:
     number: str
     timeout: int
     at: At = _at()
+    record: bool = False  # record the conversation from the answer, both sides (通話録音)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ Verb = Guidance | Say | Gather | Dial | Record | Hangup
 @dataclass(frozen=True)
 class Keys:
     digits: str  # "" when the Gather timed out
+    said: str | None = None          # a spoken answer (Twilio's SpeechResult) instead of keys
+    confidence: float | None = None  # Twilio's Confidence (0–1) of what was said
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,19 @@ def input_from_params(mode: str, params: Mapping[str, str]) -> Input:
         return DialEnded(params.get("DialCallStatus", "") or "no-answer", _int(params.get("DialCallDuration")))
     if mode == "record":
         return Recorded(params.get("RecordingUrl") or None, _int(params.get("RecordingDuration")))
+    said = (params.get("SpeechResult") or "").strip()
+    if mode == "menu" and said and not params.get("Digits"):
+        return Keys("", said=said[:200], confidence=_confidence(params.get("Confidence")))
     return Keys((params.get("Digits") or "").strip())
+
+
+def _confidence(value) -> float | None:
+    """Twilio's Confidence: a number 0–1; anything else counts as unknown (the threshold then does not apply)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0.0 <= number <= 1.0 else None
 
 
 def _int(value) -> int:

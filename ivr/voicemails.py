@@ -47,12 +47,12 @@ def voicemails():
                            open_count=open_count)
 
 
-def search_clause(q: str):
+def search_clause(q: str, name_field=Voicemail.node_name):
     """A typed phone number (whole or in part, full-width too) searches the numbers; other text the names."""
     if phone.looks_like_number(q):
         number = phone.search_term(q)  # 090-3333 finds +8190333…
         return Call.from_number.contains(number) | Call.to_number.contains(number)
-    return Flow.name.contains(q) | Voicemail.node_name.contains(q)
+    return Flow.name.contains(q) | name_field.contains(q)
 
 
 @routes.route("/voicemails/<int:voicemail_id>/handled", methods=["POST"])

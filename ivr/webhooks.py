@@ -43,6 +43,14 @@ def on_status(params: dict) -> tuple[int, str]:
     return 204, ""
 
 
+def on_recording(params: dict) -> tuple[int, str]:
+    calls.recording_done(params)
+    return 200, EMPTY_RESPONSE
+
+
+EMPTY_RESPONSE = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
 def respond(status: int, text: str) -> Response:
     return Response(text, status=status, mimetype="text/xml" if text else None)
 
@@ -63,6 +71,13 @@ def step(step: int):
 @twilio_signature_required
 def status():
     return respond(*on_status(request.form.to_dict()))
+
+
+@bp.route("/recording", methods=["POST"])
+@twilio_signature_required
+def recording():
+    """A recorded transfer's recording status callback (<Dial recordingStatusCallback>)."""
+    return respond(*on_recording(request.form.to_dict()))
 
 
 # --- the shortcut -------------------------------------------------------------------------------------------------

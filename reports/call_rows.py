@@ -55,6 +55,7 @@ def event_label(event=CallEvent):
         (event.kind == "digit", Case(None, [(digits != "", Value("[").concat(digits).concat("]"))], "[空]")),
         ((event.kind == "mis_entry") & (digits != ""),
          Value(EVENT_LABELS["mis_entry"] + "[").concat(digits).concat("]")),
+        ((event.kind == "speech") & (digits != ""), Value(EVENT_LABELS["speech"] + "[").concat(digits).concat("]")),
     ], other)
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from core import clock
+from core import clock, events
 from core.calendar import BusinessCalendar, calendar_for
+from core.db import database
 from core.retention import oldest_kept_day
 from reports.aggregate import days_with_sms_changed_since, publish, republish_sms
 from reports.models import ReportRefresh
@@ -42,8 +43,11 @@ def refresh_reports(now: dt.datetime | None = None) -> str:
     for day in changed:
         republish_sms(day)
     days = publish(start, cutoff)
-    ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
-                         published_from=start, days_published=days)
+    with database.atomic():
+        ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
+                             published_from=start, days_published=days)
+        events.announce(events.REPORT_PUBLISHED, {"cutoff": str(cutoff), "published_from": str(start),
+                                                  "days": days, "at": f"{now:%Y-%m-%d %H:%M}"})
     again = f" (again: {', '.join(map(str, changed))})" if changed else ""
     log.info("report refresh: published %s..%s%s", start, cutoff, again)
     return f"published {start}..{cutoff}{again}"

@@ -24,8 +24,8 @@ OUTCOME_COUNTERS = {"completed": "completed", "abandoned": "abandoned", "retry_l
 CALL_COUNTERS = ("calls", "completed", "abandoned", "retry_limit", "transferred", "voicemail", "errors",
                  "duration_seconds", "legacy_calls")
 SMS_STATE_COUNTERS = {"delivered": "sms_delivered", "failed": "sms_failed"}
-CHOICE_KINDS = ("digit", "mis_entry", "timeout")
-CHOICE_LABELS = {"mis_entry": "入力ミス", "timeout": "入力タイムアウト"}
+CHOICE_KINDS = ("digit", "speech", "mis_entry", "timeout")
+CHOICE_LABELS = {"speech": "音声", "mis_entry": "入力ミス", "timeout": "入力タイムアウト"}
 NO_CALL_LABEL = "通話以外 (API・一括配信など)"
 
 StatKey = tuple[dt.date, str]  # (day, dialled number)
@@ -266,7 +266,7 @@ def _series(key: str, values: list[int]) -> dict:
 OUTCOME_LABELS = {"completed": "完了", "abandoned": "途中放棄", "retry_limit": "リトライ上限", "transferred": "転送",
                   "voicemail": "留守電", "error": "エラー", None: "通話中"}
 CALL_OUTCOMES = tuple(outcome for outcome in OUTCOME_LABELS if outcome)  # a finished call's outcomes, in order
-EVENT_LABELS = {"timeout": "タイムアウト", "mis_entry": "入力ミス", "sms": "SMS送信", "transfer": "転送",
+EVENT_LABELS = {"timeout": "タイムアウト", "mis_entry": "入力ミス", "speech": "音声", "sms": "SMS送信", "transfer": "転送",
                 "voicemail": "留守電", "hangup": "切断", "error": "エラー"}
 
 
@@ -282,7 +282,7 @@ def path_steps(events: list[tuple]) -> list[str]:
             steps.append(node_name or node_key or "?")
         elif kind == "digit":
             steps.append(f"[{digits}]" if digits else "[空]")
-        elif kind == "mis_entry" and digits:
+        elif kind in ("mis_entry", "speech") and digits:
             steps.append(f"{EVENT_LABELS[kind]}[{digits}]")
         else:
             steps.append(EVENT_LABELS.get(kind, kind))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import clock
+from core import clock, events
 from core.config import setting
 from core.db import database
 from sms.models import Message, Receipt, SendAttempt
@@ -106,8 +106,23 @@ def store_decision(message: Message, decision: Decision) -> bool:
         changes[Message.due_at] = None
     if decision.resend_at is not None:
         changes[Message.due_at] = decision.resend_at
-    updated = Message.update(changes).where((Message.id == message.id) & (Message.state == message.state)).execute()
-    return updated == 1
+    with database.atomic():
+        updated = Message.update(changes).where(
+            (Message.id == message.id) & (Message.state == message.state)).execute() == 1
+        if updated and decision.state == "failed" and message.state != "failed":
+            announce_failure(message, decision, now)
+    return updated
+
+
+def announce_failure(message: Message, decision: Decision, now: dt.datetime) -> None:
+    """A message that will not arrive (final, after any resends). Each message of a bulk send is not announced
+    alone: the send's end is (sms.bulk), so a failed campaign does not flood the destinations."""
+    if message.bulk_send_id is not None:
+        return
+    events.announce(events.SMS_FAILED, {
+        "message_id": message.id, "to_number": message.to_number, "box_number": message.box_number,
+        "error_message": decision.error_message or "", "source": message.source, "call_sid": message.call_sid,
+        "at": f"{now:%Y-%m-%d %H:%M}"})
 
 
 def timeout_policy() -> TimeoutPolicy:

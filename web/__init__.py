@@ -27,7 +27,7 @@ from web.limits import install_body_limits
 # Feature packages, in dependency order. Each has init_app(app); optionally register_jobs(registry)
 # and seed_defaults(app) (idempotent first-start data such as the demo flow).
 # A package not yet present in the checkout is skipped; one that is present must import cleanly.
-FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports")
+FEATURES: tuple[str, ...] = ("guidance", "sms", "sms.bulk", "ivr", "reports", "notify")
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:

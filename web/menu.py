@@ -14,6 +14,7 @@ MENU = [
     ]),
     ("着信", [
         ("留守番電話", "ivr.voicemails", "staff"),
+        ("通話録音", "ivr.call_recordings", "staff"),
     ]),
     ("メッセージ蓄積", [
         ("SMS送信情報設定", "sms.boxes", "staff"),
@@ -29,6 +30,10 @@ MENU = [
     ("レポート", [
         ("着信・SMS送信レポート", "reports.index", "manager"),
         ("通話明細", "reports.calls", "manager"),
+    ]),
+    ("通知", [
+        ("通知先", "notify.destinations", "staff"),
+        ("通知の送信履歴", "notify.log", "manager"),
     ]),
     ("管理", [
         ("アカウント", "admin.users", "admin"),

@@ -211,12 +211,14 @@
       var timer = null;
       var finished = false;
       var interrupted = false;
+      var listens = (el.getAttribute("input") || "").indexOf("speech") >= 0;  // a menu that also takes speech
       function finish(value) {
         if (finished) { return; }
         finished = true;
         clearTimeout(timer);
         waiting = null;
         setKeypad(false);
+        $("sim-say").hidden = true;
         resolve(value);
       }
       function arm() {
@@ -234,8 +236,14 @@
           showDigits(digits);
           if (numDigits && digits.length >= numDigits) { finish(digits); } else { arm(); }
         },
+        onSay: listens ? function (said, confidence) {
+          if (!interrupted) { interrupted = true; stopPlaying(); }
+          log("speech", "「" + said + "」と話しました（信頼度 " + confidence + "）");
+          finish({ SpeechResult: said, Confidence: confidence });
+        } : null,
         abort: function () { finish(undefined); }
       };
+      if (listens) { $("sim-say").hidden = false; log("gather", "音声でも答えられます（話す言葉を入力して「話す」）"); }
       showDigits("");
       setKeypad(true);
       status("通話中（入力待ち）");
@@ -258,15 +266,29 @@
     $("sim-dial").hidden = false;
     status("転送中");
     var started = Date.now();
+    // A recorded transfer (通話録音): the tester's microphone stands for the conversation.
+    var recording = el.getAttribute("record") ? startMicrophone() : null;
+    if (recording) { log("dial", "この転送は録音されます（転送先が応答してからの会話）"); }
     return new Promise(function (resolve) {
       var timer = setTimeout(function () { finish("no-answer"); }, timeout * 1000);
       function finish(result) {
         clearTimeout(timer);
         waiting = null;
         $("sim-dial").hidden = true;
-        if (!result) { resolve(undefined); return; }
-        log("dial", DIAL_RESULTS[result] || "転送が終わりました");
-        resolve({ DialCallStatus: result, DialCallDuration: String(Math.round((Date.now() - started) / 1000)) });
+        $("sim-record").removeAttribute("data-microphone");
+        var seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        var outcome = result && { DialCallStatus: result, DialCallDuration: String(seconds) };
+        if (result) { log("dial", DIAL_RESULTS[result] || "転送が終わりました"); }
+        if (!recording || result !== "completed") {
+          if (recording) { recording.then(function (mic) { if (mic) { mic.cancel(); } }); }
+          resolve(outcome);
+          return;
+        }
+        recording.then(function (mic) { return mic ? mic.stop() : silentWav(seconds); })
+          .then(uploadRecording)
+          .then(function (url) { return reportRecording(el.getAttribute("recordingStatusCallback"), url, seconds); })
+          .then(function () { log("dial", "通話の録音を保存しました（" + seconds + " 秒）"); resolve(outcome); })
+          .catch(function (err) { fail("録音を保存できませんでした: " + err.message); resolve(outcome); });
       }
       waiting = { onKey: function () {}, onDial: finish, abort: function () { finish(null); } };
     });
@@ -349,6 +371,13 @@
     return new Blob([view.buffer], { type: "audio/wav" });
   }
 
+  // What Twilio posts to recordingStatusCallback once a recorded transfer's recording is ready.
+  function reportRecording(callback, url, seconds) {
+    return post(urls.send, { call_sid: call.sid, url: callback,
+                             params: { RecordingUrl: url, RecordingDuration: String(seconds),
+                                       RecordingStatus: "completed", RecordingChannels: "2" } });
+  }
+
   function uploadRecording(blob) {
     var form = new FormData();
     form.append("call_sid", call.sid);
@@ -383,6 +412,7 @@
           return gather(el).then(function (digits) {
             if (!alive() || digits === undefined) { return; }
             if (digits === null) { return next(); }
+            if (typeof digits === "object") { return send(el.getAttribute("action"), digits); }  // spoken
             return send(el.getAttribute("action"), { Digits: digits });
           });
         case "Redirect":
@@ -474,6 +504,11 @@
   });
   document.addEventListener("keydown", function (event) {
     if (/^[0-9*#]$/.test(event.key) && waiting && event.target.tagName !== "INPUT") { press(event.key); }
+  });
+  $("sim-say").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var said = $("sim-say-text").value.trim();
+    if (said && waiting && waiting.onSay) { waiting.onSay(said, $("sim-say-confidence").value || "0.9"); }
   });
   $("sim-dial").addEventListener("click", function (event) {
     var result = event.target.getAttribute("data-dial");

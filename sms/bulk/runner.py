@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from core import audit, clock
+from core import audit, clock, events
 from core.config import setting
 from core.db import database, for_update_skip_locked, write_transaction
 from sms import tickets
@@ -180,6 +180,8 @@ def finish_if_done(send_id: int) -> bool:
         if unused > 0:
             tickets.add(unused, reason=f"{send.label} 未送信分の返却（配信停止など）", actor="system")
             BulkSend.update(tickets_returned=unused).where(BulkSend.id == send_id).execute()
+        events.announce(events.BULK_FINISHED, {"send_id": send.id, "label": send.label,
+                                               "queued": queued_count(send_id), "at": f"{now:%Y-%m-%d %H:%M}"})
     audit.record("bulk.completed", send.label, {"tickets_returned": unused}, actor="system")
     return True
 

@@ -13,7 +13,7 @@ from peewee import CharField, TextField
 from core.db import BaseModel
 from core.retention import retention_targets
 
-PACKAGES = ("core", "guidance", "sms", "ivr", "reports")
+PACKAGES = ("core", "guidance", "sms", "ivr", "reports", "notify")
 
 # Columns that may hold a caller's or recipient's phone number, or the text of a message sent to someone.
 HOLDS_NUMBER_OR_TEXT = {
@@ -28,7 +28,10 @@ HOLDS_NUMBER_OR_TEXT = {
     "ivr_call": "from_number state last_response",  # state and the TwiML keep a number the caller keyed in
     "ivr_call_event": "digits detail",
     "ivr_voicemail": "url",                         # where the caller's recorded voice is
+    "ivr_call_recording": "url",                    # where a recorded transfer is
     "call_path": "csv_line",                        # the call's CSV line, caller number included
+    "notify_event": "facts",                        # the caller's or recipient's number the notice names
+    "notify_delivery": "last_error",                # a receiver's answer might quote the notice
 }
 # Kept beyond the retention period on purpose: they are what the platform must remember, not records.
 KEPT_ON_PURPOSE = {
@@ -72,11 +75,15 @@ HOLDS_NEITHER = {
     # to_number: the company's number that was dialled; timeline: node keys, parts, guidance ids and seconds
     "ivr_call_event": "kind node_key node_name",
     "ivr_voicemail": "node_name handled_by",
+    "ivr_call_recording": "recording_sid",
     "daily_stat": "dialled",
     "daily_abandon": "dialled node_key node_name part guidance_name",
     "daily_choice": "dialled node_key node_name kind digits",  # menu digits, counted
     "daily_hour": "dialled",
     "call_path": "path",
+    "notify_destination": "name kind target secret events quiet_start quiet_end pause_reason updated_by",
+    "notify_event": "kind",
+    "notify_delivery": "state claimed_by",
 }
 # Places outside the database, and the target that empties each.
 FILES = {
