@@ -2,17 +2,15 @@
 recording fetched with the account's credentials, which the browser never sees; the simulator's own files)."""
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from peewee import JOIN
 
 from core.config import setting
 from core.pagination import paginate
 from core.routes import Routes
 from core.security import role_required
-from core.twilio import recordings
-from ivr import simulator
 from ivr.models import Call, CallRecording, Flow
-from ivr.voicemails import search_clause, simulator_file_name
+from ivr.voicemails import recording_audio, search_clause
 
 routes = Routes()
 
@@ -34,10 +32,4 @@ def call_recordings():
 @role_required("staff")
 def call_recording_audio(recording_id: int):
     recording = CallRecording.get_or_none(CallRecording.id == recording_id) or abort(404)
-    own = simulator_file_name(recording.url)
-    if own:
-        return simulator.simulator_recording_file(own)
-    try:
-        return recordings.stream(recording.url, request.headers.get("Range"))
-    except recordings.RecordingUnavailable as exc:
-        return Response(str(exc), status=502, mimetype="text/plain")
+    return recording_audio(recording.url)

@@ -87,11 +87,17 @@ def back_args(form) -> dict:
 @role_required("staff")
 def voicemail_audio(voicemail_id: int):
     voicemail = Voicemail.get_or_none(Voicemail.id == voicemail_id) or abort(404)
-    own = simulator_file_name(voicemail.url)
+    return recording_audio(voicemail.url)
+
+
+def recording_audio(url: str) -> Response:
+    """A recording played through the app: the simulator's own file, or Twilio's fetched with the account's
+    credentials (the browser never sees them); 502 with the reason when Twilio cannot give it."""
+    own = simulator_file_name(url)
     if own:
         return simulator.simulator_recording_file(own)
     try:
-        return recordings.stream(voicemail.url, request.headers.get("Range"))
+        return recordings.stream(url, request.headers.get("Range"))
     except recordings.RecordingUnavailable as exc:
         return Response(str(exc), status=502, mimetype="text/plain")
 

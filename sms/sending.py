@@ -42,10 +42,11 @@ def placeholder_expansions(url: str | None) -> dict[str, int | None]:
     }
 
 
-def url_line(text: str, url: str | None) -> str:
+def url_line(text: str, url: str | None, placeholder: str | None = None) -> str:
     """What R-25 appends so the URL always arrives: with a URL and no {url} in the text, {url} on a line of its
-    own ("" when the text places {url} itself, or there is no URL)."""
-    placeholder = setting("sms.url_placeholder")
+    own ("" when the text places {url} itself, or there is no URL). `placeholder`: the setting, read by the caller
+    once for a batch."""
+    placeholder = placeholder or setting("sms.url_placeholder")
     if not url or placeholder in text:
         return ""
     return placeholder if text.endswith("\n") else "\n" + placeholder

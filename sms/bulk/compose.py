@@ -11,7 +11,7 @@ from sms.bulk import guards, history, merge, sends
 from sms.bulk.models import MAX_MESSAGES, SKIP_KINDS, SLOT_NONE, BulkRecipient, BulkSend
 from sms.models import StorageBox
 from sms.rules import TextCheck
-from sms.sending import placeholder_expansions, queue_text
+from sms.sending import placeholder_expansions, queue_text, url_line
 from sms.statuses import parse_window
 
 
@@ -198,7 +198,7 @@ def as_sent(text: str, url: str | None) -> str:
     """A text as a recipient reads it: {url} and {optout_url} become links of the length they will have
     (each message gets its own, so the letters after /s/ and /optout/ differ from recipient to recipient)."""
     url_placeholder, optout_placeholder = setting("sms.url_placeholder"), setting("sms.optout_placeholder")
-    body = text
+    body = text + url_line(text, url, url_placeholder)  # R-25: a URL with no {url} in the text is appended
     if url and url_placeholder in body:
         body = body.replace(url_placeholder, links.short_url(links.new_code()))
     if optout_placeholder in body:

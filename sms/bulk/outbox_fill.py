@@ -39,7 +39,7 @@ from sms.bulk.models import (
 )
 from sms.models import STATUS_FAILED, STATUS_SENDING, Message, OptOut, ShortLink
 from sms.rules import TextCheck, count_parts
-from sms.sending import REFUSAL_LOG_MESSAGES, check_template
+from sms.sending import REFUSAL_LOG_MESSAGES, check_template, url_line
 
 log = logging.getLogger("sms.bulk")
 KEEP = None  # a slot outcome meaning "this slot was not pending: leave it as it is"
@@ -158,7 +158,7 @@ def new_message(how: Links, key: str, to_number: str, box_number: int | None, te
                 opted_out: bool) -> NewMessage:
     """One slot's outbox row: the text with its own short link ({url}) and opt-out link ({optout_url}),
     written as sms.links.short_url / optout_url write them."""
-    body, code, token = text, None, None
+    body, code, token = text + url_line(text, url, how.url_placeholder), None, None  # R-25: the URL always arrives
     if url and how.url_placeholder in body:
         code = links.new_code()
         body = body.replace(how.url_placeholder, how.short_prefix + code)

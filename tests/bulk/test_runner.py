@@ -157,3 +157,21 @@ def test_a_batch_gives_each_message_its_own_links_and_refuses_opted_out_numbers(
     assert sent.parts == (1 if len(sent.body) <= 70 else -(-len(sent.body) // 67))
     assert rows[e164(people[2])].state1 == "opted_out" and refused.state == "failed"
     assert refused.error_message == "配信停止済み" and refused.due_at is None
+
+
+def test_a_box_url_with_no_placeholder_in_the_text_arrives_on_its_own_line(app, clock):
+    """R-25: staff who fill the URL field and write no {url} still send the link (bulk as every sender)."""
+    from sms.bulk.compose import as_sent
+    from sms.bulk.recipients import parse_pasted
+    from sms.models import ShortLink, StorageBox
+
+    StorageBox.create(number=8, name="案内", body="", url="https://example.jp/sale")
+    draft = sends.create_draft(sends.build_recipients(parse_pasted(numbers(1)[0])), source="paste", actor="t")
+    form, errors = sends.read_message_form(["セールのご案内です"], ["8"], schedule=False)
+    assert errors == []
+    send = sends.confirm(draft.id, form, "t")
+    runner.poll()
+    sent = Message.get_by_id(BulkRecipient.get(BulkRecipient.bulk_send == send.id).message1_id)
+    link = ShortLink.get(ShortLink.message == sent.id)
+    assert sent.body == f"セールのご案内です\n{links.short_url(link.code)}"
+    assert len(as_sent("セールのご案内です", "https://example.jp/sale")) == len(sent.body)  # the confirm page agrees
