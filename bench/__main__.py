@@ -50,7 +50,7 @@ def postgres_server(url: str | None) -> str | None:
 
         psycopg2.connect(url, connect_timeout=2).close()
         return url
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to connect means: no PostgreSQL for this run
         return None
 
 

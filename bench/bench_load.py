@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
-from bench import loadkit  # noqa: E402
+from bench import loadkit
 
 BASELINE_SECONDS = 8
 FROM = "+815011112222"
@@ -65,7 +65,7 @@ class Processes:
         self.procs: list[tuple[str, subprocess.Popen]] = []
         for command in commands:
             name = command[0] if command else "serve"
-            log = open(f"{workdir}/{label}-{name}.log", "w")
+            log = open(f"{workdir}/{label}-{name}.log", "w")  # noqa: SIM115 - open while the process runs
             proc = subprocess.Popen([sys.executable, "run.py", *command], cwd=ROOT, env=env, stdout=log,
                                     stderr=subprocess.STDOUT)
             self.procs.append((name, proc))
@@ -95,7 +95,7 @@ def wait_for_web(port: int, procs: Processes, timeout: float = 120) -> None:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
                 if response.status == 200:
                     return
-        except Exception:
+        except Exception:  # noqa: BLE001 - not answering yet, whatever the reason
             time.sleep(0.3)
     raise SystemExit("run.py did not answer in time")
 

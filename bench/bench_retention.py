@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
-from bench import loadkit  # noqa: E402
+from bench import loadkit
 
 BASELINE_SECONDS = 10
 FIRST_ID = 10_000_000  # the expired calls' ids; the callers' calls come after them

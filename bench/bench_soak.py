@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
-from bench import bench_load, bench_retention, loadkit  # noqa: E402
+from bench import bench_load, bench_retention, loadkit
 
 STARTUP_SECONDS = 90  # the process starts and runs its start-up jobs within this; the soak's clock starts after
 HISTORY_DAYS, HISTORY_CALLS = 30, 2000

@@ -12,18 +12,16 @@ WHEN = dt.datetime(2026, 1, 5, 10, 0)
 
 
 def test_a_rolled_back_transaction_leaves_nothing_whichever_way_it_wrote(db):
-    with pytest.raises(RuntimeError):
-        with database.atomic():
-            JobRun.create(job_id="through-peewee", last_run_at=WHEN)
-            cursor = database.cursor()  # taken directly, after the first statement
-            cursor.execute(f'INSERT INTO "job_run" ("job_id", "last_run_at", "last_result") VALUES ({database.param}, '
-                           f'{database.param}, \'\')', ("through-cursor", str(WHEN)))
-            raise RuntimeError("roll back")
-    with pytest.raises(RuntimeError):
-        with write_transaction():
-            database.cursor().execute(f'INSERT INTO "job_run" ("job_id", "last_run_at", "last_result") VALUES '
-                                      f'({database.param}, {database.param}, \'\')', ("cursor-first", str(WHEN)))
-            raise RuntimeError("roll back")
+    with pytest.raises(RuntimeError), database.atomic():
+        JobRun.create(job_id="through-peewee", last_run_at=WHEN)
+        cursor = database.cursor()  # taken directly, after the first statement
+        cursor.execute(f'INSERT INTO "job_run" ("job_id", "last_run_at", "last_result") VALUES ({database.param}, '
+                       f'{database.param}, \'\')', ("through-cursor", str(WHEN)))
+        raise RuntimeError("roll back")
+    with pytest.raises(RuntimeError), write_transaction():
+        database.cursor().execute(f'INSERT INTO "job_run" ("job_id", "last_run_at", "last_result") VALUES '
+                                  f'({database.param}, {database.param}, \'\')', ("cursor-first", str(WHEN)))
+        raise RuntimeError("roll back")
     assert JobRun.select().count() == 0
 
 
