@@ -66,11 +66,14 @@ def test_calls_count_on_the_day_they_started_and_move_to_yesterday_at_midnight(a
 
 def test_every_outcome_the_calls_have_gets_a_line_of_its_own(clock, make_call, manager_client, dashboard_of):
     clock.set("2026-01-06 10:00")
-    make_call("2026-01-06 09:00", outcome="retry_limit")  # an outcome the outcome list does not have (yet)
+    make_call("2026-01-06 09:00", outcome="retry_limit")  # リトライ上限 (issue 13): one of the outcomes now
+    make_call("2026-01-06 09:05", outcome="callback")     # an outcome the outcome list does not have (yet)
     calls = dashboard_of(manager_client)["calls"]
     assert calls.texts("outcome-retry_limit") == ["1 件", "0 件"]
-    assert calls.hrefs("outcome-retry_limit") == [None, None]  # the call list cannot filter on it
-    assert list(calls.lines).index("outcome-error") < list(calls.lines).index("outcome-retry_limit")
+    assert calls.hrefs("outcome-retry_limit")[0].endswith("outcome=retry_limit")
+    assert calls.texts("outcome-callback") == ["1 件", "0 件"]
+    assert calls.hrefs("outcome-callback") == [None, None]  # the call list cannot filter on it
+    assert list(calls.lines).index("outcome-error") < list(calls.lines).index("outcome-callback")
 
 
 def test_a_managers_figures_open_the_live_report_filtered_to_that_day_and_outcome(around_midnight, manager_client,
