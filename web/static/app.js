@@ -25,6 +25,16 @@
     return (Math.ceil(bytes / 1048576 * 10) / 10).toLocaleString("ja-JP");
   }
 
+  // A table wider than the page's main area (the daily report with every counter, the delivery log) scrolls
+  // sideways inside its own box instead of widening the page; narrow tables still fill the width.
+  Array.prototype.forEach.call(document.querySelectorAll("table.list"), function (table) {
+    if (table.parentElement.classList.contains("table-scroll")) { return; }
+    var box = document.createElement("div");
+    box.className = "table-scroll";
+    table.parentNode.insertBefore(box, table);
+    box.appendChild(table);
+  });
+
   // Bar widths come as data-width (percent): the Content-Security-Policy refuses style attributes in the page,
   // while a width set from a script file is allowed.
   Array.prototype.forEach.call(document.querySelectorAll("[data-width]"), function (bar) {
