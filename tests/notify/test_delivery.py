@@ -102,7 +102,7 @@ def test_an_abandoned_call_is_announced_with_where_the_caller_hung_up(client, re
     [received] = receiver.requests
     data = received.json()["data"]
     assert received.json()["event"] == "call.abandoned"
-    assert data["from_number"] == CALLER and data["where"].startswith("メインメニュー（ガイダンス: テスト_menu")
+    assert data["from_number"] == CALLER and data["where"] == "メインメニュー（メニューの案内: テスト_menu）"  # node, part, guidance (ivr.timeline)
     assert "切断した場所: メインメニュー" in received.json()["text"]
 
 
