@@ -199,6 +199,22 @@ def validation(count: int) -> None:
           f"with {reasons} distinct reasons; {ours / base:.2f}× baseline)")
 
 
+def app_on_local_twilio(prefix: str, database_url: str | None):
+    """(database URL, the local Twilio-compatible server, the app sending through it) in a fresh work folder."""
+    from tests.support.fake_twilio import FakeTwilio
+    from web import create_app
+
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one INFO block per request otherwise
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    url = database_url or f"sqlite:///{workdir}/bench.db"
+    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    app = create_app({"database.url": url, "web.secret_key": "bench", "web.public_base_url": "http://127.0.0.1:9",
+                      "telephony.provider": "twilio", "twilio.account_sid": ACCOUNT_SID,
+                      "twilio.auth_token": AUTH_TOKEN, "twilio.from_number": FROM, "twilio.api_base_url": twilio.url,
+                      "sms.mps_limit": 0, "guidance.audio_dir": f"{workdir}/audio"})
+    return url, twilio, app
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -208,17 +224,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from core.db import database
-    from tests.support.fake_twilio import FakeTwilio
-    from web import create_app
 
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one INFO block per request otherwise
-    workdir = tempfile.mkdtemp(prefix="bench-sms-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    app = create_app({"database.url": url, "web.secret_key": "bench", "web.public_base_url": "http://127.0.0.1:9",
-                      "telephony.provider": "twilio", "twilio.account_sid": ACCOUNT_SID,
-                      "twilio.auth_token": AUTH_TOKEN, "twilio.from_number": FROM, "twilio.api_base_url": twilio.url,
-                      "sms.mps_limit": 0, "guidance.audio_dir": f"{workdir}/audio"})
+    url, twilio, app = app_on_local_twilio("bench-sms-", args.database_url)
     print(f"SMS benchmark: database {url.split('://')[0]}, local Twilio server {twilio.url}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     with app.app_context(), database.connection_context():

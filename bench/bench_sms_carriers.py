@@ -9,10 +9,8 @@ Usage: .venv/bin/python bench/bench_sms_carriers.py [--messages 1000] [--databas
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,9 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
 from bench.bench_sms import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    FROM,
+    app_on_local_twilio,
     baseline_client,
     check_server_log,
     drain,
@@ -56,17 +52,8 @@ def main() -> int:
 
     from core.db import database
     from sms.models import CarrierCache, Message
-    from tests.support.fake_twilio import FakeTwilio
-    from web import create_app
 
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    workdir = tempfile.mkdtemp(prefix="bench-sms-carriers-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    app = create_app({"database.url": url, "web.secret_key": "bench", "web.public_base_url": "http://127.0.0.1:9",
-                      "telephony.provider": "twilio", "twilio.account_sid": ACCOUNT_SID,
-                      "twilio.auth_token": AUTH_TOKEN, "twilio.from_number": FROM, "twilio.api_base_url": twilio.url,
-                      "sms.mps_limit": 0, "guidance.audio_dir": f"{workdir}/audio"})
+    url, twilio, app = app_on_local_twilio("bench-sms-carriers-", args.database_url)
     count = args.messages
     print(f"SMS dispatch with carrier lookups: database {url.split('://')[0]}, local Twilio server {twilio.url}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
