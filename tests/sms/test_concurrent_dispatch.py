@@ -2,15 +2,14 @@
 connections, claims and records go in batches, and still two dispatchers never send a message twice (SKIP LOCKED on
 PostgreSQL; the local Twilio server's log is the proof) and the MPS limit holds in every 1-second window of real
 arrival times at the server (R-27)."""
-import threading
 
 import pytest
 
-from core.db import database
 from sms.models import Message, SendAttempt
 from sms.outbox import Pacer, run_dispatch
 from sms.sending import queue_text
 from tests.sms.conftest import twilio_config
+from tests.support.threads import side_by_side
 
 
 @pytest.fixture
@@ -34,26 +33,14 @@ def most_in_one_second(stamps: list[float]) -> int:
 
 def test_two_dispatchers_with_pools_send_each_message_once(app, twilio_server):
     ids = queued(120)
-    start = threading.Barrier(2)
-    reports, errors = {}, []
 
-    def dispatcher(name):
-        try:
-            with app.app_context(), database.connection_context():
-                start.wait()
-                total = 0
-                while handled := run_dispatch(limit=7, worker=name).handled:
-                    total += handled
-                reports[name] = total
-        except Exception as exc:  # noqa: BLE001  (reported below: a thread's exception would otherwise vanish)
-            errors.append(exc)
+    def dispatch_all(name):
+        total = 0
+        while handled := run_dispatch(limit=7, worker=name).handled:
+            total += handled
+        return total
 
-    threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("A", "B")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    reports = side_by_side(app, ("A", "B"), dispatch_all)
     assert reports["A"] + reports["B"] == 120
     received = [m.to for m in twilio_server.log]
     assert len(received) == len(set(received)) == 120

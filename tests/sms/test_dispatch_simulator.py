@@ -1,7 +1,6 @@
 """The outbox with the simulator provider: rows first, dispatch, simulated receipts, resends, timeout,
 opt-out at send time, tickets. The clock fixture drives every time-based step."""
 import datetime as dt
-import threading
 
 import pytest
 
@@ -11,6 +10,7 @@ from sms.models import Message, Receipt, SendAttempt
 from sms.outbox import _claim_rows, claim_due, dispatch_now, run_dispatch
 from sms.receipts import expire_stale
 from sms.sending import queue_box, queue_text
+from tests.support.threads import side_by_side
 
 
 def settings(app, **changes):
@@ -184,30 +184,15 @@ def test_receipts_are_kept_even_when_ignored(app, clock):
 
 def test_two_dispatchers_at_once_claim_each_row_exactly_once(app, clock):
     """SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite: concurrent claimers never share a row."""
-    from core.db import database
-
     ids = [send(f"同時 {i}", f"090-1234-{i:04d}") for i in range(40)]
-    claimed: dict[str, list[int]] = {}
-    errors = []
-    start = threading.Barrier(2)
 
-    def dispatcher(name):
-        try:
-            with app.app_context(), database.connection_context():
-                start.wait()
-                mine = []
-                while batch := claim_due(3, worker=name):
-                    mine += [item.message_id for item in batch]
-                claimed[name] = mine
-        except Exception as exc:  # noqa: BLE001  (reported below: a thread's exception would otherwise vanish)
-            errors.append(exc)
+    def claim_all(name):
+        mine = []
+        while batch := claim_due(3, worker=name):
+            mine += [item.message_id for item in batch]
+        return mine
 
-    threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("A", "B")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    claimed = side_by_side(app, ("A", "B"), claim_all)
     assert sorted(claimed["A"] + claimed["B"]) == ids
     assert SendAttempt.select().count() == 40
 
