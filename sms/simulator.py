@@ -14,7 +14,7 @@ from peewee import AutoField, CharField, DateTimeField, IntegerField
 
 from core import clock
 from core.channels import DeliveryReceipt, SendOutcome, SentRecord
-from core.db import BaseModel
+from core.db import BaseModel, is_postgres, write_transaction
 from core.twilio.lookups import LineType, LookupFailed
 
 SIMULATED_RECEIPT_DELAY = dt.timedelta(seconds=3)
@@ -126,10 +126,15 @@ class SimulatorProvider:
         return []
 
     def due_receipts(self, now: dt.datetime) -> list[DeliveryReceipt]:
-        """The planned receipts that are due, oldest first; each taken once, whichever dispatcher asks."""
-        due = []
-        for planned in SimulatedReceipt.select().where(SimulatedReceipt.due_at <= now).order_by(
-                SimulatedReceipt.due_at, SimulatedReceipt.id):
-            if SimulatedReceipt.delete().where(SimulatedReceipt.id == planned.id).execute():
-                due.append(DeliveryReceipt(planned.provider_sid, planned.status, planned.error_code))
-        return due
+        """The planned receipts that are due, oldest first; each taken once, whichever dispatcher asks. Taken all
+        together in one write transaction: a receipt deleted one by one could be lost when a later delete failed
+        (a busy database), and the message would wait for its timeout instead of being delivered."""
+        with write_transaction():
+            query = (SimulatedReceipt.select().where(SimulatedReceipt.due_at <= now)
+                     .order_by(SimulatedReceipt.due_at, SimulatedReceipt.id))
+            if is_postgres():  # another dispatcher takes the rows this one does not
+                query = query.for_update("FOR UPDATE SKIP LOCKED")
+            planned = list(query)
+            if planned:
+                SimulatedReceipt.delete().where(SimulatedReceipt.id.in_([row.id for row in planned])).execute()
+        return [DeliveryReceipt(row.provider_sid, row.status, row.error_code) for row in planned]
