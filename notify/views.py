@@ -83,14 +83,24 @@ def chosen_events(form) -> list[str]:
     return list(form.get("events", []))
 
 
+def act_on_destination(destination_id: int, action, done: str) -> Destination:
+    """One staff action on a destination, audited as notify.destination.<done> in the same transaction."""
+    destination = Destination.get_or_none(Destination.id == destination_id) or abort(404)
+    with database.atomic():
+        action(destination)
+        audit.record(f"notify.destination.{done}", destination.name, {"destination_kind": destination.kind})
+    return destination
+
+
+def remove_destination(destination: Destination) -> None:
+    Delivery.delete().where(Delivery.destination == destination.id).execute()
+    destination.delete_instance()
+
+
 @bp.route("/<int:destination_id>/delete", methods=["POST"])
 @role_required("staff")
 def destination_delete(destination_id: int):
-    destination = Destination.get_or_none(Destination.id == destination_id) or abort(404)
-    with database.atomic():
-        Delivery.delete().where(Delivery.destination == destination.id).execute()
-        destination.delete_instance()
-        audit.record("notify.destination.deleted", destination.name, {"destination_kind": destination.kind})
+    destination = act_on_destination(destination_id, remove_destination, "deleted")
     flash(f"通知先「{destination.name}」を削除しました。", "success")
     return redirect(url_for("notify.destinations"))
 
@@ -98,10 +108,7 @@ def destination_delete(destination_id: int):
 @bp.route("/<int:destination_id>/test", methods=["POST"])
 @role_required("staff")
 def destination_test(destination_id: int):
-    destination = Destination.get_or_none(Destination.id == destination_id) or abort(404)
-    with database.atomic():
-        outbox.queue_test(destination)
-        audit.record("notify.destination.tested", destination.name, {"destination_kind": destination.kind})
+    destination = act_on_destination(destination_id, outbox.queue_test, "tested")
     flash(f"通知先「{destination.name}」へのテスト通知を送信待ちにしました。数秒後に下の送信履歴で結果を確認できます。",
           "success")
     return redirect(url_for("notify.destination_edit", destination_id=destination.id))
@@ -110,10 +117,7 @@ def destination_test(destination_id: int):
 @bp.route("/<int:destination_id>/resume", methods=["POST"])
 @role_required("staff")
 def destination_resume(destination_id: int):
-    destination = Destination.get_or_none(Destination.id == destination_id) or abort(404)
-    with database.atomic():
-        outbox.resume(destination)
-        audit.record("notify.destination.resumed", destination.name, {"destination_kind": destination.kind})
+    destination = act_on_destination(destination_id, outbox.resume, "resumed")
     flash(f"通知先「{destination.name}」への送信を再開しました。", "success")
     return redirect(request.form.get("back") == "edit" and url_for("notify.destination_edit",
                                                                     destination_id=destination.id)

@@ -1,18 +1,16 @@
 """0016: a database of bulk sends made before 差し込み is upgraded with its sends and recipients kept."""
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from core.db import database
+from core.migrate import upgrade_schema
+from tests.support.migrations import schema_at
 
 
 @pytest.mark.sqlite_only
 def test_bulk_sends_of_0012_survive_the_upgrade_to_merge_fields(tmp_path):
     from sms.bulk.models import BulkRecipient, BulkSend
 
-    bind_database(f"sqlite:///{tmp_path}/before-0016.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+    with schema_at(f"sqlite:///{tmp_path}/before-0016.db", "0012_reports_csv_lines_guarded"):
         database.execute_sql("INSERT INTO bulk_send (id, title, status, immediate, message1, source, source_detail, via,"
                              " recipient_count, slot_count, duplicate_count, invalid_count, optout_count, broken_count,"
                              " tickets_used, tickets_returned, created_by, confirmed_by, cancelled_by, created_at,"

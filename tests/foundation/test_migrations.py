@@ -3,9 +3,10 @@ import shutil
 import pytest
 from playhouse.migrations import Runner
 
-from core.db import bind_database, database
+from core.db import database
 from core.migrate import MIGRATIONS_DIR, upgrade_schema
 from core.models import User
+from tests.support.migrations import schema_at
 
 EXTRA_MIGRATION = '''
 from peewee import IntegerField
@@ -18,9 +19,7 @@ def up(migrator, db):
 
 @pytest.mark.sqlite_only
 def test_a_database_of_the_first_schema_is_upgraded_with_its_rows_kept(tmp_path):
-    bind_database(f"sqlite:///{tmp_path}/old.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0001_core")
+    with schema_at(f"sqlite:///{tmp_path}/old.db", "0001_core"):
         # As the first schema's code wrote it (today's model has columns that table does not have yet).
         database.execute_sql('INSERT INTO "user" (username, display_name, password_hash, role, failed_logins, active, '
                              "created_at) VALUES ('veteran', '', 'x', 'admin', 0, 1, '2020-01-01 00:00:00')")
@@ -34,9 +33,7 @@ def test_a_database_of_the_first_schema_is_upgraded_with_its_rows_kept(tmp_path)
 def test_a_column_added_by_a_later_migration_keeps_existing_rows(tmp_path):
     directory = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("__pycache__"))
-    bind_database(f"sqlite:///{tmp_path}/grow.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(directory)).up()
+    with schema_at(f"sqlite:///{tmp_path}/grow.db", None, directory):
         User.create(username="before", password_hash="x")
         (directory / "9999_shoe_size.py").write_text(EXTRA_MIGRATION)
         assert Runner(database.obj, directory=str(directory)).up() == ["9999_shoe_size"]

@@ -2,19 +2,17 @@
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from core.db import database
+from core.migrate import upgrade_schema
+from tests.support.migrations import schema_at
 
 
 @pytest.mark.sqlite_only
 def test_voicemails_recorded_before_0009_are_listed_after_the_upgrade(tmp_path):
     from ivr.models import Call, CallEvent, Voicemail
 
-    bind_database(f"sqlite:///{tmp_path}/before-0009.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0008_reports_csv_line")
+    with schema_at(f"sqlite:///{tmp_path}/before-0009.db", "0008_reports_csv_line"):
         assert "ivr_voicemail" not in database.get_tables()
         at = dt.datetime(2026, 2, 2, 21, 5)
         left = Call.create(call_sid="CA" + "1" * 32, to_number="+815000000000", started_at=at)
@@ -36,10 +34,8 @@ def test_every_flow_becomes_its_version_1_at_the_upgrade_to_0015(tmp_path, app):
     from ivr.calls import spec_of
     from ivr.models import Call, Flow, FlowVersion, Node
 
-    bind_database(f"sqlite:///{tmp_path}/before-0015.db")
-    with database.connection_context():
-        # 0014: the node columns the models insert (0013's max_mis_entries) exist, the versions do not yet
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0014_sms_carriers_and_billing")
+    # 0014: the node columns the models insert (0013's max_mis_entries) exist, the versions do not yet
+    with schema_at(f"sqlite:///{tmp_path}/before-0015.db", "0014_sms_carriers_and_billing"):
         assert "ivr_flow_version" not in database.get_tables()
         flow_id = Flow.insert(name="受付", number="+815000000001", entry_key="hello", updated_by="manager1").execute()
         Node.insert_many([

@@ -12,7 +12,7 @@ from ivr.models import Call, CallRecording
 from tests.ivr.builders import node, spec
 from tests.ivr.conftest import FLOW_NUMBER
 from tests.ivr.phone import Phone
-from tests.ivr.test_simulator_recordings import silent_wav
+from tests.ivr.test_simulator_recordings import decoded_seconds, recordings_config, silent_wav
 
 CALLER = "+819012345678"
 OPERATOR = "+81312345678"
@@ -21,8 +21,7 @@ NOTICE = "この通話はサービス向上のため録音させていただき�
 
 @pytest.fixture
 def app_config(app_config, twilio_server, tmp_path):
-    return {**app_config, "twilio.api_base_url": twilio_server.url,
-            "ivr.simulator_recordings_dir": str(tmp_path / "recordings")}
+    return recordings_config(app_config, tmp_path, **{"twilio.api_base_url": twilio_server.url})
 
 
 @pytest.fixture
@@ -151,7 +150,5 @@ def test_the_simulator_records_a_transfer_and_the_recordings_page_plays_it(page,
     page.click("nav.sidemenu >> text=通話録音")
     row = page.locator("table.call-recordings tbody tr", has_text="090-1234-5678")
     expect(row).to_contain_text("シミュレーター")
-    seconds = row.locator("audio").evaluate(
-        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration); a.onerror = () => no(a.error);"
-        " a.preload = 'auto'; a.load(); })")
+    seconds = decoded_seconds(row.locator("audio"))
     assert 1.4 <= seconds < 30  # the browser decoded what it recorded, fetched through the recordings page

@@ -24,9 +24,21 @@ def silent_wav(seconds: int) -> bytes:
     return header + b"\0" * samples * 2
 
 
+def decoded_seconds(audio) -> float:
+    """How long the browser finds the recording of an <audio> element once it has fetched and decoded it."""
+    return audio.evaluate(
+        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration); a.onerror = () => no(a.error);"
+        " a.preload = 'auto'; a.load(); })")
+
+
+def recordings_config(app_config, tmp_path, **more) -> dict:
+    """The app's settings with simulator recordings kept under the test's own folder."""
+    return {**app_config, "ivr.simulator_recordings_dir": str(tmp_path / "recordings"), **more}
+
+
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, "ivr.simulator_recordings_dir": str(tmp_path / "recordings")}
+    return recordings_config(app_config, tmp_path)
 
 
 @pytest.fixture
@@ -140,9 +152,7 @@ def test_the_simulator_records_the_testers_microphone_and_plays_it_back(page, li
     page.click("nav.sidemenu >> text=留守番電話")
     row = page.locator("table.voicemails tbody tr", has_text="090-1234-5678")
     expect(row).to_contain_text("未対応")
-    seconds = row.locator("audio").evaluate(
-        "a => new Promise((ok, no) => { a.onloadedmetadata = () => ok(a.duration); a.onerror = () => no(a.error);"
-        " a.preload = 'auto'; a.load(); })")
+    seconds = decoded_seconds(row.locator("audio"))
     assert 1.4 <= seconds < 30  # the browser decoded the 1.5 s it recorded, fetched through the voicemail page
     row.locator("button", has_text="対応済みにする").click()
     expect(page.locator(".flash-success")).to_contain_text("対応済みにしました")

@@ -12,15 +12,14 @@ from tests.conftest import TEST_ACCOUNT_SID
 from tests.ivr.builders import node, spec
 from tests.ivr.conftest import FLOW_NUMBER
 from tests.ivr.phone import Phone
-from tests.ivr.test_simulator_recordings import silent_wav, simulated_call, upload
+from tests.ivr.test_simulator_recordings import recordings_config, silent_wav, simulated_call, upload
 
 CALLER = "+819012345678"
 
 
 @pytest.fixture
 def app_config(app_config, twilio_server, tmp_path):
-    return {**app_config, "twilio.api_base_url": twilio_server.url,
-            "ivr.simulator_recordings_dir": str(tmp_path / "recordings")}
+    return recordings_config(app_config, tmp_path, **{"twilio.api_base_url": twilio_server.url})
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """A database from before notifications (0016 and earlier) gets their tables at the upgrade, its rows untouched."""
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
+from core.db import database
 from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from tests.support.migrations import schema_at
 
 
 @pytest.mark.sqlite_only
@@ -11,10 +11,8 @@ def test_the_upgrade_adds_the_notification_tables(tmp_path):
     from core.models import User
     from notify.models import Delivery, Destination, Event
 
-    bind_database(f"sqlite:///{tmp_path}/before-0017.db")
-    with database.connection_context():
-        before = sorted(p.stem for p in MIGRATIONS_DIR.glob("0*.py") if p.stem < "0017")[-1]
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target=before)
+    before = sorted(p.stem for p in MIGRATIONS_DIR.glob("0*.py") if p.stem < "0017")[-1]
+    with schema_at(f"sqlite:///{tmp_path}/before-0017.db", before):
         assert "notify_destination" not in database.get_tables()
         assert "ivr_call_recording" not in database.get_tables()
         User.create(username="kept", password_hash="x")

@@ -2,10 +2,10 @@
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from core.db import database
+from core.migrate import upgrade_schema
+from tests.support.migrations import schema_at
 
 
 @pytest.mark.sqlite_only
@@ -13,9 +13,7 @@ def test_report_tables_of_0006_survive_the_upgrade_to_stored_paths(tmp_path):
     from ivr.models import Call
     from reports.models import CallPath, DailyStat
 
-    bind_database(f"sqlite:///{tmp_path}/before-0007.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0006_reports")
+    with schema_at(f"sqlite:///{tmp_path}/before-0007.db", "0006_reports"):
         assert "call_path" not in database.get_tables()
         database.execute_sql("INSERT INTO daily_stat (day, dialled, calls, completed, abandoned, transferred, "
                              "voicemail, errors, duration_seconds, sms_sent, sms_delivered, sms_failed, sms_other, "
@@ -37,9 +35,7 @@ def test_stored_call_lines_written_before_the_guarded_writer_are_rewritten_guard
     from reports.models import CallPath
     from reports.queries import CallFilter
 
-    bind_database(f"sqlite:///{tmp_path}/before-0012.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0011_sms_simulated_receipts")
+    with schema_at(f"sqlite:///{tmp_path}/before-0012.db", "0011_sms_simulated_receipts"):
         call = Call.create(call_sid="CA" + "2" * 32, from_number="+819012345678", to_number="+815000000000",
                            started_at=dt.datetime(2026, 2, 2, 9), outcome="completed")
         unguarded = "2026-02-02 09:00:00,,+819012345678,+815000000000"
@@ -56,10 +52,8 @@ def test_days_published_before_the_hour_table_get_their_hours_from_their_calls(t
     from reports.aggregate import load_published
     from reports.summary import build_report
 
-    bind_database(f"sqlite:///{tmp_path}/before-0019.db")
     day = dt.date(2026, 2, 2)
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+    with schema_at(f"sqlite:///{tmp_path}/before-0019.db", "0012_reports_csv_lines_guarded"):
         counters = ("calls, completed, abandoned, transferred, voicemail, errors, duration_seconds, sms_sent, "
                     "sms_delivered, sms_failed, sms_other, sms_clicked")
         database.execute_sql(f"INSERT INTO daily_stat (day, dialled, {counters}) "

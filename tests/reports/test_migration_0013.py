@@ -3,20 +3,12 @@ keep their figures, and the pages say which days were recorded the old way."""
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from core.migrate import upgrade_schema
+from tests.support.migrations import insert, schema_at
 
 DIALLED = "+815000000000"
 AT = dt.datetime(2026, 2, 2, 10)
-
-
-def insert(table: str, **values) -> int:
-    names = ", ".join(f'"{name}"' for name in values)
-    marks = ", ".join([database.obj.param] * len(values))
-    cursor = database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', tuple(values.values()))
-    return cursor.lastrowid
 
 
 def old_call(sid: str, outcome: str, events: list[tuple[str, str]], abandoned_in: str | None = None) -> int:
@@ -36,9 +28,7 @@ def test_old_calls_are_carried_over_and_published_days_keep_their_figures(tmp_pa
     from ivr.models import Call, Node
     from reports.aggregate import compute_live, load_published
 
-    bind_database(f"sqlite:///{tmp_path}/before-0013.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+    with schema_at(f"sqlite:///{tmp_path}/before-0013.db", "0012_reports_csv_lines_guarded"):
         flow_id = insert("ivr_flow", name="代表", number=DIALLED, description="", entry_key="main", revision="r",
                          created_at=AT, updated_at=AT, updated_by="")
         insert("ivr_node", flow_id=flow_id, key="main", name="メインメニュー", kind="menu", position=0, digits=1,

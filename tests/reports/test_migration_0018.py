@@ -2,10 +2,10 @@
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR, upgrade_schema
+from core.db import database
+from core.migrate import upgrade_schema
+from tests.support.migrations import insert, schema_at
 
 
 @pytest.mark.sqlite_only
@@ -13,15 +13,11 @@ def test_messages_of_0012_survive_and_are_found_by_when_they_changed(tmp_path):
     from reports.aggregate import days_with_sms_changed_since
     from sms.models import Message
 
-    bind_database(f"sqlite:///{tmp_path}/before-0018.db")
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
+    with schema_at(f"sqlite:///{tmp_path}/before-0018.db", "0012_reports_csv_lines_guarded"):
         # Raw SQL: the model has columns later migrations add (0014's carrier)
-        database.execute_sql(
-            "INSERT INTO sms_message (created_at, updated_at, to_number, body, parts, status, state, error_message, "
-            "resend_count, provider, source, clicks, created_by, claimed_by, send_failures) "
-            "VALUES ('2026-02-02 09:00:00', '2026-02-05 08:00:00', '+819011112222', 'ご案内です', 1, 2, "
-            "'delivered', '', 0, '', 'api', 0, '', '', 0)")
+        insert("sms_message", created_at=dt.datetime(2026, 2, 2, 9), updated_at=dt.datetime(2026, 2, 5, 8),
+               to_number="+819011112222", body="ご案内です", parts=1, status=2, state="delivered", error_message="",
+               resend_count=0, provider="", source="api", clicks=0, created_by="", claimed_by="", send_failures=0)
         assert "0018_report_live_view_indexes" in upgrade_schema()
         assert "sms_message_updated_at" in {index.name for index in database.get_indexes("sms_message")}
         assert Message.select().count() == 1

@@ -3,10 +3,9 @@ the production columns go, and the receipts still play back after the upgrade.""
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR
+from core.db import database
+from tests.support.migrations import insert, schema_at
 
 SENT_AT = dt.datetime(2026, 1, 5, 9, 59, 58)
 
@@ -19,9 +18,7 @@ def test_pending_simulated_receipts_survive_the_upgrade_and_play_back(tmp_path, 
     from web import create_app
 
     url = f"sqlite:///{tmp_path}/before-0011.db"
-    bind_database(url)
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0009_ivr_voicemail")
+    with schema_at(url, "0009_ivr_voicemail"):
         pending = sent_with_receipt("+819011110001", "SM" + "1" * 32, "delivered", None)
         failing = sent_with_receipt("+819011110003", "SM" + "3" * 32, "failed", 30003)
         played = sent_with_receipt("+819011110002", "SM" + "2" * 32, "", None)  # its receipt already applied
@@ -47,20 +44,15 @@ def test_pending_simulated_receipts_survive_the_upgrade_and_play_back(tmp_path, 
 
 def sent_with_receipt(to: str, sid: str, receipt: str, error_code: int | None) -> int:
     """A message the simulator sent at SENT_AT, its receipt planned in the old columns (none once played)."""
-    from sms.models import Message
 
     # Raw SQL: the model has columns later migrations add (carrier, 0014) and no longer those 0003 made
     # (sim_receipt_status NOT NULL among them).
-    database.execute_sql(
-        "INSERT INTO sms_message (created_at, to_number, body, parts, status, state, error_message, resend_count, "
-        "provider, provider_sid, source, clicks, created_by, claimed_by, send_failures, sent_at, updated_at) "
-        "VALUES (?, ?, 'ご案内', 1, 1, 'sending', '', 0, 'simulator', ?, 'ui', 0, '', '', 0, ?, ?)",
-        (SENT_AT, to, sid, SENT_AT, SENT_AT))
-    message = Message.select(Message.id).where(Message.provider_sid == sid).get()
-    database.execute_sql(
-        "INSERT INTO sms_attempt (message_id, seq, claimed_at, claimed_by, outcome, provider_sid, "
-        "provider_status, sent_at, sim_receipt_at, sim_receipt_status, sim_receipt_error) "
-        "VALUES (?, 0, ?, '', 'sent', ?, 'queued', ?, ?, ?, ?)",
-        (message.id, SENT_AT, sid, SENT_AT, SENT_AT + dt.timedelta(seconds=3) if receipt else None, receipt,
-         error_code))
-    return message.id
+    message_id = insert("sms_message", created_at=SENT_AT, to_number=to, body="ご案内", parts=1, status=1,
+                        state="sending", error_message="", resend_count=0, provider="simulator", provider_sid=sid,
+                        source="ui", clicks=0, created_by="", claimed_by="", send_failures=0, sent_at=SENT_AT,
+                        updated_at=SENT_AT)
+    insert("sms_attempt", message_id=message_id, seq=0, claimed_at=SENT_AT, claimed_by="", outcome="sent",
+           provider_sid=sid, provider_status="queued", sent_at=SENT_AT,
+           sim_receipt_at=SENT_AT + dt.timedelta(seconds=3) if receipt else None, sim_receipt_status=receipt,
+           sim_receipt_error=error_code)
+    return message_id

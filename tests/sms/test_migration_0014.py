@@ -3,10 +3,9 @@
 import datetime as dt
 
 import pytest
-from playhouse.migrations import Runner
 
-from core.db import bind_database, database
-from core.migrate import MIGRATIONS_DIR
+from core.db import database
+from tests.support.migrations import insert, schema_at
 
 SENT_AT = dt.datetime(2026, 1, 5, 9, 0)
 
@@ -21,14 +20,10 @@ def test_messages_survive_and_read_as_unknown_carrier(tmp_path, app_config, cloc
     from web import create_app
 
     url = f"sqlite:///{tmp_path}/before-0014.db"
-    bind_database(url)
-    with database.connection_context():
-        Runner(database.obj, directory=str(MIGRATIONS_DIR)).up(target="0012_reports_csv_lines_guarded")
-        database.execute_sql(
-            "INSERT INTO sms_message (created_at, to_number, body, parts, status, state, error_message, resend_count, "
-            "provider, provider_sid, source, clicks, created_by, claimed_by, send_failures, sent_at, updated_at) "
-            "VALUES (?, '+819012345674', '以前の SMS', 1, 1, 'sending', '', 0, 'twilio', 'SM1', 'api', 0, '', '', 0, "
-            "?, ?)", (SENT_AT, SENT_AT, SENT_AT))
+    with schema_at(url, "0012_reports_csv_lines_guarded"):
+        insert("sms_message", created_at=SENT_AT, to_number="+819012345674", body="以前の SMS", parts=1, status=1,
+               state="sending", error_message="", resend_count=0, provider="twilio", provider_sid="SM1", source="api",
+               clicks=0, created_by="", claimed_by="", send_failures=0, sent_at=SENT_AT, updated_at=SENT_AT)
     database.obj.close()
 
     app = create_app({**app_config, "database.url": url})  # applies 0014
