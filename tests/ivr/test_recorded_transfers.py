@@ -12,7 +12,12 @@ from ivr.models import Call, CallRecording
 from tests.ivr.builders import node, spec
 from tests.ivr.conftest import FLOW_NUMBER
 from tests.ivr.phone import Phone
-from tests.ivr.test_simulator_recordings import decoded_seconds, recordings_config, silent_wav
+from tests.ivr.test_simulator_recordings import (
+    call_from_the_simulator,
+    decoded_seconds,
+    recordings_config,
+    silent_wav,
+)
 
 CALLER = "+819012345678"
 OPERATOR = "+81312345678"
@@ -133,11 +138,11 @@ def test_a_call_waits_while_twilio_cannot_delete_its_recording(client, recorded_
 @pytest.mark.sqlite_only
 def test_the_simulator_records_a_transfer_and_the_recordings_page_plays_it(page, live_server, browser_login,
                                                                          recorded_flow):
-    browser_login(page, "staff")
-    page.goto(live_server.url + "/ivr/simulator")
-    page.click("#sim-call")
+    call_from_the_simulator(page, live_server, browser_login)
     page.locator("#sim-log li", has_text="この転送は録音されます").wait_for()
     page.locator("#sim-dial:not([hidden])").wait_for()
+    # The recorder starts after the microphone is granted, which can lag the dial panel on a busy machine.
+    page.locator("#sim-record[data-microphone=recording]").wait_for(state="attached")
     page.wait_for_timeout(1500)  # 1.5 s of chromium's fake microphone (it beeps) go into the recorder
     page.click("#sim-dial button[data-dial='completed']")
     page.locator("#sim-log li", has_text="通話の録音を保存しました").wait_for()

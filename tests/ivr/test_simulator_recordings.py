@@ -24,6 +24,13 @@ def silent_wav(seconds: int) -> bytes:
     return header + b"\0" * samples * 2
 
 
+def call_from_the_simulator(page, live_server, browser_login) -> None:
+    """Staff open the simulator and place a call with its defaults."""
+    browser_login(page, "staff")
+    page.goto(live_server.url + "/ivr/simulator")
+    page.click("#sim-call")
+
+
 def decoded_seconds(audio) -> float:
     """How long the browser finds the recording of an <audio> element once it has fetched and decoded it."""
     return audio.evaluate(
@@ -132,9 +139,7 @@ def test_the_daily_purge_sweeps_the_recordings_of_the_calls_it_deletes(staff_cli
 @pytest.mark.sqlite_only
 def test_the_simulator_records_the_testers_microphone_and_plays_it_back(page, live_server, browser_login,
                                                                         voicemail_flow):
-    browser_login(page, "staff")
-    page.goto(live_server.url + "/ivr/simulator")
-    page.click("#sim-call")
+    call_from_the_simulator(page, live_server, browser_login)
     page.locator("#sim-record[data-microphone=recording]").wait_for()
     page.wait_for_timeout(1500)  # 1.5 s of chromium's fake microphone (it beeps) go into the recorder
     page.click("#sim-record-stop")
@@ -165,9 +170,7 @@ def test_without_a_microphone_the_simulator_sends_silence_and_says_why(page, liv
                                                                       voicemail_flow):
     # As on a page opened over plain http from another machine: browsers give it no microphone.
     page.add_init_script("Object.defineProperty(navigator, 'mediaDevices', { value: undefined })")
-    browser_login(page, "staff")
-    page.goto(live_server.url + "/ivr/simulator")
-    page.click("#sim-call")
+    call_from_the_simulator(page, live_server, browser_login)
     page.locator("#sim-record:not([hidden])").wait_for()
     note = page.locator("#sim-log li.sim-record", has_text="マイクを使えないため、無音の録音を送ります")
     note.wait_for()

@@ -14,6 +14,7 @@ from reports.models import DailyChoice
 from tests.ivr.builders import menu_flow
 from tests.ivr.conftest import FLOW_NUMBER
 from tests.ivr.phone import Phone
+from tests.ivr.test_simulator_recordings import call_from_the_simulator
 
 KEYWORDS = {"1": ["予約", "よやく", "予約したい"], "2": ["オペレーター", "担当者"], "3": ["営業時間"]}
 
@@ -105,9 +106,7 @@ def test_the_demo_menu_accepts_speech_out_of_the_box(app):
 @pytest.mark.browser
 @pytest.mark.sqlite_only
 def test_the_simulator_answers_a_menu_by_typed_speech(page, live_server, browser_login, speech_menu):
-    browser_login(page, "staff")
-    page.goto(live_server.url + "/ivr/simulator")
-    page.click("#sim-call")
+    call_from_the_simulator(page, live_server, browser_login)
     page.locator("#sim-say:not([hidden])").wait_for(timeout=15000)
     page.fill("#sim-say-text", "えーと")
     page.fill("#sim-say-confidence", "0.2")
