@@ -45,8 +45,8 @@ def get_send(send_id: int) -> BulkSend:
 def index():
     status = request.args.get("status") or None
     page = paginate(history.sends_query(status), request.args.get("page"), setting("web.page_size"))
-    return render_template("bulk/index.html", page=page, status=status, tickets_enabled=setting("sms.tickets_enabled"),
-                           balance=tickets.balance())
+    return render_template("bulk/index.html", page=page, shown=history.shown_statuses(list(page.items)),
+                           status=status, tickets_enabled=setting("sms.tickets_enabled"), balance=tickets.balance())
 
 
 # --- step 1: recipients ---------------------------------------------------------------------------------------------

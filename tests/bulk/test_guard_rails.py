@@ -145,7 +145,15 @@ def test_the_polled_detail_follows_the_send_state(manager_client, make_send, clo
     runner.poll()
     during = manager_client.get(f"/bulk/{send.id}/progress").get_json()
     assert during["status"] == "completed" and during["status_label"] == "配信中"  # still in the outbox
+    assert history_badge(manager_client, send.id) == "配信中"  # the history list says what the detail page says
     assert "配信を取り消す" not in during["actions_html"] and "編集" not in during["actions_html"]
     Message.update(state="sending").where(Message.bulk_send_id == send.id).execute()
     after = manager_client.get(f"/bulk/{send.id}/progress").get_json()
     assert after["status_label"] == "配信完了" and "送信待ち" not in after["rows_html"]
+    assert history_badge(manager_client, send.id) == "配信完了"
+
+
+def history_badge(client, send_id: int) -> str:
+    page = client.get("/bulk/").get_data(as_text=True)
+    row = re.search(rf"<td>{send_id}</td>.*?</tr>", page, re.S).group(0)
+    return re.search(r'<span class="badge[^"]*">([^<]+)</span>', row).group(1)
