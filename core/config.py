@@ -157,6 +157,7 @@ SCHEMA: dict[str, Setting] = {
     "ivr.default_digits": S(1, integer(1, 20)),
     "ivr.default_timeout_seconds": S(5, integer(1, 60)),
     "ivr.default_max_tries": S(3, integer(1, 10)),
+    "ivr.default_max_mis_entries": S(3, integer(1, 10)),
     "ivr.transfer_timeout_seconds": S(30, integer(5, 120)),
     "ivr.voicemail_max_seconds": S(120, integer(5, 600)),
     "ivr.simulator_recordings_dir": S("var/simulator-recordings", text(False)),

@@ -79,7 +79,10 @@ SETTING_TEXTS: dict[str, SettingText] = {
     # --- ivr ------------------------------------------------------------------------------------------------
     "ivr.default_digits": T("新しいメニューの桁数", "桁"),
     "ivr.default_timeout_seconds": T("新しいメニューの入力待ち時間", "秒"),
-    "ivr.default_max_tries": T("新しいメニューのリトライ回数", "回"),
+    "ivr.default_max_tries": T("新しいメニューのタイムアウトの上限回数", "回",
+                               "入力がないまま入力待ち時間が過ぎた回数がこれに達すると「リトライ上限」の行き先へ進みます。"),
+    "ivr.default_max_mis_entries": T("新しいメニューの入力ミスの上限回数", "回",
+                                     "メニューにない番号を押した回数がこれに達すると「リトライ上限」の行き先へ進みます。"),
     "ivr.transfer_timeout_seconds": T("転送の呼び出し時間", "秒", "この時間で応答がなければ「不応答時」の行き先へ進みます。"),
     "ivr.voicemail_max_seconds": T("留守番電話の最長録音時間", "秒"),
     "ivr.simulator_recordings_dir": T("通話シミュレーターの録音の保存場所", ""),

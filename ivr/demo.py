@@ -64,7 +64,7 @@ def demo_flow(g: dict[str, int]) -> FlowSpec:
         node("main", "menu", "メインメニュー", guidance=g["menu"], timeout_guidance=g["timeout"],
              mis_entry_guidance=g["mis_entry"], digits=setting("ivr.default_digits"),
              timeout=setting("ivr.default_timeout_seconds"), max_tries=setting("ivr.default_max_tries"),
-             max_mis_entries=setting("ivr.default_max_tries"),
+             max_mis_entries=setting("ivr.default_max_mis_entries"),
              exits={"1": "sms", "2": "operator", "3": "hours_info", "fallback": "closing"},
              params={"keywords": DEMO_KEYWORDS}),
         node("sms", "sms", "SMS送信（蓄積BOX 1）", guidance=g["sent"],

@@ -22,6 +22,7 @@ from guidance import public as guidance_public
 from ivr import versions
 from ivr.diff import describe_changes
 from ivr.flowjson import ShapeError, spec_from_dict, spec_to_dict
+from ivr.forms import editor_defaults
 from ivr.issues import issues_of
 from ivr.messages import EXIT_LABELS, KIND_LABELS, WEEKDAY_LABELS
 from ivr.models import Flow
@@ -78,7 +79,7 @@ def guidance_options() -> list[dict]:
 
 
 def editor_data(flow: Flow, spec: FlowSpec, issues: list[dict]) -> dict:
-    return {"flow": for_page(spec), "issues": issues, "guidance": guidance_options(),
+    return {"flow": for_page(spec), "issues": issues, "guidance": guidance_options(), "defaults": editor_defaults(),
             "boxes": [{"id": n, "label": label} for n, label in sms_public.box_choices()],
             "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": REQUIRED_EXITS,
             "weekdays": list(WEEKDAY_LABELS),

@@ -5,6 +5,7 @@ import re
 from typing import Any, Mapping
 
 from core import phone
+from core.config import setting
 from core.inputs import InputError, int_or, parse_int
 from ivr import speech
 from ivr.hours import Hours
@@ -21,13 +22,21 @@ ROW_INDEX = re.compile(r"^nodes-([0-9]{1,4})-key$")
 MAX_FIELD_NUMBER = 9999  # digits, seconds, tries: the flow rules narrow them further
 
 
+def editor_defaults() -> dict:
+    """What a new node starts with in both editors (R-09b), from the settings."""
+    return {"digits": setting("ivr.default_digits"), "timeout": setting("ivr.default_timeout_seconds"),
+            "max_tries": setting("ivr.default_max_tries"), "max_mis_entries": setting("ivr.default_max_mis_entries"),
+            "transfer_timeout": setting("ivr.transfer_timeout_seconds"),
+            "max_seconds": setting("ivr.voicemail_max_seconds")}
+
+
 def blank_row(index: int, defaults: Mapping[str, Any]) -> dict:
     """A new node as the editor shows it, with the R-09b defaults of the settings."""
     return {
         "index": index, "key": "", "name": "", "kind": "menu", "delete": False,
         "guidance": "", "timeout_guidance": "", "mis_entry_guidance": "",
         "digits": str(defaults.get("digits", 1)), "timeout": str(defaults.get("timeout", 5)),
-        "max_tries": str(defaults.get("max_tries", 3)), "max_mis_entries": str(defaults.get("max_tries", 3)),
+        "max_tries": str(defaults.get("max_tries", 3)), "max_mis_entries": str(defaults.get("max_mis_entries", 3)),
         "branches": [("", "")] * BRANCH_ROWS, "exits": {name: "" for name in EXIT_LABELS},
         "box_number": "", "ask_number": False, "number_entry_guidance": "", "invalid_number_guidance": "",
         "transfer_number": "", "transfer_timeout": str(defaults.get("transfer_timeout", 30)),

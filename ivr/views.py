@@ -26,12 +26,6 @@ from sms import public as sms_public
 routes = Routes()
 
 
-def editor_defaults() -> dict:
-    return {"digits": setting("ivr.default_digits"), "timeout": setting("ivr.default_timeout_seconds"),
-            "max_tries": setting("ivr.default_max_tries"), "transfer_timeout": setting("ivr.transfer_timeout_seconds"),
-            "max_seconds": setting("ivr.voicemail_max_seconds")}
-
-
 def choices() -> dict:
     """Dropdown contents shared by the editors."""
     return {
@@ -43,7 +37,7 @@ def choices() -> dict:
         "boxes": sms_public.box_choices(),
         "kinds": KIND_LABELS, "exit_labels": EXIT_LABELS, "required_exits": REQUIRED_EXITS,
         "weekday_labels": WEEKDAY_LABELS, "branch_rows": forms.BRANCH_ROWS,
-        "template_row": forms.blank_row("__i__", editor_defaults()),
+        "template_row": forms.blank_row("__i__", forms.editor_defaults()),
     }
 
 
@@ -75,7 +69,7 @@ def flow_edit(flow_id: int):
 
 
 def flow_editor(flow: Flow | None):
-    defaults = editor_defaults()
+    defaults = forms.editor_defaults()
     saved_spec = flow.spec() if flow else None
     if request.method == "POST":
         form = request.form
@@ -139,7 +133,7 @@ def menu_detail(node_id: int):
             or abort(404))
     flow = node.flow
     spec = flow.spec()
-    defaults = editor_defaults()
+    defaults = forms.editor_defaults()
     row = forms.row_from_spec(spec.nodes[node.key], 0, defaults)
     errors: list[str] = []
     if request.method == "POST":

@@ -9,6 +9,7 @@
   if (!root) { return; }
   var data = JSON.parse(document.getElementById("fe-data").textContent);
   var flow = data.flow;
+  var DEFAULTS = data.defaults;  // 設定画面の「新しいメニューの…」
   var issues = data.issues || [];
   var selected = null;
   var saveTimer = null;
@@ -56,8 +57,9 @@
     var key = newKey(kind);
     var count = flow.nodes.filter(function (n) { return n.kind === kind; }).length;
     var node = { key: key, kind: kind, name: NAMES[kind] + (count ? " " + (count + 1) : ""), guidance: null,
-                 timeout_guidance: null, mis_entry_guidance: null, digits: 1, timeout: 5, max_tries: 3,
-                 max_mis_entries: 3, exits: {}, params: {} };
+                 timeout_guidance: null, mis_entry_guidance: null, digits: DEFAULTS.digits,
+                 timeout: DEFAULTS.timeout, max_tries: DEFAULTS.max_tries, max_mis_entries: DEFAULTS.max_mis_entries,
+                 exits: {}, params: {} };
     setKindDefaults(node);
     flow.nodes.push(node);
     if (!flow.entry) { flow.entry = key; }
@@ -69,8 +71,8 @@
       p.box_number = data.boxes.length ? data.boxes[0].id : null;
       p.ask_number = false;
     }
-    if (node.kind === "transfer" && p.number === undefined) { p.number = ""; p.timeout = 30; }
-    if (node.kind === "voicemail" && p.max_seconds === undefined) { p.max_seconds = 120; }
+    if (node.kind === "transfer" && p.number === undefined) { p.number = ""; p.timeout = DEFAULTS.transfer_timeout; }
+    if (node.kind === "voicemail" && p.max_seconds === undefined) { p.max_seconds = DEFAULTS.max_seconds; }
     if (node.kind === "hours" && !p.hours) {
       p.hours = { weekdays: [0, 1, 2, 3, 4], open: "09:00", close: "18:00", closed_on_holidays: true };
     }

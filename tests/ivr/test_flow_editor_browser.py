@@ -178,3 +178,27 @@ def test_nodes_on_the_picture_open_with_the_keyboard(page, live_server, browser_
     assert page.input_value("#fe-panel [data-field='transfer_number'] input") == "03-1234-5678"
     targets = page.locator("#fe-panel [data-field='exit:no_answer'] select option:checked").inner_text()
     assert targets == "混雑"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "ivr.default_timeout_seconds": 8, "ivr.default_max_tries": 4,
+            "ivr.default_max_mis_entries": 2}
+
+
+def test_a_menu_added_on_the_picture_starts_from_the_settings_defaults(page, live_server, browser_login,
+                                                                        menu_flow_saved):
+    from ivr import versions
+
+    browser_login(page, "manager")
+    page.goto(live_server.url + f"/ivr/flows/{menu_flow_saved.id}/editor")
+    choose_node(page, "operator")
+    page.select_option("#fe-panel [data-field='exit:no_answer'] select", value="new:menu")
+    page.locator("#fe-svg [data-node-id='menu1']").wait_for()
+    choose_node(page, "menu1")
+    fields = {name: page.input_value(f"#fe-panel [data-field='{name}'] input")
+              for name in ("timeout", "max_tries", "max_mis_entries")}
+    assert fields == {"timeout": "8", "max_tries": "4", "max_mis_entries": "2"}
+    saved(page)
+    menu = versions.editing_spec(menu_flow_saved).nodes["menu1"]
+    assert (menu.timeout, menu.max_tries, menu.max_mis_entries) == (8, 4, 2)
