@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
@@ -19,7 +20,7 @@ from peewee import SQL, Field, Model, Select, fn
 
 from core import clock, registry
 from core.config import setting
-from core.db import write_transaction
+from core.db import checkpoint_wal, write_transaction
 
 log = logging.getLogger("core.retention")
 PURGE_JOB = "retention-purge"
@@ -145,7 +146,16 @@ def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequen
             foreign_key.model.delete().where(foreign_key.in_(model.select(key).where(in_range))).execute()
         return model.delete().where(in_range).execute()
 
-    return purge_in_batches(next_range, delete_range, expiry.batch_size, write_transaction)
+    return purge_in_batches(next_range, delete_range, expiry.batch_size, batch_transaction)
+
+
+@contextmanager
+def batch_transaction():
+    """A batch's write transaction; on SQLite the WAL pages it wrote are then checkpointed by the purge itself
+    (core.db.checkpoint_wal), in the batch's own time, which the pause after it matches."""
+    with write_transaction():
+        yield
+    checkpoint_wal()
 
 
 def register_jobs(jobs, app: Flask) -> None:
