@@ -108,7 +108,6 @@ def main() -> int:
     from waitress.server import create_server
 
     from core import retention
-    from core.config import setting
     from core.db import database
     from core.retention import purge_expired
     from ivr.models import Call, CallEvent
@@ -117,13 +116,13 @@ def main() -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     workdir = tempfile.mkdtemp(prefix="bench-retention-")
     url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    batch = {"reports.purge_batch": args.batch} if args.batch else {}
-    app = create_app(loadkit.bench_settings(url, workdir, **{"scheduler.enabled": False, **batch}))
+    batch_setting = {"reports.purge_batch": args.batch} if args.batch else {}
+    app = create_app(loadkit.bench_settings(url, workdir, **{"scheduler.enabled": False, **batch_setting}))
     with app.app_context(), database.connection_context():
         loadkit.seed_flow()
         began = time.perf_counter()
         calls = fill(rows)
-        batch = setting("reports.purge_batch")
+        batch = retention.batch_rows(retention.current_expiry())
     print(f"retention purge of {rows:,} expired rows ({calls:,} calls + {calls:,} events, {url.split('://')[0]}, "
           f"batches of {batch:,}); set-up {time.perf_counter() - began:.1f} s; {args.callers} callers; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

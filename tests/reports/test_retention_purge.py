@@ -110,3 +110,12 @@ def test_page_says_deleted_data_cannot_be_restored(manager_client):
     html = manager_client.get("/reports/").get_data(as_text=True)
     assert "90日間を超えたデータは自動的に削除され、<strong>復元はできません</strong>" in html
     assert "着信・SMS送信レポートをダウンロード" in html
+
+
+def test_sqlite_batches_are_smaller_because_each_holds_the_one_write_lock(db):
+    from core.db import is_sqlite
+    from core.retention import SQLITE_BATCH_ROWS, Expiry, batch_rows
+
+    expiry = Expiry(at(DAY_90, 0), 1000)
+    assert batch_rows(expiry) == (SQLITE_BATCH_ROWS if is_sqlite() else 1000)
+    assert batch_rows(Expiry(at(DAY_90, 0), 100)) == 100  # a smaller setting is kept everywhere
