@@ -23,7 +23,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -147,30 +146,23 @@ def run_shape(label: str, commands: list[list[str]], app, twilio, url: str, work
     try:
         wait_for_web(port, procs)
         wait_for_scheduler(app)
-        results = loadkit.Latencies()
-        stop = threading.Event()
-        threads = loadkit.start_callers(port, callers, results, stop)
-        time.sleep(2)
-        base_start = time.perf_counter()
-        time.sleep(BASELINE_SECONDS)
-        base_end = time.perf_counter()
-        rss_before = {name: loadkit.rss_mb(pid) for name, pid in procs.pids().items()}
-        started = time.perf_counter()
-        confirm_bulk_send(app, recipients, offset)
-        deadline = started + DISPATCH_TIMEOUT
-        while sent_count(twilio, offset, recipients) < recipients and time.perf_counter() < deadline:
-            time.sleep(0.2)
-        ended = time.perf_counter()
-        sent = sent_count(twilio, offset, recipients)
-        rss_after = {name: loadkit.rss_mb(pid) for name, pid in procs.pids().items()}
-        stop.set()
-        for thread in threads:
-            thread.join()
+
+        def dispatch() -> tuple[int, tuple[dict, dict]]:
+            rss_before = {name: loadkit.rss_mb(pid) for name, pid in procs.pids().items()}
+            confirm_bulk_send(app, recipients, offset)
+            deadline = time.perf_counter() + DISPATCH_TIMEOUT
+            while sent_count(twilio, offset, recipients) < recipients and time.perf_counter() < deadline:
+                time.sleep(0.2)
+            rss_after = {name: loadkit.rss_mb(pid) for name, pid in procs.pids().items()}
+            return sent_count(twilio, offset, recipients), (rss_before, rss_after)
+
+        phases = loadkit.callers_around(port, callers, dispatch, baseline_seconds=BASELINE_SECONDS,
+                                        warm_up_seconds=2)
     finally:
         procs.stop()
-    return {"label": label, "baseline": results.between(base_start, base_end),
-            "during": results.between(started, ended), "seconds": ended - started, "sent": sent,
-            "errors": results.errors, "rss": (rss_before, rss_after)}
+    sent, rss = phases.outcome
+    return {"label": label, "baseline": phases.baseline, "during": phases.during, "seconds": phases.seconds,
+            "sent": sent, "errors": phases.errors, "rss": rss}
 
 
 def report(result: dict, recipients: int) -> None:

@@ -10,7 +10,9 @@ import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
@@ -19,7 +21,7 @@ PUBLIC_BASE = "https://ivr.example.jp"
 FLOW_NUMBER = "+815011112222"
 AUTH_TOKEN = "bench-auth-token"
 ACCOUNT_SID = "AC" + "1" * 32
-GATHERS_PER_CALL = 9  # mis-entries: every one writes (retry counted, events stored); the menu allows 10 tries
+GATHERS_PER_CALL = 9  # mis-entries: every one writes (retry counted, events stored); the menu allows 10 of them
 
 
 def seed_flow() -> None:
@@ -33,7 +35,7 @@ def seed_flow() -> None:
     closing = ensure_guidance("ベンチ_終話", "closing", "お電話ありがとうございました。")
     nodes = [
         NodeSpec("main", "menu", "メインメニュー", guidance=menu, mis_entry_guidance=mis_entry, max_tries=10,
-                 exits={"1": "closing", "fallback": "closing"}),
+                 max_mis_entries=10, exits={"1": "closing", "fallback": "closing"}),
         NodeSpec("closing", "hangup", "終話", guidance=closing),
     ]
     save_flow(FlowSpec("main", {n.key: n for n in nodes}), name="ベンチ", number=FLOW_NUMBER)
@@ -127,6 +129,38 @@ def start_callers(port: int, count: int, results: Latencies, stop: threading.Eve
     for caller in callers:
         caller.start()
     return callers
+
+
+@dataclass
+class Phases:
+    """Webhook latencies (ms) of the callers alone and while the action ran, in one run; the action's own figures."""
+
+    baseline: list[float]
+    during: list[float]
+    seconds: float  # how long the action took
+    errors: list[str]
+    outcome: Any  # what the action returned
+
+
+def callers_around(port: int, count: int, action: Callable[[], Any], *, baseline_seconds: float,
+                   warm_up_seconds: float = 1.0, **options) -> Phases:
+    """`count` callers call all through: the first calls under way (warm_up_seconds), then the callers alone
+    (baseline_seconds), then `action()` runs to its end while they go on; then they stop."""
+    results, stop = Latencies(), threading.Event()
+    callers = start_callers(port, count, results, stop, **options)
+    try:
+        time.sleep(warm_up_seconds)
+        baseline_start = time.perf_counter()
+        time.sleep(baseline_seconds)
+        baseline_end = started = time.perf_counter()
+        outcome = action()
+        ended = time.perf_counter()
+    finally:
+        stop.set()
+        for caller in callers:
+            caller.join()
+    return Phases(results.between(baseline_start, baseline_end), results.between(started, ended),
+                  ended - started, results.errors, outcome)
 
 
 def rss_mb(pid: int | str = "self") -> float:

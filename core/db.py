@@ -234,6 +234,15 @@ def write_transaction():
         _sqlite_writer.release()
 
 
+def checkpoint_wal() -> None:
+    """SQLite: copy what the WAL holds into the database file now, PASSIVE (it neither waits for nor blocks any
+    reader or writer). A long run of writes (the retention purge) calls it after each of its transactions, so that
+    its pages are written back by itself and not by the commit of whichever webhook finds the WAL past SQLite's
+    auto-checkpoint size (a checkpoint and its fsync in that webhook's answer time). Nothing on PostgreSQL."""
+    if is_sqlite():
+        database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
 def insert_rows(model, fields, rows) -> None:
     """Many rows at once. On SQLite one prepared INSERT run by the driver's executemany (C code, no SQL built
     per row: a bulk send's 100,000 recipients in a fraction of the time); elsewhere multi-row INSERTs, one round

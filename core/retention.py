@@ -2,8 +2,8 @@
 
 Each feature package registers, in its init_app, what it keeps and how old rows of it go: a named target with
 a purge function and the models or columns it empties. `purge_expired`, the daily job, runs every target in
-registration order; a target deletes in small batches, each its own short transaction, so the webhooks writing
-calls and messages never wait long. A test derives from the models every column that may hold a phone number
+registration order; a target deletes in small batches by primary-key ranges, each its own short transaction with
+a pause after it, so the webhooks writing calls and messages never wait long. A test derives from the models every column that may hold a phone number
 or message text and checks that some target covers it (tests/foundation/test_retention_coverage.py).
 """
 from __future__ import annotations
@@ -12,14 +12,15 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
-from peewee import Field, Model
+from peewee import SQL, Field, Model, Select, fn
 
 from core import clock, registry
 from core.config import setting
-from core.db import write_transaction
+from core.db import checkpoint_wal, is_sqlite, write_transaction
 
 log = logging.getLogger("core.retention")
 PURGE_JOB = "retention-purge"
@@ -87,42 +88,86 @@ def purge_expired(today: dt.date | None = None) -> dict[str, int | str]:
     return counts
 
 
-# A batch's transaction holds the rows (PostgreSQL) or the whole database (SQLite) while it runs, and a webhook
-# that writes waits for it: batches are small (reports.purge_batch, 1,000 by default: a few ms to a few tens of ms),
-# and each is followed by a pause as long as it took, so writers waiting for it go first and the purge takes at
-# most half of the writer's time (measured by bench/bench_retention.py).
+# A batch's transaction holds its rows (PostgreSQL) or the whole database (SQLite) while it runs, and a webhook
+# that writes waits for it. So a batch is small (reports.purge_batch, 1,000 by default) and its transaction does
+# nothing but delete: the range of primary keys it covers is found before, by a read (no lock; on SQLite, WAL
+# readers never wait), and the deletes name that range, not a list of keys (no thousand parameters built in
+# Python, holding the interpreter the webhooks' threads need). Each batch is followed by a pause as long as it
+# took, so writers waiting for it go first and the purge takes at most half of the writer's time. Keys only go
+# up from batch to batch: no batch reads again past the rows the ones before it deleted (on PostgreSQL they
+# stay in the indexes, dead, until vacuumed). Measured by bench/bench_retention.py.
 
 
-def purge_in_batches(take_batch: Callable[[int], list], delete_batch: Callable[[list], int], batch_size: int,
-                     transaction: Callable) -> int:
-    """Repeat "take up to batch_size keys, delete them" each in its own short transaction, pausing between
-    them; returns rows deleted."""
-    deleted = 0
+SQLITE_BATCH_ROWS = 200  # bench_retention, 1,000,000 rows on SQLite: ~80 ms a batch of 1,000 on the loaded machine
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """The next batch: expired rows whose primary key is past `after` (None: from the first) up to `upto`."""
+
+    after: object | None
+    upto: object
+    rows: int  # expired rows in it when it was found
+
+
+def purge_in_batches(next_range: Callable[[object | None, int], KeyRange | None],
+                     delete_range: Callable[[KeyRange], int], batch_size: int, transaction: Callable) -> int:
+    """Repeat "find the next range of up to batch_size expired rows, delete it in its own short transaction,
+    pause", each range starting past the one before, until a range is short or none is left; rows deleted."""
+    deleted, after = 0, None
     while True:
         started = time.monotonic()
-        with transaction():
-            keys = take_batch(batch_size)
-            if keys:
-                deleted += delete_batch(keys)
-        if len(keys) < batch_size:
+        batch = next_range(after, batch_size)
+        if batch is None:
             return deleted
+        with transaction():
+            deleted += delete_range(batch)
+        if batch.rows < batch_size:
+            return deleted
+        after = batch.upto
         time.sleep(time.monotonic() - started)
 
 
 def delete_rows(model: type[Model], expired, expiry: Expiry, *, children: Sequence[Field] = ()) -> int:
-    """Delete the rows of `model` matching `expired`, in batches by primary key; the rows of the owner's child
-    tables that reference them (the foreign keys in `children`) go first, in the same transaction."""
+    """Delete the rows of `model` matching `expired`, in batches by ranges of its primary key; the rows of the
+    owner's child tables that reference them (the foreign keys in `children`) go first, in the same transaction."""
     key = model._meta.primary_key
 
-    def take_batch(size: int) -> list:
-        return [row[0] for row in model.select(key).where(expired).order_by(key).limit(size).tuples()]
+    def window(after, upto=None):
+        condition = expired if after is None else expired & (key > after)
+        return condition if upto is None else condition & (key <= upto)
 
-    def delete_batch(keys: list) -> int:
+    def next_range(after, size: int) -> KeyRange | None:
+        first = model.select(key.alias("k")).where(window(after)).order_by(key).limit(size).alias("batch")
+        upto, rows = Select([first], [fn.MAX(first.c.k), fn.COUNT(SQL("*"))]).bind(model._meta.database).scalar(
+            as_tuple=True)
+        return KeyRange(after, upto, rows) if rows else None
+
+    def delete_range(batch: KeyRange) -> int:
+        in_range = window(batch.after, batch.upto)
         for foreign_key in children:
-            foreign_key.model.delete().where(foreign_key << keys).execute()
-        return model.delete().where(key << keys).execute()
+            # The range on the child's own column too: its index finds the rows (PostgreSQL would otherwise
+            # join by reading the whole child table, every batch).
+            near = foreign_key <= batch.upto if batch.after is None else foreign_key.between(batch.after, batch.upto)
+            foreign_key.model.delete().where(near & foreign_key.in_(model.select(key).where(in_range))).execute()
+        return model.delete().where(in_range).execute()
 
-    return purge_in_batches(take_batch, delete_batch, expiry.batch_size, write_transaction)
+    return purge_in_batches(next_range, delete_range, batch_rows(expiry), batch_transaction)
+
+
+def batch_rows(expiry: Expiry) -> int:
+    """reports.purge_batch; on SQLite at most SQLITE_BATCH_ROWS: there a batch's transaction holds the one write
+    lock, and every webhook that writes waits for it (PostgreSQL locks only the rows deleted)."""
+    return min(expiry.batch_size, SQLITE_BATCH_ROWS) if is_sqlite() else expiry.batch_size
+
+
+@contextmanager
+def batch_transaction():
+    """A batch's write transaction; on SQLite the WAL pages it wrote are then checkpointed by the purge itself
+    (core.db.checkpoint_wal), in the batch's own time, which the pause after it matches."""
+    with write_transaction():
+        yield
+    checkpoint_wal()
 
 
 def register_jobs(jobs, app: Flask) -> None:

@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core import clock
-from core.db import database
+from core.db import database, write_transaction
 from core.models import JobRun, SchedulerLease
 
 log = logging.getLogger("scheduler")
@@ -66,15 +66,17 @@ class Lease:
     def acquire_or_renew(self) -> bool:
         now = clock.now()
         expires = now + dt.timedelta(seconds=self.seconds)
-        SchedulerLease.insert(name=self.name, holder=self.holder, expires_at=expires).on_conflict_ignore().execute()
-        taken = (
-            SchedulerLease.update(holder=self.holder, expires_at=expires)
-            .where(
-                (SchedulerLease.name == self.name)
-                & ((SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at < now))
+        with write_transaction():  # in turn with the webhooks' writes (a lease not renewed in time is lost)
+            SchedulerLease.insert(name=self.name, holder=self.holder, expires_at=expires).on_conflict_ignore(
+            ).execute()
+            taken = (
+                SchedulerLease.update(holder=self.holder, expires_at=expires)
+                .where(
+                    (SchedulerLease.name == self.name)
+                    & ((SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at < now))
+                )
+                .execute()
             )
-            .execute()
-        )
         return taken == 1
 
     def release(self) -> None:
@@ -167,8 +169,9 @@ class SchedulerService:
             except Exception:
                 log.exception("job %s failed", job_id)
                 result = "error"
-            JobRun.insert(job_id=job_id, last_run_at=clock.now(), last_result=str(result)[:500]).on_conflict(
-                conflict_target=[JobRun.job_id],
-                update={JobRun.last_run_at: clock.now(), JobRun.last_result: str(result)[:500]},
-            ).execute()
+            with write_transaction():
+                JobRun.insert(job_id=job_id, last_run_at=clock.now(), last_result=str(result)[:500]).on_conflict(
+                    conflict_target=[JobRun.job_id],
+                    update={JobRun.last_run_at: clock.now(), JobRun.last_result: str(result)[:500]},
+                ).execute()
             return result

@@ -18,7 +18,7 @@ from peewee import IntegrityError
 
 from core import clock
 from core.config import setting
-from core.db import database
+from core.db import database, write_transaction
 from core.twilio.lookups import LineType, LookupFailed
 from sms.models import CarrierCache
 
@@ -128,7 +128,7 @@ def carriers_for(numbers: Iterable[str], lookup: CarrierLookup, run_all: Callabl
         return known
     answers = (run_all or _in_turn)(lambda number: _ask(lookup, number), missing)
     now = clock.now()
-    with database.atomic():
+    with write_transaction():
         for number, line in zip(missing, answers):
             known[number] = UNKNOWN if line is None else normalise(line)
             if line is not None:

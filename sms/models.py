@@ -172,7 +172,7 @@ class Receipt(BaseModel):
         table_name = "sms_receipt"
 
     id = AutoField()
-    received_at = DateTimeField(default=clock.now)
+    received_at = DateTimeField(default=clock.now)  # indexed where message is null (migration 0023): the purge
     provider_sid = CharField(max_length=64, index=True)
     provider_status = CharField(max_length=20)
     error_code = IntegerField(null=True)

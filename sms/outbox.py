@@ -360,7 +360,7 @@ def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report
 
 def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider: Channel) -> None:
     """Store the provider id and the first status from the API response (no callback comes for it)."""
-    with database.atomic():
+    with write_transaction():
         _store_sent(message, attempt, sid, status, provider, clock.now())
         replay_early_receipts(attempt)
 
@@ -383,7 +383,7 @@ def _store_sent(message: Message, attempt: SendAttempt, sid: str, status: str, p
 def _record_send_error(message: Message, attempt: SendAttempt, outcome, report: DispatchReport) -> None:
     now = clock.now()
     decision = decide_send_error(outcome.http_status, outcome.error_code, message.send_failures, now)
-    with database.atomic():
+    with write_transaction():
         SendAttempt.update(outcome="error", error_code=outcome.error_code, finished_at=now).where(
             SendAttempt.id == attempt.id).execute()
         if decision.retry_at is not None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 from core import clock, events
 from core.config import setting
-from core.db import database
+from core.db import write_transaction
 from sms.models import Message, Receipt, SendAttempt
 from sms.statuses import (
     TIMEOUT_DECISION,
@@ -33,7 +33,7 @@ def resend_policy() -> ResendPolicy:
 
 def record_receipt(sid: str, provider_status: str, error_code: int | None) -> Receipt:
     """Store a receipt as it came and apply it if it belongs to a known attempt."""
-    with database.atomic():
+    with write_transaction():
         receipt = Receipt.create(received_at=clock.now(), provider_sid=sid, provider_status=provider_status[:20],
                                  error_code=error_code)
         attempt = SendAttempt.get_or_none(SendAttempt.provider_sid == sid)
@@ -106,7 +106,7 @@ def store_decision(message: Message, decision: Decision) -> bool:
         changes[Message.due_at] = None
     if decision.resend_at is not None:
         changes[Message.due_at] = decision.resend_at
-    with database.atomic():
+    with write_transaction():
         updated = Message.update(changes).where(
             (Message.id == message.id) & (Message.state == message.state)).execute() == 1
         if updated and decision.state == "failed" and message.state != "failed":

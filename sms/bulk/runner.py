@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from core import audit, clock, events
 from core.config import setting
-from core.db import database, for_update_skip_locked, write_transaction
+from core.db import for_update_skip_locked, write_transaction
 from sms import tickets
 from sms.bulk import outbox_fill
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
@@ -79,7 +79,7 @@ def running_send_ids() -> list[int]:
 def start(send_id: int) -> bool:
     """Take a due send (once, whoever else polls), pay for what the tickets allow, mark the rest チケット不足."""
     now = clock.now()
-    with database.atomic():
+    with write_transaction():
         taken = BulkSend.update(status="running", started_at=now, updated_at=now).where(
             (BulkSend.id == send_id) & (BulkSend.status == "scheduled") & (BulkSend.scheduled_at <= now)).execute()
         if not taken:

@@ -80,6 +80,24 @@ def test_many_rows_go_in_batches(clock, db, make_call):
     assert Call.select().count() == 1 and CallEvent.select().count() == 0
 
 
+def test_kept_rows_between_expired_ones_stay_with_their_events(clock, db):
+    """Batches are ranges of keys: a call inside a range that is not expired (a clock set back, a call whose
+    recording Twilio still has) is neither deleted nor stops the batches after it."""
+    clock.set(at(TODAY, 3, 30))
+    rows = [{"call_sid": f"CAmix{n:028d}", "from_number": "+819012345678", "to_number": "+815000000000",
+             "started_at": at(DAY_91, 10) if n % 3 else at(DAY_90, 10), "outcome": "completed"} for n in range(250)]
+    with db.atomic():
+        Call.insert_many(rows).execute()
+    CallEvent.insert_many([{"call": cid, "at": at(DAY_91, 10), "kind": "node", "node_key": "main"}
+                           for (cid,) in Call.select(Call.id).tuples()]).execute()
+    kept = [cid for (cid,) in Call.select(Call.id).where(Call.started_at >= at(DAY_90, 0)).tuples()]
+
+    assert purge_expired()["ivr.calls"] == 250 - len(kept)
+
+    assert sorted(cid for (cid,) in Call.select(Call.id).tuples()) == sorted(kept)
+    assert sorted(e.call_id for e in CallEvent.select()) == sorted(kept)
+
+
 def test_purge_job_is_registered_daily_and_catches_up(app):
     registry = JobRegistry()
     retention.register_jobs(registry, app)
@@ -92,3 +110,12 @@ def test_page_says_deleted_data_cannot_be_restored(manager_client):
     html = manager_client.get("/reports/").get_data(as_text=True)
     assert "90日間を超えたデータは自動的に削除され、<strong>復元はできません</strong>" in html
     assert "着信・SMS送信レポートをダウンロード" in html
+
+
+def test_sqlite_batches_are_smaller_because_each_holds_the_one_write_lock(db):
+    from core.db import is_sqlite
+    from core.retention import SQLITE_BATCH_ROWS, Expiry, batch_rows
+
+    expiry = Expiry(at(DAY_90, 0), 1000)
+    assert batch_rows(expiry) == (SQLITE_BATCH_ROWS if is_sqlite() else 1000)
+    assert batch_rows(Expiry(at(DAY_90, 0), 100)) == 100  # a smaller setting is kept everywhere

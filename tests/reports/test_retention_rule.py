@@ -2,7 +2,7 @@
 import contextlib
 import datetime as dt
 
-from core.retention import oldest_kept_day, purge_before, purge_in_batches
+from core.retention import KeyRange, oldest_kept_day, purge_before, purge_in_batches
 
 
 def test_day_90_is_kept_and_day_91_deleted():
@@ -15,8 +15,30 @@ def test_day_90_is_kept_and_day_91_deleted():
     assert day_91_last_second < before
 
 
+def ranges_of(rows: list[int]):
+    """next_range over a sorted list of keys, as delete_rows finds them; the ranges it was asked for."""
+    asked = []
+
+    def next_range(after, size):
+        asked.append(after)
+        batch = [key for key in rows if after is None or key > after][:size]
+        return KeyRange(after, batch[-1], len(batch)) if batch else None
+
+    return next_range, asked
+
+
+def delete_from(rows: list[int]):
+    def delete_range(batch):
+        gone = [key for key in rows if (batch.after is None or key > batch.after) and key <= batch.upto]
+        for key in gone:
+            rows.remove(key)
+        return len(gone)
+
+    return delete_range
+
+
 def test_batches_each_in_their_own_transaction_until_nothing_is_left():
-    rows = list(range(23))
+    rows = list(range(100, 123))
     transactions = []
 
     @contextlib.contextmanager
@@ -25,30 +47,29 @@ def test_batches_each_in_their_own_transaction_until_nothing_is_left():
         yield
         transactions[-1] = "closed"
 
-    def take(size):
+    next_range, asked = ranges_of(rows)
+
+    def delete_range(batch):
         assert transactions[-1] == "open"
-        return rows[:size]
+        return delete_from(rows)(batch)
 
-    def delete(keys):
-        del rows[:len(keys)]
-        return len(keys)
-
-    assert purge_in_batches(take, delete, 10, transaction) == 23
+    assert purge_in_batches(next_range, delete_range, 10, transaction) == 23
     assert rows == []
     assert transactions == ["closed"] * 3  # 10 + 10 + 3: the short batch ends it without another query
+    assert asked == [None, 109, 119]  # each range starts past the last key of the one before
 
 
 def test_exact_multiple_needs_one_empty_look_more():
     rows = list(range(20))
-    calls = []
+    next_range, asked = ranges_of(rows)
+    transactions = []
 
-    def take(size):
-        calls.append(size)
-        return rows[:size]
+    @contextlib.contextmanager
+    def transaction():
+        transactions.append("open")
+        yield
 
-    def delete(keys):
-        del rows[:len(keys)]
-        return len(keys)
+    assert purge_in_batches(next_range, delete_from(rows), 10, transaction) == 20
+    assert asked == [None, 9, 19]
+    assert len(transactions) == 2  # the look that finds nothing opens no transaction
 
-    assert purge_in_batches(take, delete, 10, contextlib.nullcontext) == 20
-    assert calls == [10, 10, 10]
