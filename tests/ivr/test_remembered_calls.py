@@ -2,10 +2,12 @@
 only while the call's row still holds that step and state: a call moved on by another process, or by a copy of
 the request, is answered from the row exactly as before."""
 import dataclasses
+import logging
 
 from ivr.models import Call, CallEvent
 from sms.models import Message
 from tests.ivr.conftest import FLOW_NUMBER
+from tests.ivr.test_webhook_shortcut import events_table_gone
 
 LIVE_CALLS = "ivr_live_calls"  # where ivr.calls keeps them, per app
 
@@ -59,3 +61,16 @@ def test_steps_that_queue_an_sms_or_end_the_call_leave_nothing_remembered(app, p
     texting.press("1")  # the SMS node, then the closing guidance: the call waits for nothing more
     assert texting.hung_up and texting.sid not in live
     assert Message.select().where(Message.call_sid == texting.sid).count() == 1
+
+
+def test_a_remembered_step_that_fails_changes_nothing_and_twilios_retry_then_succeeds(phone, menu_flow_saved, caplog):
+    call = phone.dial(FLOW_NUMBER)
+    call.press("9")  # stored the remembered way (on PostgreSQL: its statement now prepared on the connection)
+    action, params = call.gather.get("action"), call.params(Digits="9")
+    with events_table_gone(), caplog.at_level(logging.ERROR):
+        failed = phone.post(action, params)
+    assert failed.status_code == 500
+    assert mis_entries(call) == (2, {"main": 1}, 1)
+
+    call.answer(phone.post(action, params))
+    assert mis_entries(call) == (3, {"main": 2}, 2)
