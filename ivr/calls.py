@@ -4,6 +4,9 @@ Each TwiML answer carries a step number in its action URLs. A request for the st
 for takes it (the call read and the answer stored in one write transaction, so two copies of one
 request cannot both pass), runs the engine and stores the answer; a repeated request (Twilio's
 retry) gets the stored answer again and changes nothing: no second SMS, no retry counted twice.
+A call whose last step this process stored skips the read: the step is worked out from what the process
+remembers and stored only if the row still holds that step and state (one statement, in which two copies of
+a request cannot both pass either); otherwise it takes the locked read.
 Everything is read from the database: no synthesis and no provider call happens here (SMS are only queued).
 """
 from __future__ import annotations
