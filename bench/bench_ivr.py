@@ -1,9 +1,9 @@
 """IVR webhook benchmark (R-06, R-07): the full Gather webhook next to a bare Flask endpoint, same run.
 
 The full webhook is what Twilio posts after a <Gather>: signature check (RequestValidator against
-PUBLIC_BASE_URL), the call read, the step claimed (conditional UPDATE), the engine, the guidance
-playlists read, the call state, events and answer written in one transaction, TwiML built with
-VoiceResponse; answered, as in production, by ivr.webhooks' WSGI shortcut in front of Flask. Each request is a mis-entry, so every one changes the database (retry counted, events
+PUBLIC_BASE_URL), the engine on the call as this process stored it last (ivr.calls: else the call read
+under a lock), the guidance playlists read, the call state, events and answer written by one conditional
+statement (its own transaction; one round trip on PostgreSQL), TwiML built with VoiceResponse; answered, as in production, by ivr.webhooks' WSGI shortcut in front of Flask. Each request is a mis-entry, so every one changes the database (retry counted, events
 stored) and answers a real re-prompt; a call takes 9 of them (the menu allows 10 tries), then the
 next call is used. The bare endpoint is a Flask app answering a constant TwiML of the same size.
 

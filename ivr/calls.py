@@ -4,6 +4,9 @@ Each TwiML answer carries a step number in its action URLs. A request for the st
 for takes it (the call read and the answer stored in one write transaction, so two copies of one
 request cannot both pass), runs the engine and stores the answer; a repeated request (Twilio's
 retry) gets the stored answer again and changes nothing: no second SMS, no retry counted twice.
+A call whose last step this process stored skips the read: the step is worked out from what the process
+remembers and stored only if the row still holds that step and state (one statement, in which two copies of
+a request cannot both pass either); otherwise it takes the locked read.
 Everything is read from the database: no synthesis and no provider call happens here (SMS are only queued).
 """
 from __future__ import annotations
@@ -50,6 +53,7 @@ BEFORE_CONNECTING = ("transfer", "recording_notice", "voicemail_prompt")  # a ca
 # the published one (Twilio never sends it, and nobody else can sign it).
 TRIAL_PARAM = "IvrTrialVersion"
 VERSION_CACHE_SIZE = 500
+LIVE_CALL_CACHE_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,14 @@ def recording_callback_url() -> str:
     return url
 
 
-def ports_for(call_sid: str, step: int) -> Ports:
+class NeedsLock(Exception):
+    """A step worked out without holding the call's row wants to queue an SMS: it runs again under the lock."""
+
+
+def ports_for(call_sid: str, step: int, locked: bool = True) -> Ports:
     def send_sms(box: int, to: str, node_key: str):
+        if not locked:
+            raise NeedsLock
         return sms_public.send_box_to_caller(box, to, call_sid=call_sid,
                                              idempotency_key=f"ivr:{call_sid}:{step}:{node_key}")
 
@@ -207,9 +217,15 @@ def caller_rule(caller: str, flow: Flow) -> CallerRule | None:
 
 def proceed(step: int, params: dict) -> Answer:
     """POST /twilio/voice/step/<step>: the caller pressed keys, timed out, a transfer or a recording ended.
-    The call is read inside the write transaction, so a copy of this request waits for it to commit, then
-    finds the step taken and gets the stored answer."""
+    A call whose last step this process stored goes on from what it remembers (_proceed_remembered); otherwise,
+    or when that cannot be used, the call is read inside the write transaction, so a copy of this request waits
+    for it to commit, then finds the step taken and gets the stored answer."""
     sid = params.get("CallSid", "")
+    known = _live_calls().get(sid)
+    if known is not None and known.step == step:
+        xml = _proceed_remembered(known, step, params)
+        if xml is not None:
+            return Answer(xml, sid)
     with write_transaction():
         call = callsql.fetch_call(sid, for_update=True)
         if call is None:
@@ -227,32 +243,86 @@ def _proceed_claimed(call: callsql.LiveCall, step: int, params: dict) -> str:
     if call.flow_id is None or state.wait is None:
         return call.last_response
     try:
-        spec = spec_of(call.flow_id, call.flow_version_id, call.revision)
-        given = input_from_params(state.wait.mode, params)
-        result = resume(spec, state, given, ports_for(call.call_sid, step))
+        result = _resumed(call, state, params, ports_for(call.call_sid, step))
     except (FlowError, Flow.DoesNotExist, FlowVersion.DoesNotExist) as exc:
         return _fail(call, exc)
     return _store(call, result, step + 1)
 
 
+def _resumed(call: callsql.LiveCall, state: CallState, params: dict, ports: Ports) -> Step:
+    spec = spec_of(call.flow_id, call.flow_version_id, call.revision)
+    return resume(spec, state, input_from_params(state.wait.mode, params), ports)
+
+
+def _proceed_remembered(call: callsql.LiveCall, step: int, params: dict) -> str | None:
+    """The step of a call as remembered by _remember, worked out without the call's row and stored only if the
+    row still holds what it was worked out from (callsql.store_step_if_unchanged: one round trip on PostgreSQL
+    instead of a locking read and a write). None when nothing was stored and the step must take the locked way:
+    the row moved on (a copy of this request answered, another process took a step) or the step queues an SMS,
+    keeps a recording or fails; those run as they always did."""
+    try:
+        result = _resumed(call, CallState.from_json(call.state), params, ports_for(call.call_sid, step, locked=False))
+    except (NeedsLock, FlowError, Flow.DoesNotExist, FlowVersion.DoesNotExist):
+        return None
+    if _durable(result):
+        return None
+    xml, fields = _step_fields(call, result, step + 1)
+    seen = (call.step, call.state, call.flow_id, call.flow_version_id)
+    if not callsql.store_step_if_unchanged(call.id, seen, **fields):
+        return None
+    _remember(call, result, fields)
+    return xml
+
+
 def _store(call, result: Step, next_step: int) -> str:
     """Keep the step's answer and state on the call (`call` is a Call or a LiveCall) and add its events."""
-    xml, items = rendered(result.verbs, action_url(next_step))
-    last = result.last_node
-    last_name = last.label[:100] if last else None
-    served_at = (clock.now() - call.started_at).total_seconds()
-    durable = bool(result.recording) or any(event.kind == "sms" for event in result.events)
-    callsql.store_step(call.id, step=next_step, state=result.state.to_json(),
-                       last_response=xml, outcome=result.outcome, last_node_key=last.key if last else None,
-                       last_node_name=last_name, timeline=timeline.stored(served_at, items), at=clock.now(),
-                       events=result.events, durable=durable,
+    xml, fields = _step_fields(call, result, next_step)
+    callsql.store_step(call.id, **fields, durable=_durable(result),
                        last=not result.recording)  # nothing else is written in the step's transaction
     if result.recording and result.recording.url:
+        last_name = fields["last_node_name"]
         Voicemail.create(call=call.id, node_name=last_name or "", url=result.recording.url,
                          seconds=result.recording.seconds)
         announce_call(events.VOICEMAIL_LEFT, call.id, node_name=last_name or "",
                       seconds=result.recording.seconds)
+    _remember(call, result, fields)
     return xml
+
+
+def _step_fields(call, result: Step, next_step: int) -> tuple[str, dict]:
+    """(the step's TwiML, what callsql stores for it)."""
+    xml, items = rendered(result.verbs, action_url(next_step))
+    last = result.last_node
+    served_at = (clock.now() - call.started_at).total_seconds()
+    return xml, {"step": next_step, "state": result.state.to_json(), "last_response": xml, "outcome": result.outcome,
+                 "last_node_key": last.key if last else None, "last_node_name": last.label[:100] if last else None,
+                 "timeline": timeline.stored(served_at, items), "at": clock.now(), "events": result.events}
+
+
+def _durable(result: Step) -> bool:
+    """Whether the step queues an SMS or keeps a recording (its commit must reach the disk: RELAXED_COMMIT)."""
+    return bool(result.recording) or any(event.kind == "sms" for event in result.events)
+
+
+# --- calls this process took the last step of --------------------------------------------------------------
+def _live_calls() -> dict[str, callsql.LiveCall]:
+    return current_app.extensions.setdefault("ivr_live_calls", {})
+
+
+def _remember(call, result: Step, fields: dict) -> None:
+    """Keep the step just stored (`call` is a Call or a LiveCall), so the call's next webhook need not read the row.
+    Only what the row's own values will vouch for is used (store_step_if_unchanged), so an entry left behind by
+    a transaction that rolled back, or overtaken by another process, costs a locked step and nothing else. Calls
+    from before versions (run on the flow as it stands) and calls that wait for nothing are not kept."""
+    live = _live_calls()
+    if call.flow_id is None or call.flow_version_id is None or result.state.wait is None:
+        live.pop(call.call_sid, None)
+        return
+    if len(live) >= LIVE_CALL_CACHE_SIZE:
+        live.clear()
+    live[call.call_sid] = callsql.LiveCall(call.id, call.call_sid, fields["step"], fields["state"], call.flow_id,
+                                           fields["last_response"], revision=None,  # the call runs its version
+                                           flow_version_id=call.flow_version_id, started_at=call.started_at)
 
 
 def _end_at_once(call: Call, response, outcome: str, kind: str, detail: str) -> str:
@@ -276,6 +346,8 @@ def ended(params: dict) -> None:
     """POST /twilio/voice/status: the call is over; a call that never reached an end node was abandoned (R-04)."""
     sid = params.get("CallSid", "")
     status = params.get("CallStatus", "")
+    if status in FINAL_STATUSES:
+        _live_calls().pop(sid, None)
     call = Call.get_or_none(Call.call_sid == sid)
     if call is None:
         log.warning("status %s for unknown call %s", status, sid)

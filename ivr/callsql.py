@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.db import database, is_postgres
+from core.db import database, execute_prepared, is_postgres, write_transaction
 from ivr.models import Call, CallEvent, Flow
 
 EVENT_COLUMNS = '"call_id", "at", "kind", "node_key", "node_name", "digits", "detail"'
@@ -96,6 +96,44 @@ def store_step(call_id: int, *, step: int, state: str, last_response: str, outco
     values = [value for _, values in statements for value in values]
     if not (last and database.obj.execute_and_commit(sql, values)):
         database.execute_sql(sql, values)
+
+
+# The UPDATE of store_step, applied only while the row still holds what the caller of store_step_if_unchanged saw;
+# on PostgreSQL with the step's events (arrays, so that one prepared statement serves any number of them, inserted
+# in their order) and the number of rows it changed.
+UNCHANGED = ' AND "step" = ? AND "state" = ? AND "flow_id" = ? AND "flow_version_id" = ?'
+STEP_IF_UNCHANGED = (
+    f'WITH claimed AS ({STORE_STEP}{UNCHANGED} RETURNING "id"), '
+    f'added AS (INSERT INTO {_table(CallEvent)} ({EVENT_COLUMNS}) '
+    f'SELECT claimed."id", ?::timestamp, e."kind", e."node_key", e."node_name", e."digits", e."detail" FROM claimed, '
+    f'unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY '
+    f'AS e ("kind", "node_key", "node_name", "digits", "detail", "n") ORDER BY e."n") '
+    f'SELECT count(*) FROM claimed')
+# RELAXED_COMMIT for a statement the server runs as a transaction of its own (SET LOCAL wants a BEGIN).
+RELAXED_IMPLICIT = "SELECT set_config('synchronous_commit', 'off', true);"
+
+
+def store_step_if_unchanged(call_id: int, seen: tuple[int, str, int, int], *, step: int, state: str,
+                            last_response: str, outcome: str | None, last_node_key: str | None,
+                            last_node_name: str | None, timeline: str, at: dt.datetime, events: list) -> bool:
+    """store_step for a step worked out without holding the row: written only while the row still holds `seen`
+    (step, state, flow_id, flow_version_id: all a step is worked out from), with the step's events; False, and
+    nothing written, when it does not. Its own transaction, with a relaxed commit (RELAXED_COMMIT: the step queues
+    no SMS and keeps no recording). On PostgreSQL one prepared statement sent alone, which the server runs as one
+    transaction and commits: one round trip; two copies of a request wait for the row's lock, and the second
+    finds the step taken."""
+    values = [step, state, last_response, outcome, last_node_key, last_node_name, timeline, call_id, *seen]
+    if not is_postgres():
+        with write_transaction():
+            if database.execute_sql(_sql(STORE_STEP + UNCHANGED), values).rowcount != 1:
+                return False
+            insert_events(call_id, at, events)
+        return True
+    values += [CallEvent.at.db_value(at), [e.kind for e in events], [e.node_key[:40] for e in events],
+               [e.node_name[:100] for e in events], [e.digits[:32] for e in events], [e.detail for e in events]]
+    before = "" if database.in_transaction() else RELAXED_IMPLICIT  # else the caller's transaction commits it
+    cursor = execute_prepared("ivr_step_if_unchanged", _sql(STEP_IF_UNCHANGED), values, before=before)
+    return cursor.fetchone()[0] == 1
 
 
 def insert_events(call_id: int, at: dt.datetime, events: list) -> None:

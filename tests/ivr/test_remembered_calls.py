@@ -1,0 +1,76 @@
+"""A call whose last step this process stored goes on from what the process remembers (ivr.calls._remember), but
+only while the call's row still holds that step and state: a call moved on by another process, or by a copy of
+the request, is answered from the row exactly as before."""
+import dataclasses
+import logging
+
+from ivr.models import Call, CallEvent
+from sms.models import Message
+from tests.ivr.conftest import FLOW_NUMBER
+from tests.ivr.test_webhook_shortcut import events_table_gone
+
+LIVE_CALLS = "ivr_live_calls"  # where ivr.calls keeps them, per app
+
+
+def mis_entries(call):
+    record = Call.get(Call.call_sid == call.sid)
+    kinds = [e.kind for e in CallEvent.select().where(CallEvent.call == record.id).order_by(CallEvent.id)]
+    return record.step, record.call_state().misses, kinds.count("mis_entry")
+
+
+def test_a_step_another_process_took_is_answered_with_the_stored_answer(app, phone, menu_flow_saved):
+    call = phone.dial(FLOW_NUMBER)
+    action, params = call.gather.get("action"), call.params(Digits="9")
+    live = app.extensions[LIVE_CALLS]
+    before = live[call.sid]
+    call.press("9")
+    live[call.sid] = before  # as if another process had answered that press: this one still remembers step 1
+
+    again = phone.post(action, params)  # Twilio's retry of the press, to this process
+
+    assert again.get_data(as_text=True) == call.responses[-1]
+    assert mis_entries(call) == (2, {"main": 1}, 1)
+    call.press("9")  # and the call goes on from its row
+    assert mis_entries(call) == (3, {"main": 2}, 2)
+
+
+def test_a_remembered_state_the_row_does_not_hold_is_not_used(app, phone, menu_flow_saved):
+    call = phone.dial(FLOW_NUMBER)
+    call.press("9")
+    live = app.extensions[LIVE_CALLS]
+    remembered = live[call.sid]
+    wrong = remembered.state.replace('"misses": {"main": 1}', '"misses": {"main": 5}')
+    assert wrong != remembered.state
+    live[call.sid] = dataclasses.replace(remembered, state=wrong)
+
+    call.press("9")
+
+    assert mis_entries(call) == (3, {"main": 2}, 2)
+    assert "2/" in CallEvent.select().order_by(CallEvent.id.desc()).first().detail
+
+
+def test_steps_that_queue_an_sms_or_end_the_call_leave_nothing_remembered(app, phone, menu_flow_saved):
+    live = app.extensions.setdefault(LIVE_CALLS, {})
+    ending = phone.dial(FLOW_NUMBER)
+    ending.press("9")
+    assert live[ending.sid].step == 2
+    ending.hang_up()
+    assert ending.sid not in live
+
+    texting = phone.dial(FLOW_NUMBER)
+    texting.press("1")  # the SMS node, then the closing guidance: the call waits for nothing more
+    assert texting.hung_up and texting.sid not in live
+    assert Message.select().where(Message.call_sid == texting.sid).count() == 1
+
+
+def test_a_remembered_step_that_fails_changes_nothing_and_twilios_retry_then_succeeds(phone, menu_flow_saved, caplog):
+    call = phone.dial(FLOW_NUMBER)
+    call.press("9")  # stored the remembered way (on PostgreSQL: its statement now prepared on the connection)
+    action, params = call.gather.get("action"), call.params(Digits="9")
+    with events_table_gone(), caplog.at_level(logging.ERROR):
+        failed = phone.post(action, params)
+    assert failed.status_code == 500
+    assert mis_entries(call) == (2, {"main": 1}, 1)
+
+    call.answer(phone.post(action, params))
+    assert mis_entries(call) == (3, {"main": 2}, 2)
