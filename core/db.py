@@ -4,6 +4,7 @@ All timestamps are naive Tokyo wall-clock times (see core.clock).
 """
 from __future__ import annotations
 
+import io
 import threading
 import time
 from contextlib import contextmanager
@@ -258,3 +259,45 @@ def for_update_skip_locked(query):
     if is_postgres():
         return query.for_update("FOR UPDATE SKIP LOCKED")
     return query
+
+
+def _copy_text(value: str) -> str:
+    """A text in COPY's text format: backslash, tab, newline and carriage return escaped (str.replace finds none
+    in most values at C speed; str.translate looks every character up)."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_rows(model, fields, rows) -> None:
+    """Rows of plain values (str, int, date, datetime, None: nothing a field must convert) at once, the model's
+    defaults filled in as insert_many would. PostgreSQL: one `COPY … FROM STDIN`: the server reads the rows as
+    data, without parsing and planning a statement of thousands of parameters (a bulk batch's thousand outbox rows
+    took three times as long with execute_values' INSERTs). SQLite: insert_rows (executemany)."""
+    if is_sqlite():
+        insert_rows(model, fields, rows)
+        return
+    given = {field.name for field in fields}
+    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+    extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
+    columns = ", ".join(f'"{field.column_name}"' for field in list(fields) + defaults)
+    # COPY's text format: \N is NULL, numbers and datetimes as str() writes them, texts escaped.
+    lines = ["\t".join(["\\N" if value is None else _copy_text(value) if value.__class__ is str else str(value)
+                        for value in row + extra]) for row in rows]
+    lines.append("")
+    data = io.StringIO("\n".join(lines))
+    database.cursor().copy_expert(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN', data)
+
+
+def next_ids(model, count: int) -> list[int]:
+    """Primary keys for `count` rows about to be inserted with their ids given, so that a batch knows its rows' ids
+    without reading them back. PostgreSQL: taken from the table's sequence (never handed out twice). SQLite: the
+    ids after the largest, as SQLite itself would choose them; only inside a write transaction (the caller holds
+    the one write lock until its rows are in)."""
+    if not count:
+        return []
+    table, key = model._meta.table_name, model._meta.primary_key.column_name
+    if is_sqlite():
+        last = database.execute_sql(f'SELECT COALESCE(MAX("{key}"), 0) FROM "{table}"').fetchone()[0]
+        return list(range(last + 1, last + 1 + count))
+    cursor = database.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                                  (table, key, count))
+    return [row[0] for row in cursor.fetchall()]
