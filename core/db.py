@@ -29,7 +29,6 @@ SQLITE_PRAGMAS = {
     "cache_size": -16000,
 }
 WAL_ATTEMPTS = 100  # x 0.1 s
-INSERT_CHUNK = 500  # rows a multi-row INSERT (PostgreSQL)
 POSTGRES_STALE_SECONDS = 300  # a pooled PostgreSQL connection idle this long is closed, not reused
 MAX_ID = 2**31 - 1  # the largest value of an integer column (ids are 32-bit serials on PostgreSQL)
 # SQLite has one writer at a time. Threads of this process queue for it here, woken the moment it is free;
@@ -236,29 +235,27 @@ def write_transaction():
 
 
 def insert_rows(model, fields, rows) -> None:
-    """Many rows at once. On SQLite one prepared INSERT run by the driver's executemany (C code, no SQL built
-    per row: a bulk send's 100,000 recipients in a fraction of the time); elsewhere multi-row INSERTs, one round
-    trip per chunk."""
+    """Many rows of plain values (str, int, bool, date, datetime, None: nothing a field must convert) at once, the
+    model's defaults filled in as insert_many would.
+    SQLite: one prepared INSERT run by the driver's executemany (C code, no SQL built per row: a bulk send's 100,000
+    recipients in a fraction of the time). PostgreSQL: one `COPY … FROM STDIN`: the server reads the rows as data,
+    without parsing and planning statements of thousands of parameters (insert_many's multi-row INSERTs, or
+    execute_values', took three times as long for a bulk batch's outbox rows, and 100,000 recipients took 25 s)."""
+    given = {field.name for field in fields}
+    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+    extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
+    columns = ", ".join(f'"{field.column_name}"' for field in list(fields) + defaults)
     if is_sqlite():
-        # What insert_many would fill in: the defaults of the columns not given.
-        given = {field.name for field in fields}
-        defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
-        extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
-        fields, rows = list(fields) + defaults, [tuple(row) + extra for row in rows] if extra else rows
-        columns = ", ".join(f'"{field.column_name}"' for field in fields)
-        marks = ", ".join([database.param] * len(fields))
+        marks = ", ".join([database.param] * (len(fields) + len(defaults)))
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-        database.cursor().executemany(sql, rows)
+        database.cursor().executemany(sql, [(*row, *extra) for row in rows] if extra else rows)
         return
-    for start in range(0, len(rows), INSERT_CHUNK):
-        model.insert_many(rows[start:start + INSERT_CHUNK], fields=fields).execute()
-
-
-def for_update_skip_locked(query):
-    """Row claiming for several workers: SKIP LOCKED on PostgreSQL; SQLite has one writer anyway."""
-    if is_postgres():
-        return query.for_update("FOR UPDATE SKIP LOCKED")
-    return query
+    # COPY's text format: \N is NULL, numbers and datetimes as str() writes them, texts escaped.
+    lines = ["\t".join(["\\N" if value is None else _copy_text(value) if value.__class__ is str else str(value)
+                        for value in (*row, *extra)]) for row in rows]
+    lines.append("")
+    database.cursor().copy_expert(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN',
+                                  io.StringIO("\n".join(lines)))
 
 
 def _copy_text(value: str) -> str:
@@ -267,24 +264,11 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_rows(model, fields, rows) -> None:
-    """Rows of plain values (str, int, date, datetime, None: nothing a field must convert) at once, the model's
-    defaults filled in as insert_many would. PostgreSQL: one `COPY … FROM STDIN`: the server reads the rows as
-    data, without parsing and planning a statement of thousands of parameters (a bulk batch's thousand outbox rows
-    took three times as long with execute_values' INSERTs). SQLite: insert_rows (executemany)."""
-    if is_sqlite():
-        insert_rows(model, fields, rows)
-        return
-    given = {field.name for field in fields}
-    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
-    extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
-    columns = ", ".join(f'"{field.column_name}"' for field in list(fields) + defaults)
-    # COPY's text format: \N is NULL, numbers and datetimes as str() writes them, texts escaped.
-    lines = ["\t".join(["\\N" if value is None else _copy_text(value) if value.__class__ is str else str(value)
-                        for value in row + extra]) for row in rows]
-    lines.append("")
-    data = io.StringIO("\n".join(lines))
-    database.cursor().copy_expert(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN', data)
+def for_update_skip_locked(query):
+    """Row claiming for several workers: SKIP LOCKED on PostgreSQL; SQLite has one writer anyway."""
+    if is_postgres():
+        return query.for_update("FOR UPDATE SKIP LOCKED")
+    return query
 
 
 def next_ids(model, count: int) -> list[int]:

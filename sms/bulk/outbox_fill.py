@@ -7,7 +7,7 @@ statements instead of a dozen per message:
 - each slot's text is its message with the recipient's CSV values filled in (差し込み), checked once per distinct
   text (R-22, R-23); its body gets its own short link and opt-out link, as queue_text's do;
 - the new rows' ids are taken first (core.db.next_ids), so the messages and their short links go in with one
-  COPY each on PostgreSQL (one executemany each on SQLite) and nothing is read back;
+  COPY each on PostgreSQL (one executemany each on SQLite: core.db.insert_rows) and nothing is read back;
 - the recipient rows are settled by one statement: an UPDATE joined to the batch's outcomes as arrays on
   PostgreSQL, one prepared UPDATE run by executemany on SQLite.
 Statements are sent as SQL text, not built by peewee: for a thousand rows peewee's conversion of every value and
@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from core import clock
 from core.config import setting
-from core.db import copy_rows, database, is_sqlite, next_ids
+from core.db import database, insert_rows, is_sqlite, next_ids
 from sms import links
 from sms.bulk import merge
 from sms.bulk.models import (
@@ -207,7 +207,7 @@ LINK_FIELDS = [ShortLink.code, ShortLink.message, ShortLink.target_url, ShortLin
 
 
 def insert_messages(send: BulkSend, new: Sequence[NewMessage], now) -> None:
-    """The batch's outbox rows and short links, their ids given (core.db.copy_rows: COPY or executemany)."""
+    """The batch's outbox rows and short links, their ids given (core.db.insert_rows: COPY or executemany)."""
     if not new:
         return
     creator, send_id = send.confirmed_by or "bulk", send.id
@@ -218,10 +218,10 @@ def insert_messages(send: BulkSend, new: Sequence[NewMessage], now) -> None:
              STATUS_FAILED if m.opted_out else STATUS_SENDING, "failed" if m.opted_out else "queued",
              refusal if m.opted_out else "", stamp, stamp, None if m.opted_out else stamp,
              stamp if m.opted_out else None, m.optout_token, "bulk", creator, send_id) for m in new]
-    copy_rows(Message, MESSAGE_FIELDS, rows)
+    insert_rows(Message, MESSAGE_FIELDS, rows)
     links_rows = [(m.short_code, m.id, m.target_url, 0, stamp) for m in new if m.short_code]
     if links_rows:
-        copy_rows(ShortLink, LINK_FIELDS, links_rows)
+        insert_rows(ShortLink, LINK_FIELDS, links_rows)
 
 
 SETTLE_SQLITE = ('UPDATE "bulk_recipient" SET "state1" = COALESCE(?, "state1"), "message1_id" = COALESCE(?, '
