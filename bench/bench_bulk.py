@@ -4,7 +4,8 @@ Twilio-compatible server.
 Prints, for a Shift_JIS CSV of N rows (5% duplicates written differently, 5% not mobile):
   * creation: reading the CSV, checking and de-duplicating the numbers, storing the draft, confirming it —
     time and peak memory (goal: under 10 s and under 300 MB), next to a baseline in the same run: Python's csv
-    module alone over the same file and one plain multi-row INSERT of the same number of rows;
+    module alone over the same file and one plain write of the same number of rows (core.db.insert_rows:
+    executemany on SQLite, COPY on PostgreSQL; multi-row INSERTs on PostgreSQL before issue 17's bulk work);
   * dispatch: moving every recipient into the SMS outbox (the bulk runner), then sending the outbox through the
     real twilio client to the local server (the SMS dispatcher, no rate limit) — time and messages per second.
 

@@ -94,22 +94,24 @@ class Message(BaseModel):
 
     class Meta:
         table_name = "sms_message"
+        # Every index is written with every row (a bulk send writes thousands a second): only columns searched by
+        # have one. Not status, to_number, provider_sid (migration 0021 says why).
 
     id = AutoField()
     created_at = DateTimeField(default=clock.now, index=True)
-    to_number = CharField(max_length=20, index=True)          # E.164
+    to_number = CharField(max_length=20)                      # E.164
     box_number = IntegerField(null=True, index=True)           # null for free text
     body = TextField()                                         # exactly what is (or was) sent
     parts = IntegerField(default=1)
-    status = IntegerField(default=STATUS_SENDING, index=True)  # API 0-3
+    status = IntegerField(default=STATUS_SENDING)              # API 0-3
     state = CharField(max_length=16, default="queued", index=True)
     error_code = IntegerField(null=True)
     error_message = CharField(max_length=200, default="")
     resend_count = IntegerField(default=0)
     provider = CharField(max_length=16, default="")
-    provider_sid = CharField(max_length=64, null=True, index=True)
+    provider_sid = CharField(max_length=64, null=True)
     source = CharField(max_length=8, default="ui")
-    call_sid = CharField(max_length=64, null=True, index=True)
+    call_sid = CharField(max_length=64, null=True)             # indexed where not null (migration 0021)
     bulk_send_id = IntegerField(null=True, index=True)
     clicks = IntegerField(default=0)
     carrier = CharField(max_length=16, default="")             # sms.carriers key; "" = not looked up (不明)

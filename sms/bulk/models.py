@@ -135,7 +135,8 @@ class BulkRecipient(BaseModel):
         )
 
     id = AutoField()
-    bulk_send = ForeignKeyField(BulkSend, backref="recipients", on_delete="CASCADE", index=True)
+    # No index of its own: (bulk_send, position) serves (migration 0021).
+    bulk_send = ForeignKeyField(BulkSend, backref="recipients", on_delete="CASCADE", index=False)
     position = IntegerField()
     to_number = CharField(max_length=20)  # E.164; unique per send: the same number is sent once
     raw = CharField(max_length=40, default="")

@@ -6,9 +6,12 @@ statements instead of a dozen per message:
   (idempotency keys: a batch committed before a crash is never queued twice);
 - each slot's text is its message with the recipient's CSV values filled in (差し込み), checked once per distinct
   text (R-22, R-23); its body gets its own short link and opt-out link, as queue_text's do;
-- one multi-row INSERT of the messages, one SELECT of their ids by key, one multi-row INSERT of the short links;
-- the recipient rows are settled with one UPDATE per combination of slot outcomes, each message id taken by an
-  `INSERT … SELECT`-like correlated sub-select on the idempotency key, so no per-row statement is sent.
+- the new rows' ids are taken first (core.db.next_ids), so the messages and their short links go in with one
+  COPY each on PostgreSQL (one executemany each on SQLite: core.db.insert_rows) and nothing is read back;
+- the recipient rows are settled by one statement: an UPDATE joined to the batch's outcomes as arrays on
+  PostgreSQL, one prepared UPDATE run by executemany on SQLite.
+Statements are sent as SQL text, not built by peewee: for a thousand rows peewee's conversion of every value and
+result through its field cost more than the database's work.
 Tickets were taken when the send started (sms.bulk.runner.start); opted-out numbers get a failed row
 (「配信停止済み」), like queue_text's refusal. Runs inside the caller's write transaction.
 """
@@ -16,16 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import SQL
-
 from core import clock
 from core.config import setting
-from core.db import database, insert_rows, is_sqlite
+from core.db import database, insert_rows, is_sqlite, next_ids
 from sms import links
 from sms.bulk import merge
 from sms.bulk.models import (
@@ -93,6 +93,25 @@ class NewMessage:
     short_code: str | None
     target_url: str
     opted_out: bool
+    id: int | None = None  # given by core.db.next_ids before the row is inserted
+
+
+class Change(NamedTuple):
+    """How one claimed row is settled: each slot's new state and outbox row (KEEP: left as it is). A message is
+    an id (a row already in the outbox) or the NewMessage about to be inserted."""
+
+    row_id: int
+    state1: str | None
+    message1: int | NewMessage | None
+    state2: str | None
+    message2: int | NewMessage | None
+
+    def values(self) -> tuple[int, str | None, int | None, str | None, int | None]:
+        return (self.row_id, self.state1, message_id(self.message1), self.state2, message_id(self.message2))
+
+
+def message_id(message: int | NewMessage | None) -> int | None:
+    return message.id if isinstance(message, NewMessage) else message
 
 
 def fill(send: BulkSend, rows: Sequence[Claimed], urls: Sequence[str]) -> None:
@@ -107,15 +126,15 @@ def fill(send: BulkSend, rows: Sequence[Claimed], urls: Sequence[str]) -> None:
     existing = existing_outcomes(keys)
     judged: dict[tuple[str, str], TextCheck] = {}
     new: list[NewMessage] = []
-    outcomes: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
+    changes: list[Change] = []
     for row in rows:
-        states: list[str | None] = [KEEP, KEEP]
+        slots: list = [KEEP, KEEP, KEEP, KEEP]  # state1, message1, state2, message2
         for index, template in enumerate(texts):
             if row.slot_state(index) != SLOT_PENDING:
                 continue
             key = bulk_key(send.id, row.id, index)
             if key in existing:
-                states[index] = existing[key]
+                slots[2 * index:2 * index + 2] = existing[key]
                 continue
             text = merge.fill(template, names, row.field_values) if personal else template
             check = judged.get((text, urls[index]))
@@ -123,35 +142,47 @@ def fill(send: BulkSend, rows: Sequence[Claimed], urls: Sequence[str]) -> None:
                 check = judged[(text, urls[index])] = check_template(text, urls[index] or None)
             if not check.ok:
                 log.warning("bulk send %s: %s not queued: %s", send.id, row.to_number, " ".join(check.errors))
-                states[index] = SLOT_ERROR
+                slots[2 * index] = SLOT_ERROR
                 continue
             message = new_message(how, key, row.to_number, boxes[index], check.text, urls[index],
                                   row.to_number in opted_out)
             new.append(message)
-            states[index] = SLOT_OPTED_OUT if message.opted_out else SLOT_QUEUED
-        outcomes[(states[0], states[1])].append(row.id)
+            slots[2 * index:2 * index + 2] = SLOT_OPTED_OUT if message.opted_out else SLOT_QUEUED, message
+        changes.append(Change(row.id, *slots))
+    for message, new_id in zip(new, next_ids(Message, len(new))):
+        message.id = new_id
     insert_messages(send, new, now)
-    settle(send.id, outcomes)
+    settle([change.values() for change in changes])
 
 
 def opted_out_among(numbers: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(numbers), IN_CHUNK):
-        chunk = list(set(numbers[start:start + IN_CHUNK]))
-        found.update(n for (n,) in OptOut.select(OptOut.number).where(in_list("number", chunk)).tuples())
+    query = f'SELECT "number" FROM "{OptOut._meta.table_name}"'
+    return {number for (number,) in select_in(query, "number", list(set(numbers)))}
+
+
+def existing_outcomes(keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Slots whose outbox row already exists (queued before a crash): the slot state that row stands for, its id."""
+    found: dict[str, tuple[str, int]] = {}
+    query = ('SELECT "idempotency_key", "state", "error_message", "provider_sid", "id" '
+             f'FROM "{Message._meta.table_name}"')
+    for key, state, error, sid, message in select_in(query, "idempotency_key", keys):
+        refused = sid is None and state == "failed" and error == REFUSAL_LOG_MESSAGES["opted_out"]
+        found[key] = (SLOT_OPTED_OUT if refused else SLOT_QUEUED, message)
     return found
 
 
-def existing_outcomes(keys: Sequence[str]) -> dict[str, str]:
-    """Slots whose outbox row already exists (queued before a crash): the slot state that row stands for."""
-    found: dict[str, str] = {}
-    for start in range(0, len(keys), IN_CHUNK):
-        query = (Message.select(Message.idempotency_key, Message.state, Message.error_message, Message.provider_sid)
-                 .where(in_list("idempotency_key", keys[start:start + IN_CHUNK])).tuples())
-        for key, state, error, sid in query:
-            refused = sid is None and state == "failed" and error == REFUSAL_LOG_MESSAGES["opted_out"]
-            found[key] = SLOT_OPTED_OUT if refused else SLOT_QUEUED
-    return found
+def select_in(query: str, column: str, values: Sequence):
+    """The rows of `query WHERE column IN values`, the values passed to the driver as they are: one array
+    parameter on PostgreSQL, lists of IN_CHUNK on SQLite."""
+    if not values:
+        return
+    if not is_sqlite():
+        yield from database.execute_sql(f'{query} WHERE "{column}" = ANY(%s)', (list(values),)).fetchall()
+        return
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start:start + IN_CHUNK]
+        yield from database.execute_sql(f'{query} WHERE "{column}" IN ({", ".join("?" * len(chunk))})',
+                                        chunk).fetchall()
 
 
 def new_message(how: Links, key: str, to_number: str, box_number: int | None, text: str, url: str,
@@ -168,84 +199,50 @@ def new_message(how: Links, key: str, to_number: str, box_number: int | None, te
     return NewMessage(key, to_number, box_number, body, count_parts(len(body)), token, code, url, opted_out)
 
 
-MESSAGE_FIELDS = [Message.idempotency_key, Message.to_number, Message.box_number, Message.body, Message.parts,
-                  Message.status, Message.state, Message.error_message, Message.created_at, Message.updated_at,
-                  Message.due_at, Message.final_at, Message.optout_token, Message.source, Message.created_by,
-                  Message.bulk_send_id]
+MESSAGE_FIELDS = [Message.id, Message.idempotency_key, Message.to_number, Message.box_number, Message.body,
+                  Message.parts, Message.status, Message.state, Message.error_message, Message.created_at,
+                  Message.updated_at, Message.due_at, Message.final_at, Message.optout_token, Message.source,
+                  Message.created_by, Message.bulk_send_id]
+LINK_FIELDS = [ShortLink.code, ShortLink.message, ShortLink.target_url, ShortLink.clicks, ShortLink.created_at]
 
 
 def insert_messages(send: BulkSend, new: Sequence[NewMessage], now) -> None:
+    """The batch's outbox rows and short links, their ids given (core.db.insert_rows: COPY or executemany)."""
     if not new:
         return
     creator, send_id = send.confirmed_by or "bulk", send.id
     refusal = REFUSAL_LOG_MESSAGES["opted_out"]
-    # SQLite's driver would write each datetime as its isoformat(" "), three a row: written once here instead.
-    stamp = now.isoformat(" ") if is_sqlite() else now
-    rows = [(m.key, m.to_number, m.box_number, m.body, m.parts,
+    # Written once here: SQLite's driver would write each datetime as its isoformat(" "), three a row.
+    stamp = now.isoformat(" ")
+    rows = [(m.id, m.key, m.to_number, m.box_number, m.body, m.parts,
              STATUS_FAILED if m.opted_out else STATUS_SENDING, "failed" if m.opted_out else "queued",
              refusal if m.opted_out else "", stamp, stamp, None if m.opted_out else stamp,
              stamp if m.opted_out else None, m.optout_token, "bulk", creator, send_id) for m in new]
-    insert_plain(Message, MESSAGE_FIELDS, rows)
-    with_links = [m for m in new if m.short_code]
-    if not with_links:
+    insert_rows(Message, MESSAGE_FIELDS, rows)
+    links_rows = [(m.short_code, m.id, m.target_url, 0, stamp) for m in new if m.short_code]
+    if links_rows:
+        insert_rows(ShortLink, LINK_FIELDS, links_rows)
+
+
+SETTLE_SQLITE = ('UPDATE "bulk_recipient" SET "state1" = COALESCE(?, "state1"), "message1_id" = COALESCE(?, '
+                 '"message1_id"), "state2" = COALESCE(?, "state2"), "message2_id" = COALESCE(?, "message2_id"), '
+                 '"settled" = 1 WHERE "id" = ?')
+SETTLE_POSTGRES = ('UPDATE "bulk_recipient" AS r SET "state1" = COALESCE(v.state1, r."state1"), '
+                   '"message1_id" = COALESCE(v.message1, r."message1_id"), "state2" = COALESCE(v.state2, r."state2"), '
+                   '"message2_id" = COALESCE(v.message2, r."message2_id"), "settled" = TRUE '
+                   "FROM unnest(%s::integer[], %s::text[], %s::integer[], %s::text[], %s::integer[]) "
+                   "AS v(id, state1, message1, state2, message2) WHERE r.\"id\" = v.id AND r.\"id\" BETWEEN %s AND %s")
+
+
+def settle(changes: Sequence[tuple[int, str | None, int | None, str | None, int | None]]) -> None:
+    """Every claimed row settled at once: (row id, state1, message1 id, state2, message2 id), None leaving a
+    value as it is."""
+    if not changes:
         return
-    ids = message_ids([m.key for m in with_links])
-    insert_plain(ShortLink, [ShortLink.code, ShortLink.message, ShortLink.target_url, ShortLink.clicks,
-                            ShortLink.created_at],
-                [(m.short_code, ids[m.key], m.target_url, 0, now) for m in with_links])
-
-
-def insert_plain(model, fields, rows) -> None:
-    """Rows of plain values (no defaults to fill in). On PostgreSQL one `INSERT … VALUES %s` per thousand rows
-    through psycopg2's execute_values, which builds the statement in C; peewee's insert_many converts every value
-    through its field first, which took most of the batch's time. SQLite: core.db.insert_rows (executemany)."""
     if is_sqlite():
-        insert_rows(model, fields, rows)
+        database.cursor().executemany(SETTLE_SQLITE, [(*change[1:], change[0]) for change in changes])
         return
-    from psycopg2.extras import execute_values
-
-    given = {field.name for field in fields}
-    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
-    if defaults:  # the model's defaults are peewee's, not the table's: give them as insert_many would
-        extra = tuple(f.db_value(f.default() if callable(f.default) else f.default) for f in defaults)
-        fields, rows = list(fields) + defaults, [tuple(row) + extra for row in rows]
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    execute_values(database.cursor(), f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s', rows,
-                   page_size=1000)
-
-
-def message_ids(keys: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), IN_CHUNK):
-        query = Message.select(Message.idempotency_key, Message.id).where(
-            in_list("idempotency_key", keys[start:start + IN_CHUNK])).tuples()
-        found.update(query)
-    return found
-
-
-def settle(send_id: int, outcomes: dict[tuple[str | None, str | None], list[int]]) -> None:
-    """One UPDATE per combination of slot outcomes; the message ids come from the outbox by idempotency key."""
-    for (state1, state2), ids in outcomes.items():
-        changes: dict = {BulkRecipient.settled: True}
-        for number, state, state_field, id_field in ((1, state1, BulkRecipient.state1, BulkRecipient.message1_id),
-                                                     (2, state2, BulkRecipient.state2, BulkRecipient.message2_id)):
-            if state is KEEP:
-                continue
-            changes[state_field] = state
-            if state in (SLOT_QUEUED, SLOT_OPTED_OUT):
-                changes[id_field] = message_id_by_key(send_id, number)
-        for start in range(0, len(ids), IN_CHUNK):
-            BulkRecipient.update(changes).where(in_list("id", ids[start:start + IN_CHUNK])).execute()
-
-
-def in_list(column: str, values: Sequence) -> SQL:
-    """`column IN (…)` of plain values, passed to the driver as they are (peewee's own IN converts each value
-    through the field, which costs more than the query for a thousand keys)."""
-    marks = ", ".join([database.param] * len(values))
-    return SQL(f'"{column}" IN ({marks})', list(values))
-
-
-def message_id_by_key(send_id: int, number: int):
-    """The outbox row of a recipient row's slot `number`, found by its idempotency key (bulk_key)."""
-    key = SQL(f"'bulk:{int(send_id)}:' || \"bulk_recipient\".\"id\" || ':{int(number)}'")
-    return Message.select(Message.id).where(Message.idempotency_key == key)
+    # The ids' range as well: the rows are then found through the primary key; joined to the arrays alone (or
+    # with `id = ANY(…)`), the planner reads the whole table for each batch.
+    columns = [list(column) for column in zip(*changes)]
+    database.execute_sql(SETTLE_POSTGRES, [*columns, min(columns[0]), max(columns[0])])
