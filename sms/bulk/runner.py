@@ -22,7 +22,7 @@ from peewee import fn
 
 from core import audit, clock, events
 from core.config import setting
-from core.db import for_update_skip_locked, write_transaction
+from core.db import database, for_update_skip_locked, write_transaction
 from sms import tickets
 from sms.bulk import outbox_fill
 from sms.bulk.allocation import NO_TICKET_REASON, allocate
