@@ -203,7 +203,11 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True)
-    context.set_default_timeout(10000)
+    # Caps on waiting for an event, not guesses of how long it takes: a passing test never waits them out, and
+    # on a fresh machine under load a save that synthesises audio (the worker's first Open JTalk call) or a
+    # page's first load can take well over 10 s.
+    context.set_default_timeout(30000)
+    context.set_default_navigation_timeout(60000)
     pg = context.new_page()
     yield pg
     context.close()

@@ -78,7 +78,7 @@ def test_two_worker_processes_run_exactly_one_scheduler(tmp_path):
                               stdout=open(log, "w"), stderr=subprocess.STDOUT) for log in logs]
     try:
         taken = lambda i: "scheduler lease taken" in logs[i].read_text()  # noqa: E731
-        assert wait_for(lambda: taken(0) or taken(1), 90), [log.read_text() for log in logs]
+        assert wait_for(lambda: taken(0) or taken(1), 300), [log.read_text() for log in logs]
         time.sleep(4)  # both have beaten several times by now
         holders = [i for i in (0, 1) if taken(i)]
         assert len(holders) == 1, [log.read_text() for log in logs]
@@ -92,7 +92,7 @@ def test_two_worker_processes_run_exactly_one_scheduler(tmp_path):
 
         procs[winner].send_signal(signal.SIGKILL)  # no release: the lease must expire
         procs[winner].wait(timeout=10)
-        assert wait_for(lambda: taken(standby), 30), logs[standby].read_text()
+        assert wait_for(lambda: taken(standby), 120), logs[standby].read_text()
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -14,8 +14,8 @@ def create_voice_file(page, base, name, text):
     page.fill("input[name=name]", name)
     page.fill("textarea[name=text]", text)
     assert page.inner_text("[data-counter]") == f"{len(text)} / 500 文字"
-    page.click("button[type=submit].primary")
-    page.wait_for_url(lambda url: "/new" not in url)
+    page.click("button[type=submit].primary", no_wait_after=True)
+    page.wait_for_url(lambda url: "/new" not in url, timeout=120000)  # saving synthesises: slow the first time
     assert f"音声ファイル「{name}」を保存しました" in page.inner_text(".flash-success")
     return page.get_attribute("#current-audio", "src")
 
