@@ -23,19 +23,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import Case
+from peewee import Case, fn
 
 from core import clock
 from core.channels import Channel, SendOutcome, open_channel
 from core.config import setting
-from core.db import database, for_update_skip_locked, write_transaction
+from core.db import database, for_update_skip_locked, is_postgres, write_transaction
 from core.tally import tally
 from sms import carriers
-from sms.models import Message, OptOut, Receipt, SendAttempt
+from sms.models import STATUS_SENDING, Message, OptOut, Receipt, SendAttempt
 from sms.receipts import apply_status, record_receipt, replay_early_receipts, resend_policy, store_decision
 from sms.sending import REFUSAL_LOG_MESSAGES
 from sms.sendpool import Pacer, SendPool
-from sms.statuses import Decision, decide_due_resend, decide_send_error
+from sms.statuses import Decision, api_status, decide_due_resend, decide_send_error
 
 log = logging.getLogger("sms.outbox")
 # A claim older than this is taken to belong to a dead process. A live dispatcher sends a chunk right after claiming
@@ -115,7 +115,7 @@ def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
     dispatchers take other rows) or behind SQLite's single writer."""
     now = clock.now()
     with write_transaction():
-        query = (Message.select()
+        query = (_with_flags(Message.select(Message))
                  .where((Message.due_at <= now) & _unclaimed(now))
                  .order_by(Message.due_at, Message.id).limit(count))
         rows = list(for_update_skip_locked(query))
@@ -124,22 +124,34 @@ def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
         return _claim_rows(rows, now, worker)
 
 
+def _with_flags(query):
+    """The claim's query with what it must know of each row read along (no statement more for them): whether the
+    number opted out, and whether the message has any attempt yet (most have none: they need no further look)."""
+    return query.select_extend(
+        Message.to_number.in_(OptOut.select(OptOut.number)).alias("opted_out"),
+        fn.EXISTS(SendAttempt.select(SendAttempt.id).where(SendAttempt.message == Message.id)).alias("tried"))
+
+
 def _unclaimed(now: dt.datetime):
     return Message.claimed_at.is_null() | (Message.claimed_at < now - STALE_CLAIM)
 
 
 def _claim_rows(rows: list[Message], now: dt.datetime, worker: str) -> list[Claimed]:
-    ids = [m.id for m in rows]
+    """Claim rows read with `_with_flags` (or plain rows: then the flags are asked here)."""
+    if rows and not hasattr(rows[0], "tried"):
+        flags = {m.id: m for m in _with_flags(Message.select(Message.id)).where(Message.id.in_([m.id for m in rows]))}
+        for message in rows:
+            message.opted_out, message.tried = flags[message.id].opted_out, flags[message.id].tried
     pending, last_seq = {}, {}  # message id → its attempt a dead process claimed; → its latest seq
-    for attempt in SendAttempt.select().where(SendAttempt.message.in_(ids)).order_by(SendAttempt.seq):
-        last_seq[attempt.message_id] = attempt.seq
-        if attempt.outcome == "claimed":
-            pending[attempt.message_id] = attempt
-    opted_out = {o.number for o in OptOut.select(OptOut.number).where(
-        OptOut.number.in_({m.to_number for m in rows}))}
+    tried = [m.id for m in rows if m.tried]
+    if tried:
+        for attempt in SendAttempt.select().where(SendAttempt.message.in_(tried)).order_by(SendAttempt.seq):
+            last_seq[attempt.message_id] = attempt.seq
+            if attempt.outcome == "claimed":
+                pending[attempt.message_id] = attempt
     fresh, resends = [], []
     for message in rows:
-        if message.id not in pending and message.to_number in opted_out:
+        if message.id not in pending and message.opted_out:
             _finish(message, Decision("failed", 3, None, REFUSAL_LOG_MESSAGES["opted_out"]))
         elif message.state == "resend_wait" and message.id not in pending:
             if decide_due_resend(now, resend_policy()) is not None:
@@ -268,36 +280,47 @@ def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | No
 
 def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) -> None:
     """What the provider answered for a chunk: the accepted ones in one transaction (a statement a table for all
-    of them), then each error."""
+    of them; on PostgreSQL one round trip with the COMMIT when there is nothing more to do), then each error."""
     accepted = [(m, a, o) for (m, a), o in zip(ready, outcomes) if o.sid]
     if accepted:
         now = clock.now()
         with write_transaction():
-            _store_sent_many(accepted, provider, now)
             early = {row[0] for row in Receipt.select(Receipt.provider_sid).where(
                 Receipt.provider_sid.in_([o.sid for _, _, o in accepted]) & Receipt.message.is_null()).tuples()}
-            for message, attempt, outcome in accepted:
-                apply_status(message, outcome.status, None)
-                if outcome.sid in early:
-                    replay_early_receipts(attempt)
+            # Twilio answers "queued" (or "accepted"): the state a send just stored already says, nothing to apply.
+            quiet = not early and all(api_status(o.status) == STATUS_SENDING for _, _, o in accepted)
+            _store_sent_many(accepted, provider, now, last=quiet)
+            if not quiet:
+                for message, attempt, outcome in accepted:
+                    apply_status(message, outcome.status, None)
+                    if outcome.sid in early:
+                        replay_early_receipts(attempt)
         report.sent += len(accepted)
     for (message, attempt), outcome in zip(ready, outcomes):
         if not outcome.sid:
             _record_send_error(message, attempt, outcome, report)
 
 
-def _store_sent_many(accepted, provider: Channel, now: dt.datetime) -> None:
-    """The provider ids and first statuses of a chunk: one UPDATE of the attempts, one of the messages."""
-    attempt_ids, message_ids = [a.id for _, a, _ in accepted], [m.id for m, _, _ in accepted]
-    SendAttempt.update(outcome="sent", sent_at=now,
-                       provider_sid=_per_row(SendAttempt.id, [(a.id, o.sid) for _, a, o in accepted]),
-                       provider_status=_per_row(SendAttempt.id, [(a.id, o.status) for _, a, o in accepted])).where(
-        SendAttempt.id.in_(attempt_ids)).execute()
+def _store_sent_many(accepted, provider: Channel, now: dt.datetime, last: bool = False) -> None:
+    """The provider ids and first statuses of a chunk: one UPDATE of the attempts, one of the messages (on
+    PostgreSQL sent together, with the transaction's COMMIT when they are its `last` statements)."""
+    attempts = SendAttempt.update(
+        outcome="sent", sent_at=now, provider_sid=_per_row(SendAttempt.id, [(a.id, o.sid) for _, a, o in accepted]),
+        provider_status=_per_row(SendAttempt.id, [(a.id, o.status) for _, a, o in accepted])).where(
+        SendAttempt.id.in_([a.id for _, a, _ in accepted]))
     sending = {"provider": provider.name, "sent_at": now, "due_at": None, "claimed_at": None, "claimed_by": "",
                "send_failures": 0, "state": "sending", "status": 1, "updated_at": now}
-    Message.update(provider_sid=_per_row(Message.id, [(m.id, o.sid) for m, _, o in accepted]),
-                   carrier=_per_row(Message.id, [(m.id, m.carrier) for m, _, _ in accepted]), **sending).where(
-        Message.id.in_(message_ids)).execute()
+    messages = Message.update(provider_sid=_per_row(Message.id, [(m.id, o.sid) for m, _, o in accepted]),
+                              carrier=_per_row(Message.id, [(m.id, m.carrier) for m, _, _ in accepted]),
+                              **sending).where(Message.id.in_([m.id for m, _, _ in accepted]))
+    if is_postgres():
+        (first, first_params), (second, second_params) = attempts.sql(), messages.sql()
+        sql, params = f"{first};{second}", [*first_params, *second_params]
+        if not (last and database.obj.execute_and_commit(sql, params)):
+            database.execute_sql(sql, params)
+    else:
+        attempts.execute()
+        messages.execute()
     # The rows as just written (our claim keeps others off them): no need to read them back.
     for message, attempt, outcome in accepted:
         for name, value in sending.items():
@@ -380,8 +403,8 @@ def dispatch_now(message_id: int) -> None:
     """Send one queued message at once (a staff test send), through the same claim as the job."""
     now = clock.now()
     with write_transaction():
-        query = Message.select().where((Message.id == message_id) & (Message.due_at <= now)
-                                       & Message.claimed_at.is_null())
+        query = _with_flags(Message.select(Message)).where((Message.id == message_id) & (Message.due_at <= now)
+                                                           & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))
         claimed = _claim_rows(rows, now, WORKER) if rows else []
     provider = open_channel("sms")
