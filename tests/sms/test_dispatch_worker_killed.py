@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -24,7 +23,7 @@ from core.db import database
 from sms.models import Message, SendAttempt
 from sms.outbox import STALE_CLAIM
 from sms.sending import queue_text
-from tests.bulk.test_restart import stop, wait_for
+from tests.bulk.test_restart import kill_when_set, stop, wait_for
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.support.fake_twilio import FakeTwilio
 
@@ -69,13 +68,7 @@ def test_a_worker_killed_mid_chunk_and_two_takers_send_each_message_once(app, ap
     log = tmp_path / "workers.log"
     twilio.hold_answers_after(ANSWERED)
 
-    first = start_worker(settings, log)
-    try:
-        assert twilio.holding.wait(90), log.read_text()
-        first.send_signal(signal.SIGKILL)  # mid-chunk: no clean-up of any kind
-        first.wait(timeout=10)
-    finally:
-        stop(first)
+    kill_when_set(twilio.holding, start_worker(settings, log), log)  # mid-chunk
     held = list(twilio.held)
     twilio.release_answers()
     assert held and len(twilio.log) == ANSWERED + len(held) < MESSAGES
