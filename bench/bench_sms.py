@@ -3,7 +3,8 @@ the messages-per-second limit, and number validation.
 
 Prints
   * dispatch throughput (messages/s) of the outbox → twilio client → local server with the MPS limit off, next to a
-    baseline in the same run: the bare twilio client calling messages.create in a loop (no database, no outbox);
+    baseline in the same run: the bare twilio client calling messages.create in a loop (no database, no outbox;
+    carrier lookups off, as there: bench_sms_carriers measures them);
     the server's own log is checked for exactly one message per queued row;
   * the MPS limit set to 10: the rate the local server actually saw (from its own receive times), the spacing
     between sends and the most messages inside any 1-second window;
@@ -94,8 +95,7 @@ def set_mps(app, value: int) -> None:
 
 def dispatch_throughput(app, twilio, count: int) -> None:
     print(f"dispatch of {count:,} messages, MPS limit off")
-    seconds = baseline_client(twilio, count)
-    print(f"  {'baseline: bare twilio client, create() loop':<48} {seconds:8.2f} s   {rate(count, seconds)}")
+    baseline = print_baseline(twilio, count, width=48)
     set_mps(app, 0)
     started = time.perf_counter()
     ids = queue(count, 0)
@@ -105,8 +105,8 @@ def dispatch_throughput(app, twilio, count: int) -> None:
     started = time.perf_counter()
     handled = drain()
     seconds = time.perf_counter() - started
-    print(f"  {'outbox → twilio client → local server':<48} {seconds:8.2f} s   {rate(handled, seconds)}"
-          f"   ({handled:,} handled, {len(twilio.log) - before:,} received)")
+    print(f"  {'outbox → twilio client → local server':<48} {seconds:8.2f} s   {rate(handled, seconds):>20}"
+          f"   {handled / seconds / baseline:5.2f}× baseline   ({handled:,} handled, {len(twilio.log) - before:,} received)")
     print(f"  {check_server_log(twilio, ids)}")
 
 
@@ -199,7 +199,15 @@ def validation(count: int) -> None:
           f"with {reasons} distinct reasons; {ours / base:.2f}× baseline)")
 
 
-def app_on_local_twilio(prefix: str, database_url: str | None):
+def app_config(database_url: str, twilio_url: str, workdir: str, **extra) -> dict:
+    """The settings of an app that sends through the local Twilio-compatible server at `twilio_url`."""
+    return {"database.url": database_url, "web.secret_key": "bench", "web.public_base_url": "http://127.0.0.1:9",
+            "telephony.provider": "twilio", "twilio.account_sid": ACCOUNT_SID, "twilio.auth_token": AUTH_TOKEN,
+            "twilio.from_number": FROM, "twilio.api_base_url": twilio_url, "sms.mps_limit": 0,
+            "guidance.audio_dir": f"{workdir}/audio", **extra}
+
+
+def app_on_local_twilio(prefix: str, database_url: str | None, **extra):
     """(database URL, the local Twilio-compatible server, the app sending through it) in a fresh work folder."""
     from tests.support.fake_twilio import FakeTwilio
     from web import create_app
@@ -208,11 +216,14 @@ def app_on_local_twilio(prefix: str, database_url: str | None):
     workdir = tempfile.mkdtemp(prefix=prefix)
     url = database_url or f"sqlite:///{workdir}/bench.db"
     twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    app = create_app({"database.url": url, "web.secret_key": "bench", "web.public_base_url": "http://127.0.0.1:9",
-                      "telephony.provider": "twilio", "twilio.account_sid": ACCOUNT_SID,
-                      "twilio.auth_token": AUTH_TOKEN, "twilio.from_number": FROM, "twilio.api_base_url": twilio.url,
-                      "sms.mps_limit": 0, "guidance.audio_dir": f"{workdir}/audio"})
-    return url, twilio, app
+    return url, twilio, create_app(app_config(url, twilio.url, workdir, **extra))
+
+
+def print_baseline(twilio, count: int, width: int = 44) -> float:
+    """Run and print the bare create() loop; its rate (messages/s), the yardstick of every dispatch figure."""
+    seconds = baseline_client(twilio, count)
+    print(f"  {'baseline: bare twilio client, create() loop':<{width}} {seconds:8.2f} s   {rate(count, seconds):>20}")
+    return count / seconds
 
 
 def main() -> int:
@@ -225,7 +236,7 @@ def main() -> int:
 
     from core.db import database
 
-    url, twilio, app = app_on_local_twilio("bench-sms-", args.database_url)
+    url, twilio, app = app_on_local_twilio("bench-sms-", args.database_url, **{"sms.carrier_lookup": False})
     print(f"SMS benchmark: database {url.split('://')[0]}, local Twilio server {twilio.url}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     with app.app_context(), database.connection_context():

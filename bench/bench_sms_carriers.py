@@ -17,14 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
-from bench.bench_sms import (
-    app_on_local_twilio,
-    baseline_client,
-    check_server_log,
-    drain,
-    queue,
-    rate,
-)
+from bench.bench_sms import app_on_local_twilio, check_server_log, drain, print_baseline, queue, rate
 
 
 def run(app, twilio, label: str, count: int, offset: int, lookups: bool, baseline: float,
@@ -59,9 +52,7 @@ def main() -> int:
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"dispatch of {count:,} messages a run, MPS limit off")
     with app.app_context(), database.connection_context():
-        seconds = baseline_client(twilio, count)
-        baseline = count / seconds
-        print(f"  {'baseline: bare twilio client, create() loop':<44} {seconds:8.2f} s   {rate(count, seconds):>20}")
+        baseline = print_baseline(twilio, count)
         run(app, twilio, "lookups off, one request at a time", count, 400_000, False, baseline, concurrency=1)
         off = run(app, twilio, "lookups off", count, 0, False, baseline)
         uncached = run(app, twilio, "lookups on, numbers not cached (1 each)", count, 200_000, True, baseline)

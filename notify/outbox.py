@@ -15,7 +15,6 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass, fields
 from typing import Any
 
 from flask import current_app
@@ -24,6 +23,7 @@ from werkzeug.routing import BuildError
 from core import audit, clock
 from core.config import setting
 from core.db import for_update_skip_locked, write_transaction
+from core.tally import tally
 from core.twilio import external_url
 from notify import rules
 from notify.messages import EVENT_PAGES, TEST, notice_for
@@ -35,15 +35,8 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 UNKNOWN_REASON = "送信中に処理が止まったため、届いたかどうか分かりません（二重に送らないよう自動では再送しません）"
 
 
-@dataclass
-class RunReport:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    held: int = 0
-
-    def __str__(self) -> str:
-        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+class RunReport(tally("sent", "retried", "failed", "held")):
+    """What one delivery run did."""
 
 
 # --- events in ------------------------------------------------------------------------------------------------

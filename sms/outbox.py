@@ -6,194 +6,105 @@ the row becomes claimable again after STALE_CLAIM and the next claimer first ask
 was sent to that number since the claim (reconcile) — so a crash neither loses nor doubles a message.
 On PostgreSQL several dispatchers may run: rows are claimed with FOR UPDATE SKIP LOCKED.
 
-Work goes in chunks: a chunk is claimed in one transaction, its provider calls run on a small pool of threads (each
-with its own kept-alive connection, providers that allow it) paced by one shared Pacer, and its outcomes are
-recorded in one transaction. Before a message's first send the dispatcher learns its carrier (sms.carriers: cached per number, a lookup at
-most once per number and expiry); a failed lookup leaves 不明 and the message is sent all the same.
+Work goes in chunks: a chunk is claimed in a few statements in one transaction, its provider calls run on a small
+pool of threads (sms.sendpool: each with its own kept-alive connection, providers that allow it) paced by one shared
+Pacer, and its outcomes are recorded in one transaction, a statement a table for the whole chunk. The pool sends one
+chunk while this thread records the one before and claims the one after. Before a message's first send the
+dispatcher learns its carrier (sms.carriers: cached per number, a lookup at most once per number and expiry); a
+failed lookup leaves 不明 and the message is sent all the same.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-import queue
 import socket
-import threading
-import time
 import uuid
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from peewee import fn
+from peewee import Case, fn
 
 from core import clock
-from core.channels import Channel, open_channel
+from core.channels import Channel, SendOutcome, open_channel
 from core.config import setting
-from core.db import database, for_update_skip_locked, write_transaction
+from core.db import database, for_update_skip_locked, is_postgres, write_transaction
+from core.tally import tally
 from sms import carriers
-from sms.models import Message, OptOut, Receipt, SendAttempt
+from sms.models import STATUS_SENDING, Message, OptOut, Receipt, SendAttempt
 from sms.receipts import apply_status, record_receipt, replay_early_receipts, resend_policy, store_decision
 from sms.sending import REFUSAL_LOG_MESSAGES
-from sms.statuses import Decision, decide_due_resend, decide_send_error
+from sms.sendpool import Pacer, SendPool
+from sms.statuses import Decision, api_status, decide_due_resend, decide_send_error
 
 log = logging.getLogger("sms.outbox")
-# A claim older than this is taken to belong to a dead process. Each send re-stamps its claim first,
-# so a live dispatcher's claim is never older than one provider call (HTTP timeout 15 s).
+# A claim older than this is taken to belong to a dead process. A live dispatcher sends a chunk right after claiming
+# it (one chunk behind the pool), and stamps the claim again before sending if reconciling or lookups made it old.
 STALE_CLAIM = dt.timedelta(minutes=2)
 RECONCILE_SLACK = dt.timedelta(minutes=1)   # the provider's clock may differ a little from ours
 RECONCILE_RETRY = dt.timedelta(seconds=30)  # provider unreachable while reconciling: ask again later
+UNPACED_CHUNK = 50  # rows a claim takes without an MPS limit (with one: a second's worth)
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-@dataclass
-class DispatchReport:
-    sent: int = 0
-    reconciled: int = 0
-    retried: int = 0
-    failed: int = 0
-    gave_up: int = 0
-    receipts: int = 0
+class DispatchReport(tally("sent", "reconciled", "retried", "failed", "gave_up", "receipts")):
+    """What one dispatch run did."""
 
     @property
     def handled(self) -> int:
         return self.sent + self.reconciled + self.retried + self.failed + self.gave_up
 
-    def __str__(self) -> str:
-        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
-
 
 @dataclass(frozen=True)
 class Claimed:
-    message_id: int
-    attempt_id: int
+    message: Message      # as claimed (the claim's own changes applied): nobody else writes it while it is ours
+    attempt: SendAttempt
     reconcile: bool  # the attempt was claimed by a process that died: ask the provider first
 
+    @property
+    def message_id(self) -> int:
+        return self.message.id
 
-# Sends leave 1% further apart than the limit: requests reach Twilio with a few ms of network jitter, and
-# exactly 1/MPS apart an 11th send could land inside the same second as the first ten.
-PACER_HEADROOM = 1.01
-
-
-class Pacer:
-    """Spaces sends evenly at just under `per_second` (0 = no limit); real monotonic time, it only throttles.
-
-    Thread-safe: each caller reserves the next slot (`wait` returns its ticket) and sleeps until it. A send also
-    waits until the send `per_second` tickets before it has been answered (`done`) for a second: that send reached
-    the provider before its answer came back, so however long a request takes on its way, no 1-second window at
-    the provider ever holds more than `per_second` sends (R-27)."""
-
-    WINDOW = 1.0
-
-    def __init__(self, per_second: float, monotonic=time.monotonic, sleep=time.sleep):
-        self.interval = PACER_HEADROOM / per_second if per_second and per_second > 0 else 0.0
-        self.monotonic, self.sleep = monotonic, sleep
-        self.next_slot: float | None = None
-        self.span = max(1, int(per_second or 0))
-        self.issued = 0
-        self.answered: dict[int, float] = {}  # ticket → when its send was answered (the last `span` or so)
-        self.changed = threading.Condition()
-
-    def wait(self) -> int:
-        """Block until the next send may go; returns its ticket for `done` (-1 when there is no limit)."""
-        if not self.interval:
-            return -1
-        with self.changed:
-            now = self.monotonic()
-            slot = now if self.next_slot is None else max(self.next_slot, now)
-            self.next_slot = slot + self.interval
-            ticket, self.issued = self.issued, self.issued + 1
-        if slot > now:
-            self.sleep(slot - now)
-        if ticket >= self.span:
-            with self.changed:
-                while (self.span and ticket - self.span not in self.answered):
-                    self.changed.wait(timeout=1.0)
-                behind = self.answered[ticket - self.span] + self.WINDOW - self.monotonic()
-            if behind > 0:
-                self.sleep(behind)
-        return ticket
-
-    def done(self, ticket: int) -> None:
-        """The send of `ticket` has been answered (or failed): later sends may count from now."""
-        if ticket < 0:
-            return
-        with self.changed:
-            self.answered[ticket] = self.monotonic()
-            for old in [t for t in self.answered if t < ticket - 4 * self.span]:
-                del self.answered[old]
-            self.changed.notify_all()
+    @property
+    def attempt_id(self) -> int:
+        return self.attempt.id
 
 
-class SendPool:
-    """The provider calls of a chunk: in order on this thread, or on `size` threads when the provider allows
-    concurrent sends (each thread its own provider copy: its own kept-alive connection)."""
-
-    def __init__(self, provider: Channel, size: int):
-        self.provider = provider
-        concurrent = size > 1 and getattr(provider, "concurrent_sends", False)
-        self.size = size if concurrent else 1
-        self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="sms-send") if concurrent else None
-        self.senders: queue.SimpleQueue = queue.SimpleQueue()
-        if concurrent:
-            for _ in range(self.size):
-                self.senders.put(provider.copy())
-
-    def __enter__(self) -> SendPool:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
-
-    def send_all(self, items: list[tuple[str, str, int]], pacer: Pacer) -> list:
-        """One SendOutcome per (to, body, attempt_seq), in the same order."""
-        if self.executor is None:
-            return [self._send(self.provider, item, pacer) for item in items]
-        return list(self.executor.map(lambda item: self._pooled(item, pacer), items))
-
-    def run_all(self, fn, items: list) -> list:
-        """fn(item) for each item, on the pool's threads when there are several (fn must not use the database)."""
-        if self.executor is None:
-            return [fn(item) for item in items]
-        return list(self.executor.map(fn, items))
-
-    def _pooled(self, item, pacer: Pacer):
-        sender = self.senders.get()
-        try:
-            return self._send(sender, item, pacer)
-        finally:
-            self.senders.put(sender)
-
-    @staticmethod
-    def _send(sender: Channel, item, pacer: Pacer):
-        to, body, seq = item
-        ticket = pacer.wait()
-        try:
-            return sender.send(to, body, seq)
-        finally:
-            pacer.done(ticket)
+@dataclass
+class Sending:
+    """A chunk handed to the pool: its (message, attempt) pairs and the wait for their outcomes."""
+    ready: list[tuple[Message, SendAttempt]]
+    outcomes: Callable[[], list]
 
 
 # --- the job ------------------------------------------------------------------------------------------------
 def run_dispatch(provider: Channel | None = None, pacer: Pacer | None = None, limit: int | None = None,
                  worker: str = WORKER) -> DispatchReport:
-    """Send what is due (at most `limit`, default sms.dispatch_batch), then apply the provider's receipts."""
+    """Send what is due (at most `limit`, default sms.dispatch_batch), then apply the provider's receipts.
+
+    A pipeline of two chunks: while the pool sends one, this thread records the one before it and claims and
+    prepares the one after, so the provider calls never wait for the database."""
     provider = provider or open_channel("sms")
     lookup = carriers.configured_lookup()
     limit = limit or setting("sms.dispatch_batch")
     mps = setting("sms.mps_limit")
     pacer = pacer or Pacer(mps)
-    chunk = max(1, min(limit, mps or 50))  # small claims: rows are not held while earlier ones are paced
+    chunk = max(1, min(limit, mps or UNPACED_CHUNK))  # small claims: rows are not held while earlier ones are paced
     report = DispatchReport()
     claims = 0
     with SendPool(provider, setting("sms.dispatch_concurrency")) as pool:
+        sending: Sending | None = None
         while claims < limit:
             claimed = claim_due(min(chunk, limit - claims), worker)
             if not claimed:
                 break
             claims += len(claimed)
-            send_chunk(claimed, provider, pool, pacer, report, worker, lookup)
+            following = start_chunk(claimed, provider, pool, pacer, report, worker, lookup)
+            if sending is not None:
+                record_outcomes(sending.ready, sending.outcomes(), provider, report)
+            sending = following
+        if sending is not None:
+            record_outcomes(sending.ready, sending.outcomes(), provider, report)
     report.receipts = collect_receipts(provider)
     return report
 
@@ -204,7 +115,7 @@ def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
     dispatchers take other rows) or behind SQLite's single writer."""
     now = clock.now()
     with write_transaction():
-        query = (Message.select()
+        query = (_with_flags(Message.select(Message))
                  .where((Message.due_at <= now) & _unclaimed(now))
                  .order_by(Message.due_at, Message.id).limit(count))
         rows = list(for_update_skip_locked(query))
@@ -213,51 +124,95 @@ def claim_due(count: int, worker: str = WORKER) -> list[Claimed]:
         return _claim_rows(rows, now, worker)
 
 
+def _with_flags(query):
+    """The claim's query with what it must know of each row read along (no statement more for them): whether the
+    number opted out, and whether the message has any attempt yet (most have none: they need no further look)."""
+    return query.select_extend(
+        Message.to_number.in_(OptOut.select(OptOut.number)).alias("opted_out"),
+        fn.EXISTS(SendAttempt.select(SendAttempt.id).where(SendAttempt.message == Message.id)).alias("tried"))
+
+
 def _unclaimed(now: dt.datetime):
     return Message.claimed_at.is_null() | (Message.claimed_at < now - STALE_CLAIM)
 
 
 def _claim_rows(rows: list[Message], now: dt.datetime, worker: str) -> list[Claimed]:
-    ids = [m.id for m in rows]
-    pending = {a.message_id: a for a in SendAttempt.select().where(
-        SendAttempt.message.in_(ids) & (SendAttempt.outcome == "claimed")).order_by(SendAttempt.seq)}
-    opted_out = {o.number for o in OptOut.select(OptOut.number).where(
-        OptOut.number.in_({m.to_number for m in rows}))}
+    """Claim rows read with `_with_flags` (or plain rows: then the flags are asked here)."""
+    if rows and not hasattr(rows[0], "tried"):
+        flags = {m.id: m for m in _with_flags(Message.select(Message.id)).where(Message.id.in_([m.id for m in rows]))}
+        for message in rows:
+            message.opted_out, message.tried = flags[message.id].opted_out, flags[message.id].tried
+    pending, last_seq = {}, {}  # message id → its attempt a dead process claimed; → its latest seq
+    tried = [m.id for m in rows if m.tried]
+    if tried:
+        for attempt in SendAttempt.select().where(SendAttempt.message.in_(tried)).order_by(SendAttempt.seq):
+            last_seq[attempt.message_id] = attempt.seq
+            if attempt.outcome == "claimed":
+                pending[attempt.message_id] = attempt
     fresh, resends = [], []
     for message in rows:
-        if message.id not in pending and message.to_number in opted_out:
+        if message.id not in pending and message.opted_out:
             _finish(message, Decision("failed", 3, None, REFUSAL_LOG_MESSAGES["opted_out"]))
         elif message.state == "resend_wait" and message.id not in pending:
             if decide_due_resend(now, resend_policy()) is not None:
                 # the no-resend window: final at this moment, last error kept (000)
                 _finish(message, Decision("failed", 3, message.error_code, message.error_message))
             else:
-                resends.append(message.id)
+                resends.append(message)
         else:
-            fresh.append(message.id)
-    stamp = {Message.claimed_at: now, Message.claimed_by: worker}
-    if fresh:
-        Message.update(stamp).where(Message.id.in_(fresh) & _unclaimed(now)).execute()
-    if resends:
-        Message.update({**stamp, Message.state: "queued", Message.resend_count: Message.resend_count + 1}).where(
-            Message.id.in_(resends) & _unclaimed(now)).execute()
-    mine = {row[0] for row in Message.select(Message.id).where(
-        Message.id.in_(fresh + resends) & (Message.claimed_by == worker) & (Message.claimed_at == now)).tuples()}
-    new = [i for i in ids if i in mine and i not in pending]
-    if new:
-        seqs = dict(SendAttempt.select(SendAttempt.message, fn.MAX(SendAttempt.seq)).where(
-            SendAttempt.message.in_(new)).group_by(SendAttempt.message).tuples())
-        SendAttempt.insert_many([{"message": i, "seq": seqs.get(i, -1) + 1, "claimed_at": now, "claimed_by": worker}
-                                 for i in new]).execute()
-    attempts = {a.message_id: a.id for a in SendAttempt.select(SendAttempt.id, SendAttempt.message).where(
-        SendAttempt.message.in_(new) & (SendAttempt.outcome == "claimed") & (SendAttempt.claimed_by == worker))}
+            fresh.append(message)
+    mine = _stamp_claims(fresh, resends, now, worker)
+    new = [m.id for m in rows if m.id in mine and m.id not in pending]
+    attempts = _new_attempts(new, last_seq, now, worker)
     claimed = []
-    for i in ids:
-        if i in pending and i in mine:
-            claimed.append(Claimed(i, pending[i].id, reconcile=True))
-        elif i in attempts:
-            claimed.append(Claimed(i, attempts[i], reconcile=False))
+    for message in rows:
+        if message.id in pending and message.id in mine:
+            claimed.append(Claimed(message, pending[message.id], reconcile=True))
+        elif message.id in attempts:
+            claimed.append(Claimed(message, attempts[message.id], reconcile=False))
     return claimed
+
+
+def _stamp_claims(fresh: list[Message], resends: list[Message], now: dt.datetime, worker: str) -> set[int]:
+    """Mark the rows ours; the ids it marked (all of them, unless another dispatcher took one meanwhile)."""
+    stamp = {Message.claimed_at: now, Message.claimed_by: worker}
+    taken = 0
+    if fresh:
+        taken += Message.update(stamp).where(Message.id.in_([m.id for m in fresh]) & _unclaimed(now)).execute()
+    if resends:
+        taken += Message.update({**stamp, Message.state: "queued", Message.resend_count: Message.resend_count + 1}
+                                ).where(Message.id.in_([m.id for m in resends]) & _unclaimed(now)).execute()
+    ids = [m.id for m in fresh + resends]
+    if taken == len(ids):  # every row we read is ours (the usual case: they are locked): no need to read them back
+        mine = set(ids)
+    else:
+        mine = {row[0] for row in Message.select(Message.id).where(
+            Message.id.in_(ids) & (Message.claimed_by == worker) & (Message.claimed_at == now)).tuples()}
+    for message in fresh + resends:  # the rows as just written
+        if message.id in mine:
+            message.claimed_at, message.claimed_by = now, worker
+    for message in resends:
+        if message.id in mine:
+            message.state, message.resend_count = "queued", message.resend_count + 1
+    return mine
+
+
+def _new_attempts(ids: list[int], last_seq: dict[int, int], now: dt.datetime, worker: str) -> dict[int, SendAttempt]:
+    """One claimed SendAttempt per message id, written together; message id → attempt."""
+    if not ids:
+        return {}
+    rows = [{"message": i, "seq": last_seq.get(i, -1) + 1, "claimed_at": now, "claimed_by": worker} for i in ids]
+    insert = SendAttempt.insert_many(rows)
+    if database.returning_clause:  # PostgreSQL: the ids come back with the INSERT
+        found = insert.returning(SendAttempt.id, SendAttempt.message).tuples().execute()
+    else:
+        insert.execute()
+        found = SendAttempt.select(SendAttempt.id, SendAttempt.message).where(
+            SendAttempt.message.in_(ids) & (SendAttempt.outcome == "claimed")
+            & (SendAttempt.claimed_by == worker)).tuples()
+    return {message_id: SendAttempt(id=attempt_id, message=message_id, seq=last_seq.get(message_id, -1) + 1,
+                                    claimed_at=now, claimed_by=worker, outcome="claimed")
+            for attempt_id, message_id in found}
 
 
 def _finish(message: Message, decision: Decision) -> None:
@@ -268,33 +223,44 @@ def _finish(message: Message, decision: Decision) -> None:
 # --- a chunk --------------------------------------------------------------------------------------------------
 def send_chunk(claimed: list[Claimed], provider: Channel, pool: SendPool, pacer: Pacer, report: DispatchReport,
                worker: str = WORKER, lookup: carriers.CarrierLookup | None = None) -> None:
-    """Re-stamp the claims, reconcile, learn carriers, send (pooled, paced), record the outcomes in one go."""
+    """Reconcile, learn carriers, send (pooled, paced), record the outcomes in one go."""
+    sending = start_chunk(claimed, provider, pool, pacer, report, worker, lookup)
+    record_outcomes(sending.ready, sending.outcomes(), provider, report)
+
+
+def start_chunk(claimed: list[Claimed], provider: Channel, pool: SendPool, pacer: Pacer, report: DispatchReport,
+                worker: str = WORKER, lookup: carriers.CarrierLookup | None = None) -> Sending:
+    """Reconcile, learn carriers, and hand the chunk to the pool (it is being sent when this returns)."""
     ready = _prepare(claimed, provider, report, worker)
     if not ready:
-        return
+        return Sending([], list)
     _learn_carriers([message for message, _ in ready], lookup, pool)
-    outcomes = pool.send_all([(m.to_number, m.body, a.seq) for m, a in ready], pacer)
-    record_outcomes(ready, outcomes, provider, report)
+    _restamp_old_claims(ready, worker)
+    return Sending(ready, pool.start([(m.to_number, m.body, a.seq) for m, a in ready], pacer))
 
 
 def _prepare(claimed: list[Claimed], provider: Channel, report: DispatchReport, worker: str):
-    ids = [item.message_id for item in claimed]
-    # Re-stamp the claims just before the provider calls; a row another dispatcher took over is left alone.
-    Message.update(claimed_at=clock.now()).where(Message.id.in_(ids) & (Message.claimed_by == worker)).execute()
-    messages = {m.id: m for m in Message.select().where(Message.id.in_(ids) & (Message.claimed_by == worker))}
-    attempts = {a.id: a for a in SendAttempt.select().where(
-        SendAttempt.id.in_([item.attempt_id for item in claimed]))}
     ready = []
     for item in claimed:
-        message, attempt = messages.get(item.message_id), attempts.get(item.attempt_id)
-        if message is None or attempt is None:
-            continue
+        attempt = item.attempt
         if item.reconcile:
-            attempt = _reconcile(message, attempt, provider, report, worker)
+            attempt = _reconcile(item.message, attempt, provider, report, worker)
             if attempt is None:
                 continue
-        ready.append((message, attempt))
+        ready.append((item.message, attempt))
     return ready
+
+
+def _restamp_old_claims(ready, worker: str) -> None:
+    """A claim must look alive until its send is recorded: one that reconciling or carrier lookups made old
+    (a quarter of STALE_CLAIM) is stamped again; a row another dispatcher took over is left alone."""
+    now = clock.now()
+    old = [m.id for m, _ in ready if m.claimed_at is None or now - m.claimed_at > STALE_CLAIM / 4]
+    if old:
+        Message.update(claimed_at=now).where(Message.id.in_(old) & (Message.claimed_by == worker)).execute()
+        for message, _ in ready:
+            if message.id in old:
+                message.claimed_at = now
 
 
 def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | None, pool: SendPool) -> None:
@@ -313,22 +279,61 @@ def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | No
 
 
 def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) -> None:
-    """What the provider answered for a chunk: the accepted ones in one transaction, then each error."""
+    """What the provider answered for a chunk: the accepted ones in one transaction (a statement a table for all
+    of them; on PostgreSQL one round trip with the COMMIT when there is nothing more to do), then each error."""
     accepted = [(m, a, o) for (m, a), o in zip(ready, outcomes) if o.sid]
     if accepted:
         now = clock.now()
         with write_transaction():
-            for message, attempt, outcome in accepted:
-                _store_sent(message, attempt, outcome.sid, outcome.status, provider, now)
             early = {row[0] for row in Receipt.select(Receipt.provider_sid).where(
                 Receipt.provider_sid.in_([o.sid for _, _, o in accepted]) & Receipt.message.is_null()).tuples()}
-            for message, attempt, outcome in accepted:
-                if outcome.sid in early:
-                    replay_early_receipts(attempt)
+            # Twilio answers "queued" (or "accepted"): the state a send just stored already says, nothing to apply.
+            quiet = not early and all(api_status(o.status) == STATUS_SENDING for _, _, o in accepted)
+            _store_sent_many(accepted, provider, now, last=quiet)
+            if not quiet:
+                for message, attempt, outcome in accepted:
+                    apply_status(message, outcome.status, None)
+                    if outcome.sid in early:
+                        replay_early_receipts(attempt)
         report.sent += len(accepted)
     for (message, attempt), outcome in zip(ready, outcomes):
         if not outcome.sid:
             _record_send_error(message, attempt, outcome, report)
+
+
+def _store_sent_many(accepted, provider: Channel, now: dt.datetime, last: bool = False) -> None:
+    """The provider ids and first statuses of a chunk: one UPDATE of the attempts, one of the messages (on
+    PostgreSQL sent together, with the transaction's COMMIT when they are its `last` statements)."""
+    attempts = SendAttempt.update(
+        outcome="sent", sent_at=now, provider_sid=_per_row(SendAttempt.id, [(a.id, o.sid) for _, a, o in accepted]),
+        provider_status=_per_row(SendAttempt.id, [(a.id, o.status) for _, a, o in accepted])).where(
+        SendAttempt.id.in_([a.id for _, a, _ in accepted]))
+    sending = {"provider": provider.name, "sent_at": now, "due_at": None, "claimed_at": None, "claimed_by": "",
+               "send_failures": 0, "state": "sending", "status": 1, "updated_at": now}
+    messages = Message.update(provider_sid=_per_row(Message.id, [(m.id, o.sid) for m, _, o in accepted]),
+                              carrier=_per_row(Message.id, [(m.id, m.carrier) for m, _, _ in accepted]),
+                              **sending).where(Message.id.in_([m.id for m, _, _ in accepted]))
+    if is_postgres():
+        (first, first_params), (second, second_params) = attempts.sql(), messages.sql()
+        sql, params = f"{first};{second}", [*first_params, *second_params]
+        if not (last and database.obj.execute_and_commit(sql, params)):
+            database.execute_sql(sql, params)
+    else:
+        attempts.execute()
+        messages.execute()
+    # The rows as just written (our claim keeps others off them): no need to read them back.
+    for message, attempt, outcome in accepted:
+        for name, value in sending.items():
+            setattr(message, name, value)
+        message.provider_sid = attempt.provider_sid = outcome.sid
+
+
+def _per_row(key, pairs: list[tuple[int, object]]):
+    """One value a row in a multi-row UPDATE: the value itself when every row gets the same one."""
+    values = {value for _, value in pairs}
+    if len(values) == 1:
+        return next(iter(values))
+    return Case(key, pairs)
 
 
 # --- one message ---------------------------------------------------------------------------------------------
@@ -361,23 +366,9 @@ def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report
 def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider: Channel) -> None:
     """Store the provider id and the first status from the API response (no callback comes for it)."""
     with write_transaction():
-        _store_sent(message, attempt, sid, status, provider, clock.now())
+        _store_sent_many([(message, attempt, SendOutcome(sid, status))], provider, clock.now())
+        apply_status(message, status, None)
         replay_early_receipts(attempt)
-
-
-def _store_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider: Channel,
-                now: dt.datetime) -> None:
-    SendAttempt.update(provider_sid=sid, outcome="sent", provider_status=status, sent_at=now).where(
-        SendAttempt.id == attempt.id).execute()
-    sending = dict(provider=provider.name, provider_sid=sid, sent_at=now, due_at=None, claimed_at=None,
-                   claimed_by="", send_failures=0, state="sending", status=1, updated_at=now,
-                   carrier=message.carrier)
-    Message.update(**sending).where(Message.id == message.id).execute()
-    # The rows as just written (our claim keeps others off them): no need to read them back.
-    for name, value in sending.items():
-        setattr(message, name, value)
-    attempt.provider_sid = sid
-    apply_status(message, status, None)
 
 
 def _record_send_error(message: Message, attempt: SendAttempt, outcome, report: DispatchReport) -> None:
@@ -412,8 +403,8 @@ def dispatch_now(message_id: int) -> None:
     """Send one queued message at once (a staff test send), through the same claim as the job."""
     now = clock.now()
     with write_transaction():
-        query = Message.select().where((Message.id == message_id) & (Message.due_at <= now)
-                                       & Message.claimed_at.is_null())
+        query = _with_flags(Message.select(Message)).where((Message.id == message_id) & (Message.due_at <= now)
+                                                           & Message.claimed_at.is_null())
         rows = list(for_update_skip_locked(query))
         claimed = _claim_rows(rows, now, WORKER) if rows else []
     provider = open_channel("sms")

@@ -53,6 +53,17 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def kill_when_set(event, proc: subprocess.Popen, log_path, timeout: float = 90) -> None:
+    """Wait until `event` is set (the process is in the middle of its work), then SIGKILL it: no clean-up of any
+    kind. Fails with the process's log when the event never comes."""
+    try:
+        assert event.wait(timeout), log_path.read_text()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        stop(proc)
+
+
 def all_handed_over(send_id: int) -> bool:
     from core.db import database
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 
 import pytest
 
@@ -13,7 +12,7 @@ from core import events
 from core.clock import TOKYO
 from core.db import database
 from notify.models import Delivery
-from tests.bulk.test_restart import start_worker, stop, wait_for
+from tests.bulk.test_restart import kill_when_set, start_worker, stop, wait_for
 
 NOTIFICATIONS = 5
 HELD = 3  # the receiver keeps the 3rd request waiting: the worker is killed while it is in flight
@@ -39,13 +38,7 @@ def test_a_worker_killed_mid_delivery_sends_nothing_twice(app, database_url, rec
            "IVR_NOTIFY__INTERVAL_SECONDS": "1", "IVR_NOTIFY__LEASE_SECONDS": "60", "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "worker.log"
 
-    first = start_worker(env, log)
-    try:
-        assert receiver.held.wait(90), log.read_text()
-        first.send_signal(signal.SIGKILL)  # mid-delivery: no clean-up of any kind
-        first.wait(timeout=10)
-    finally:
-        stop(first)
+    kill_when_set(receiver.held, start_worker(env, log), log)  # mid-delivery
     receiver.release.set()
     assert len(receiver.requests) == HELD
 

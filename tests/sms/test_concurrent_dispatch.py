@@ -59,6 +59,8 @@ def test_the_mps_limit_holds_in_every_second_with_a_pool(app, twilio_server):
     assert most_in_one_second(stamps) <= 10
     span = max(stamps) - min(stamps)
     assert 3.1 <= span < 10  # 31 gaps of at least 0.101 s (the upper bound only catches a stall: CI is loaded)
+    connections = {m.peer for m in twilio_server.log}
+    assert 1 < len(connections) <= 4  # the pool's kept-alive connections, each used for several sends
 
 
 def test_a_slow_answer_holds_back_the_send_a_second_after_it():

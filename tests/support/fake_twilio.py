@@ -5,7 +5,8 @@ real webhook are all exercised. It implements message create (form To/From/Body/
 auth), list (To, DateSent filters, paging) and fetch; keeps a log of every accepted message; fails on
 request (HTTP status and Twilio error code, per number or for everyone, a number of times); and posts
 status callbacks signed like Twilio (RequestValidator.compute_signature with the account's auth token),
-in any order and as often as asked. Recordings: media fetch (with Range, or a redirect to storage) and
+in any order and as often as asked. It can hold answers back (`hold_answers_after`): the message is accepted and
+logged, the answer waits, as when a sender dies with its request at Twilio. Recordings: media fetch (with Range, or a redirect to storage) and
 delete (DELETE …/Recordings/{sid}.json: 204, 404 when unknown), each delete recorded; deletes fail on request.
 Lookup v2 (the lookups host, reached at the same base): GET /v2/PhoneNumbers/{number}?Fields=line_type_intelligence
 answers the carrier set for the number (by default a Japanese network chosen by its last digit), fails on
@@ -67,6 +68,7 @@ class FakeMessage:
     error_code: int | None = None
     callbacks: list = field(default_factory=list)  # (status, http status of the app's answer)
     received: float = field(default_factory=time.monotonic)  # real time the request came in (date_created: clock)
+    peer: tuple = ()  # the client's (host, port): one per kept-alive connection
 
     def resource(self) -> dict:
         stamp = email.utils.format_datetime(self.date_created, usegmt=True)
@@ -97,6 +99,10 @@ class FakeTwilio:
         self.carriers: dict[str, dict] = {}      # E.164 → line_type_intelligence to answer
         self.lookups: list[str] = []             # every number Lookup was asked about, in order
         self.lookup_failures: dict[str, list[Failure]] = {}  # per number; "*" for everyone
+        self.answer_first: int | None = None     # accepted messages answered before answers are held back
+        self.held: list[str] = []                # sids of the messages accepted whose answers were held back
+        self.holding = threading.Event()         # set when the first answer is held back
+        self.released = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -126,6 +132,18 @@ class FakeTwilio:
         """The next `times` creates to `to` (or anyone: "*") fail with this HTTP status and error code."""
         with self.lock:
             self.failures.setdefault(to, []).append(Failure(http_status, code, message, times))
+
+    def hold_answers_after(self, count: int) -> None:
+        """Answer the next `count` accepted messages; from then on accept and log each message but hold its answer
+        back until `release_answers()` (`holding` is set at the first)."""
+        with self.lock:
+            self.answer_first = len(self.log) + count
+
+    def release_answers(self) -> None:
+        """Send the held answers (to whoever still listens) and answer at once from now on."""
+        with self.lock:
+            self.answer_first = None
+        self.released.set()
 
     def add_recording(self, wav: bytes) -> str:
         """Keep a recording as a <Record> would; returns its RecordingUrl (needs the account's credentials)."""
@@ -253,7 +271,8 @@ class FakeTwilio:
             self.deleted_recordings.append(sid)
         return 204, None
 
-    def _create(self, account: str, form: dict[str, str], arrived: float | None = None) -> tuple[int, dict]:
+    def _create(self, account: str, form: dict[str, str], arrived: float | None = None,
+                peer: tuple = ()) -> tuple[int, dict]:
         for name, code in (("To", 21604), ("From", 21603), ("Body", 21602)):
             if not form.get(name):
                 return 400, _error(400, code, f"A '{name}' is required.")
@@ -262,9 +281,15 @@ class FakeTwilio:
             return failure.http_status, _error(failure.http_status, failure.code, failure.message)
         message = FakeMessage(sid="SM" + secrets.token_hex(16), account_sid=account, to=form["To"],
                               from_=form["From"], body=form["Body"], status_callback=form.get("StatusCallback", ""),
-                              date_created=self.now(), received=arrived or time.monotonic())
+                              date_created=self.now(), received=arrived or time.monotonic(), peer=peer)
         with self.lock:
             self.log.append(message)
+            hold = self.answer_first is not None and len(self.log) > self.answer_first
+            if hold:
+                self.held.append(message.sid)
+        if hold:
+            self.holding.set()
+            self.released.wait(60)
         return 201, message.resource()
 
     def _list(self, account: str, query: dict[str, str]) -> tuple[int, dict]:
@@ -340,12 +365,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, payload: dict | None) -> None:
         body = json.dumps(payload).encode() if payload is not None else b""
-        self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            if payload is not None:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            # Headers and body in one write (end_headers would send them in two): one wake-up of the client an
+            # answer, which on a loaded machine is what a request costs most.
+            self._headers_buffer.extend((b"\r\n", body))
+            self.flush_headers()
+        except (BrokenPipeError, ConnectionResetError):  # the client is gone (a killed worker's held answer)
+            self.close_connection = True
 
     def _route(self, method: str):
         arrived = time.monotonic()  # before anything else: the MPS tests measure arrival times
@@ -376,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(401, _error(401, 20003, "Authenticate"))
         if collection and method == "POST":
             form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
-            return self._answer(*fake._create(match["account"], form, arrived))
+            return self._answer(*fake._create(match["account"], form, arrived, self.client_address))
         if collection and method == "GET":
             query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
             return self._answer(*fake._list(match["account"], query))
