@@ -44,19 +44,19 @@ def call_range(start: dt.date, end: dt.date, dialled: str | None = None):
     return clause
 
 
-def count_calls(out: Aggregates, calls) -> None:
-    """Add the call figures (outcomes, abandons, menu choices, hours) of the calls `calls` (a where clause) to `out`."""
-    _add_calls(out, calls)
-    _add_abandons(out, calls)
-    _add_choices(out, calls)
-    _add_hours(out, calls)
+def count_calls(out: Aggregates, which) -> None:
+    """Add the call figures (outcomes, abandons, menu choices, hours) of the calls `which` (a where clause) to `out`."""
+    _add_calls(out, which)
+    _add_abandons(out, which)
+    _add_choices(out, which)
+    _add_hours(out, which)
 
 
-def _add_calls(out: Aggregates, calls) -> None:
+def _add_calls(out: Aggregates, which) -> None:
     day = fn.DATE(Call.started_at)
     legacy = fn.SUM(Case(None, [(Call.timeline.is_null(), 1)], 0))
     query = (Call.select(day, Call.to_number, Call.outcome, fn.COUNT(Call.id), fn.SUM(Call.duration_seconds), legacy)
-             .where(calls)
+             .where(which)
              .group_by(day, Call.to_number, Call.outcome).tuples())
     for day_value, number, outcome, count, seconds, recorded_before in query:
         counts = out.stats[(as_date(day_value), number or NO_CALL)]
@@ -67,12 +67,12 @@ def _add_calls(out: Aggregates, calls) -> None:
             counts[OUTCOME_COUNTERS[outcome]] += count
 
 
-def _add_abandons(out: Aggregates, calls) -> None:
+def _add_abandons(out: Aggregates, which) -> None:
     day = fn.DATE(Call.started_at)
     query = (Call.select(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
                          Call.abandoned_guidance_name, fn.COUNT(Call.id))
              # COALESCE: the outcome's index must not be used (SQLite would, and read every abandoned call kept)
-             .where(calls & (fn.COALESCE(Call.outcome, "") == "abandoned"))
+             .where(which & (fn.COALESCE(Call.outcome, "") == "abandoned"))
              .group_by(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
                        Call.abandoned_guidance_name).tuples())
     for day_value, number, node_key, node_name, part, guidance_name, count in query:
@@ -88,11 +88,11 @@ def hour_of(column):
     return fn.STRFTIME("%H", column).cast("INTEGER")
 
 
-def _add_hours(out: Aggregates, calls) -> None:
+def _add_hours(out: Aggregates, which) -> None:
     day, hour = fn.DATE(Call.started_at), hour_of(Call.started_at)
     abandoned = fn.SUM(Case(None, [(Call.outcome == "abandoned", 1)], 0))
     query = (Call.select(day, Call.to_number, hour, fn.COUNT(Call.id), abandoned)
-             .where(calls)
+             .where(which)
              .group_by(day, Call.to_number, hour).tuples())
     for day_value, number, hour_value, calls, abandoned_calls in query:
         key = (as_date(day_value), number or NO_CALL, int(hour_value))
@@ -100,7 +100,7 @@ def _add_hours(out: Aggregates, calls) -> None:
         out.hours[(*key, "abandoned")] += int(abandoned_calls or 0)
 
 
-def _add_choices(out: Aggregates, calls) -> None:
+def _add_choices(out: Aggregates, which) -> None:
     # PB menus only: the SMS node's number hearing also records digits, but those are callers'
     # mobile numbers, not choices (and must not end up in a report table).
     day = fn.DATE(Call.started_at)
@@ -109,7 +109,10 @@ def _add_choices(out: Aggregates, calls) -> None:
                      fn.COUNT(CallEvent.id))
              .join(Call)
              .join(Node, on=(Node.flow == Call.flow) & (Node.key == CallEvent.node_key))
-             .where(calls & CallEvent.kind.in_(CHOICE_KINDS) & (Node.kind == "menu"))
+             # The calls' ids again, as a list: so SQLite reads the events of those calls by their index, not
+             # every event kept (it would, for a few minutes of calls picked by id)
+             .where(which & CallEvent.kind.in_(CHOICE_KINDS) & (Node.kind == "menu")
+                    & CallEvent.call.in_(Call.select(Call.id).where(which)))
              .group_by(day, Call.to_number, CallEvent.node_key, CallEvent.node_name, CallEvent.kind, CallEvent.digits)
              .tuples())
     for day_value, number, node_key, node_name, kind, digits, count in query:

@@ -92,4 +92,5 @@ def register(registry, app) -> None:
     # so running it at every start costs nothing more.
     registry.daily(REFRESH_JOB, settings["reports.refresh_time"], refresh_reports, run_at_start=True,
                    description="着信・SMS送信レポートの更新 (営業日 13:00)")
-    registry.every(SNAPSHOT_JOB, SNAPSHOT_SECONDS, snapshot_live_days, description="着信・SMS送信レポートの速報値の集計")
+    registry.every(SNAPSHOT_JOB, SNAPSHOT_SECONDS, snapshot_live_days, run_at_start=True,
+                   description="着信・SMS送信レポートの速報値の集計")

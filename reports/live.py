@@ -23,7 +23,13 @@ from peewee import fn
 
 from core.db import write_transaction
 from ivr.public import Call, Node
-from reports.aggregate import compute_live, count_calls, count_sms, days_with_sms_changed_since, load_published
+from reports.aggregate import (
+    compute_live,
+    count_calls,
+    count_sms,
+    days_with_sms_changed_since,
+    load_published,
+)
 from reports.models import LiveSnapshot
 from reports.queries import ONE_DAY, as_date, day_bounds
 from reports.summary import Aggregates, each_day
@@ -139,17 +145,17 @@ def take_snapshot(cutoff: dt.date, now: dt.datetime) -> LiveSnapshot:
     last_call_id = (Call.select(fn.MAX(Call.id)).where((Call.started_at >= low) & (Call.started_at < since)).scalar()
                     or 0)
     last_message_id = Message.select(fn.MAX(Message.id)).scalar() or 0
-    after_cutoff = Call.started_at >= low
     if fits(previous, cutoff, menus):
         figures = load_figures(previous.figures).between(first, LAST_DAY)
         new = ((Call.id > previous.last_call_id) & (Call.id <= last_call_id)) | Call.id.in_(json.loads(previous.going))
+        new &= by_id(first, LAST_DAY, None)
         last_call_id = max(last_call_id, previous.last_call_id)  # its figures count the calls up to its own
-        going = [row[0] for row in Call.select(Call.id).where(after_cutoff & new & Call.ended_at.is_null()).tuples()]
-        count_calls(figures, after_cutoff & new & not_among(going))
+        going = [row[0] for row in Call.select(Call.id).where(new & Call.ended_at.is_null()).tuples()]
+        count_calls(figures, new & not_among(going))
         recount_sms(figures, sms_changed_days(previous, first, LAST_DAY), None)
     else:
         figures = Aggregates()
-        upto = after_cutoff & (Call.id <= last_call_id)
+        upto = (Call.started_at >= low) & (Call.id <= last_call_id)
         going = [row[0] for row in Call.select(Call.id).where(upto & Call.ended_at.is_null()).tuples()]
         count_calls(figures, upto & not_among(going))
         figures.add(count_sms(first, LAST_DAY))
