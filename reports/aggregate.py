@@ -11,10 +11,9 @@ import datetime as dt
 
 from peewee import JOIN, Case, fn
 
-from core.db import database, is_postgres
+from core.db import is_postgres, write_transaction
 from ivr.public import Call, CallEvent, Node
 from reports.call_rows import store_paths
-from reports.live import live_days
 from reports.models import AGGREGATE_MODELS, NO_CALL, DailyAbandon, DailyChoice, DailyHour, DailyStat
 from reports.queries import as_date, day_bounds
 from reports.summary import (
@@ -29,34 +28,15 @@ from sms.public import Message
 
 
 def compute_live(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:
-    """Counts for start..end straight from the records (the admins' unpublished view, and what publishing stores)."""
+    """Counts for start..end straight from the records (what publishing stores; the live view's figures equal it)."""
     out = Aggregates()
-    _add_calls(out, start, end, dialled)
-    _add_abandons(out, start, end, dialled)
-    _add_choices(out, start, end, dialled)
-    _add_hours(out, start, end, dialled)
-    _add_sms(out, start, end, dialled)
+    count_calls(out, call_range(start, end, dialled))
+    out.add(count_sms(start, end, dialled))
     return out
 
 
-def compute_current(start: dt.date, end: dt.date, dialled: str | None, published_through: dt.date | None,
-                    published_at: dt.datetime | None) -> Aggregates:
-    """compute_live's figures in a fraction of the time: the days the last refresh published, and whose SMS have
-    not changed since, are read from what it stored (a past day's calls are finished); the other days are
-    counted from the records, each only when it changed since this process last counted it (reports.live)."""
-    if published_through is None or published_at is None or published_through < start:
-        return live_days(start, end, dialled, compute_live)
-    stored_end = min(end, published_through)
-    changed = days_with_sms_changed_since(published_at, start, stored_end)
-    out = load_published(start, stored_end, dialled)
-    for day in changed:
-        out.take_sms_of(live_days(day, day, dialled, compute_live), day)
-    if end > stored_end:
-        out.add(live_days(stored_end + dt.timedelta(days=1), end, dialled, compute_live))
-    return out
-
-
-def _call_range(start, end, dialled):
+def call_range(start: dt.date, end: dt.date, dialled: str | None = None):
+    """The calls started start..end (to the dialled number, unless None)."""
     low, high = day_bounds(start, end)
     clause = (Call.started_at >= low) & (Call.started_at < high)
     if dialled is not None:
@@ -64,11 +44,19 @@ def _call_range(start, end, dialled):
     return clause
 
 
-def _add_calls(out: Aggregates, start, end, dialled) -> None:
+def count_calls(out: Aggregates, which) -> None:
+    """Add the call figures (outcomes, abandons, menu choices, hours) of the calls `which` (a where clause) to `out`."""
+    _add_calls(out, which)
+    _add_abandons(out, which)
+    _add_choices(out, which)
+    _add_hours(out, which)
+
+
+def _add_calls(out: Aggregates, which) -> None:
     day = fn.DATE(Call.started_at)
     legacy = fn.SUM(Case(None, [(Call.timeline.is_null(), 1)], 0))
     query = (Call.select(day, Call.to_number, Call.outcome, fn.COUNT(Call.id), fn.SUM(Call.duration_seconds), legacy)
-             .where(_call_range(start, end, dialled))
+             .where(which)
              .group_by(day, Call.to_number, Call.outcome).tuples())
     for day_value, number, outcome, count, seconds, recorded_before in query:
         counts = out.stats[(as_date(day_value), number or NO_CALL)]
@@ -79,12 +67,12 @@ def _add_calls(out: Aggregates, start, end, dialled) -> None:
             counts[OUTCOME_COUNTERS[outcome]] += count
 
 
-def _add_abandons(out: Aggregates, start, end, dialled) -> None:
+def _add_abandons(out: Aggregates, which) -> None:
     day = fn.DATE(Call.started_at)
     query = (Call.select(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
                          Call.abandoned_guidance_name, fn.COUNT(Call.id))
              # COALESCE: the outcome's index must not be used (SQLite would, and read every abandoned call kept)
-             .where(_call_range(start, end, dialled) & (fn.COALESCE(Call.outcome, "") == "abandoned"))
+             .where(which & (fn.COALESCE(Call.outcome, "") == "abandoned"))
              .group_by(day, Call.to_number, Call.abandoned_node_key, Call.abandoned_node_name, Call.abandoned_part,
                        Call.abandoned_guidance_name).tuples())
     for day_value, number, node_key, node_name, part, guidance_name, count in query:
@@ -100,11 +88,11 @@ def hour_of(column):
     return fn.STRFTIME("%H", column).cast("INTEGER")
 
 
-def _add_hours(out: Aggregates, start, end, dialled) -> None:
+def _add_hours(out: Aggregates, which) -> None:
     day, hour = fn.DATE(Call.started_at), hour_of(Call.started_at)
     abandoned = fn.SUM(Case(None, [(Call.outcome == "abandoned", 1)], 0))
     query = (Call.select(day, Call.to_number, hour, fn.COUNT(Call.id), abandoned)
-             .where(_call_range(start, end, dialled))
+             .where(which)
              .group_by(day, Call.to_number, hour).tuples())
     for day_value, number, hour_value, calls, abandoned_calls in query:
         key = (as_date(day_value), number or NO_CALL, int(hour_value))
@@ -112,7 +100,7 @@ def _add_hours(out: Aggregates, start, end, dialled) -> None:
         out.hours[(*key, "abandoned")] += int(abandoned_calls or 0)
 
 
-def _add_choices(out: Aggregates, start, end, dialled) -> None:
+def _add_choices(out: Aggregates, which) -> None:
     # PB menus only: the SMS node's number hearing also records digits, but those are callers'
     # mobile numbers, not choices (and must not end up in a report table).
     day = fn.DATE(Call.started_at)
@@ -121,14 +109,19 @@ def _add_choices(out: Aggregates, start, end, dialled) -> None:
                      fn.COUNT(CallEvent.id))
              .join(Call)
              .join(Node, on=(Node.flow == Call.flow) & (Node.key == CallEvent.node_key))
-             .where(_call_range(start, end, dialled) & CallEvent.kind.in_(CHOICE_KINDS) & (Node.kind == "menu"))
+             # The calls' ids again, as a list: so SQLite reads the events of those calls by their index, not
+             # every event kept (it would, for a few minutes of calls picked by id)
+             .where(which & CallEvent.kind.in_(CHOICE_KINDS) & (Node.kind == "menu")
+                    & CallEvent.call.in_(Call.select(Call.id).where(which)))
              .group_by(day, Call.to_number, CallEvent.node_key, CallEvent.node_name, CallEvent.kind, CallEvent.digits)
              .tuples())
     for day_value, number, node_key, node_name, kind, digits, count in query:
         out.choices[(as_date(day_value), number or NO_CALL, node_key or "", node_name or "", kind, digits or "")] += count
 
 
-def _add_sms(out: Aggregates, start, end, dialled) -> None:
+def count_sms(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:
+    """The SMS counters of the messages created start..end (by the number of the call they came from)."""
+    out = Aggregates()
     low, high = day_bounds(start, end)
     day = fn.DATE(Message.created_at)
     clicked = fn.SUM(Case(None, [(Message.clicks > 0, 1)], 0))
@@ -145,6 +138,7 @@ def _add_sms(out: Aggregates, start, end, dialled) -> None:
         counts["sms_sent"] += count
         counts[SMS_STATE_COUNTERS.get(state, "sms_other")] += count
         counts["sms_clicked"] += int(clicks or 0)
+    return out
 
 
 def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> Aggregates:
@@ -176,12 +170,14 @@ def load_published(start: dt.date, end: dt.date, dialled: str | None = None) -> 
 
 
 def publish(start: dt.date, end: dt.date) -> int:
-    """Store the aggregates and call paths of start..end, replacing what was there, one short transaction per day."""
+    """Store the aggregates and call paths of start..end, replacing what was there, one short write transaction per
+    day (on SQLite it takes the write lock at BEGIN: a transaction that reads first and then writes would fail with
+    "database is locked" when another connection wrote meanwhile)."""
     if end < start:
         return 0
     aggregates = compute_live(start, end)
     for day in each_day(start, end):
-        with database.atomic():
+        with write_transaction():
             for model in AGGREGATE_MODELS:
                 model.delete().where(model.day == day).execute()
             _insert_day(aggregates, day)
@@ -192,8 +188,8 @@ def publish(start: dt.date, end: dt.date) -> int:
 def republish_sms(day: dt.date) -> None:
     """Publish a shown day again for its SMS (receipts and clicks come late); its call figures stay as published."""
     published = load_published(day, day)
-    published.take_sms_of(compute_live(day, day), day)
-    with database.atomic():
+    published.take_sms_of(count_sms(day, day), day)
+    with write_transaction():
         for model in AGGREGATE_MODELS:
             model.delete().where(model.day == day).execute()
         _insert_day(published, day)

@@ -9,14 +9,17 @@ from flask import current_app
 
 from core import clock, events
 from core.calendar import BusinessCalendar, calendar_for
-from core.db import database
+from core.db import write_transaction
 from core.retention import oldest_kept_day
 from reports.aggregate import days_with_sms_changed_since, publish, republish_sms
+from reports.live import take_snapshot
 from reports.models import ReportRefresh
 from reports.refresh import RefreshRule, last_refresh_at, next_refresh_at, publish_cutoff
 
 log = logging.getLogger("reports.jobs")
 REFRESH_JOB = "reports-refresh"
+SNAPSHOT_JOB = "reports-live-snapshot"
+SNAPSHOT_SECONDS = 300  # a live view counts at most this long of calls (and the time its snapshot took)
 
 
 def refresh_rule() -> RefreshRule:
@@ -43,14 +46,24 @@ def refresh_reports(now: dt.datetime | None = None) -> str:
     for day in changed:
         republish_sms(day)
     days = publish(start, cutoff)
-    with database.atomic():
+    with write_transaction():
         ReportRefresh.create(run_at=now, scheduled_at=last_refresh_at(now, calendar, rule), cutoff=cutoff,
                              published_from=start, days_published=days)
         events.announce(events.REPORT_PUBLISHED, {"cutoff": str(cutoff), "published_from": str(start),
                                                   "days": days, "at": f"{now:%Y-%m-%d %H:%M}"})
+    take_snapshot(cutoff, now)  # the live view's days after the new cutoff, counted once here
     again = f" (again: {', '.join(map(str, changed))})" if changed else ""
     log.info("report refresh: published %s..%s%s", start, cutoff, again)
     return f"published {start}..{cutoff}{again}"
+
+
+def snapshot_live_days(now: dt.datetime | None = None) -> str:
+    """Move the live view's snapshot on to now (reports.live): only what came or changed since the last is counted."""
+    latest = latest_refresh()
+    if latest is None:
+        return "no refresh yet"
+    snapshot = take_snapshot(latest.cutoff, now or clock.now())
+    return f"days after {latest.cutoff} counted through call {snapshot.last_call_id}"
 
 
 @dataclass(frozen=True)
@@ -79,3 +92,5 @@ def register(registry, app) -> None:
     # so running it at every start costs nothing more.
     registry.daily(REFRESH_JOB, settings["reports.refresh_time"], refresh_reports, run_at_start=True,
                    description="着信・SMS送信レポートの更新 (営業日 13:00)")
+    registry.every(SNAPSHOT_JOB, SNAPSHOT_SECONDS, snapshot_live_days, run_at_start=True,
+                   description="着信・SMS送信レポートの速報値の集計")

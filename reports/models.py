@@ -108,4 +108,19 @@ class CallPath(BaseModel):
     csv_line = TextField(null=True)
 
 
+class LiveSnapshot(BaseModel):
+    """The live view's figures of the days after a refresh's cutoff, as counted at `taken_at` (reports.live); the
+    latest row is the one used, older ones are deleted when a new one is stored."""
+
+    id = AutoField()
+    taken_at = DateTimeField()
+    cutoff = DateField()              # the refresh's cutoff: the figures are of the days after it
+    last_call_id = IntegerField()     # the calls counted: ids up to this one, except those in `going`
+    going = TextField(default="[]")   # JSON: ids of the calls still going at `taken_at` (not counted)
+    last_message_id = IntegerField()  # the SMS counted: every message up to this id as it was at `changed_since`
+    changed_since = DateTimeField()   # SMS changed from then on are counted again
+    menus = CharField(max_length=64)  # the flows' PB menus then (their digits count as choices): a digest
+    figures = TextField(default="{}")  # JSON of reports.summary.Aggregates (day, dialled number, counts)
+
+
 AGGREGATE_MODELS = [DailyStat, DailyAbandon, DailyChoice, DailyHour]

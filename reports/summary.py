@@ -55,6 +55,14 @@ class Aggregates:
             mine.update({k: v for k, v in theirs.items() if k[1] == dialled})
         return kept
 
+    def between(self, start: dt.date, end: dt.date) -> Aggregates:
+        """The same counts for the days start..end only."""
+        kept = Aggregates()
+        kept.stats.update({k: v for k, v in self.stats.items() if start <= k[0] <= end})
+        for mine, theirs in zip(kept.tables(), self.tables()):
+            mine.update({k: v for k, v in theirs.items() if start <= k[0] <= end})
+        return kept
+
     def drop_days(self, days) -> None:
         for table in (self.stats, *self.tables()):
             for key in [key for key in table if key[0] in days]:

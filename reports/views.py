@@ -20,11 +20,12 @@ from core.pagination import Page, paginate
 from core.retention import oldest_kept_day
 from core.security import role_required
 from ivr.public import menu_choice_names
-from reports.aggregate import compute_current, load_published
+from reports.aggregate import load_published
 from ivr.public import flow_choices, flow_diagram, flow_spec
 from reports.exports import CALL_HEADER, DAILY_HEADER, call_csv_lines, daily_csv_rows, download_name
 from reports.figures import flow_figures as flow_figures_of
 from reports.jobs import RefreshStatus, refresh_status
+from reports.live import compute_current
 from reports.models import NO_CALL, DailyStat
 from reports.queries import CallFilter, calls_query, dialled_numbers, events_by_call
 from reports.ranges import DateRange, RangeLimits, parse_range

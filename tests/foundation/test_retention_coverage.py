@@ -80,6 +80,7 @@ HOLDS_NEITHER = {
     "daily_abandon": "dialled node_key node_name part guidance_name",
     "daily_choice": "dialled node_key node_name kind digits",  # menu digits, counted
     "daily_hour": "dialled",
+    "live_snapshot": "going menus figures",  # call ids, a digest, and the daily_* figures of days not published yet
     "call_path": "path",
     "notify_destination": "name kind target secret events quiet_start quiet_end pause_reason updated_by",
     "notify_event": "kind",

@@ -103,7 +103,7 @@ def test_published_equals_live_and_republishing_replaces(make_call, make_message
 def test_the_admins_current_figures_equal_live_counting(clock, make_call, make_message, menu_flow):
     """compute_current reads what the refresh stored for days published and unchanged; the result must be what
     counting every record gives, whatever the range, the number, later SMS changes or unpublished days."""
-    from reports.aggregate import compute_current
+    from reports.live import compute_current
     from sms.receipts import apply_status
 
     clock.set("2026-02-02 08:00")
