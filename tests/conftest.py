@@ -34,8 +34,32 @@ _PG_AVAILABLE = testdb.postgres_reachable()
 _PG_SKIP_REASON = "PostgreSQL is not reachable at 127.0.0.1:5432 (user postgres, trust auth)"
 
 
+def read_yaml_once_per_version(read_yaml):
+    """core.config.read_yaml remembering each file's settings until the file changes: every test builds an app,
+    and parsing config.yaml (pure-Python YAML) was a fifth of that. Errors are not remembered (raised each time)."""
+    import copy
+    from pathlib import Path
+
+    read: dict[tuple, dict] = {}
+
+    def cached(path):
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return read_yaml(path)
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in read:
+            read[key] = read_yaml(path)
+        return copy.deepcopy(read[key])
+
+    return cached
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: run on SQLite only (not again on PostgreSQL)")
+    from core import config as core_config
+
+    core_config.read_yaml = read_yaml_once_per_version(core_config.read_yaml)
     # xdist's load scheduling hands each worker consecutive chunks of a quarter of its share at the start: the slow
     # tests, collected first (below), would all go to the first worker. Two at a time spreads them.
     if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
