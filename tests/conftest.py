@@ -55,11 +55,40 @@ def read_yaml_once_per_version(read_yaml):
     return cached
 
 
+def synthesized_once(synthesize, keep_bytes: int = 256 * 1024 * 1024):
+    """OpenJTalkEngine.synthesize remembering what it made in this test process: the same text, voice, speed and
+    dictionary give the very same samples (Open JTalk is deterministic), and many tests make the same guidance (the
+    demo flow's ten sentences take seconds each). Each caller gets its own copy; failures are not remembered; at
+    most `keep_bytes` of audio is kept."""
+    import threading
+
+    from guidance.tts import Speech
+
+    made: dict[tuple, Speech] = {}
+    lock = threading.Lock()
+    kept = [0]
+
+    def cached(engine, text: str, voice: str, speed: float, dict_dir: str):
+        key = (text, voice, float(speed), dict_dir)
+        found = made.get(key)
+        if found is None:
+            found = synthesize(engine, text, voice, speed, dict_dir)
+            with lock:
+                if key not in made and kept[0] + found.samples.nbytes <= keep_bytes:
+                    made[key] = found
+                    kept[0] += found.samples.nbytes
+        return Speech(samples=found.samples.copy(), rate=found.rate)
+
+    return cached
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: run on SQLite only (not again on PostgreSQL)")
     from core import config as core_config
+    from guidance.tts import OpenJTalkEngine
 
     core_config.read_yaml = read_yaml_once_per_version(core_config.read_yaml)
+    OpenJTalkEngine.synthesize = synthesized_once(OpenJTalkEngine.synthesize)
     # xdist's load scheduling hands each worker consecutive chunks of a quarter of its share at the start: the slow
     # tests, collected first (below), would all go to the first worker. Two at a time spreads them.
     if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
