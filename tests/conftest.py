@@ -278,7 +278,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True)
-    context.set_default_timeout(10000)
+    context.set_default_timeout(30000)  # a ceiling on waiting for each event: a loaded CI machine takes its time
     pg = context.new_page()
     yield pg
     context.close()

@@ -341,7 +341,9 @@ WEIGHT = {
     "ivr.flow_edit": 142, "ivr.flow_new": 112, "ivr.flow_publish": 91, "ivr.flow_restore": 82,
     "ivr.flow_guidance_new": 50, "ivr.flow_start": 38, "ivr.simulator_recording": 37, "ivr.simulator_send": 37,
     "ivr.simulator_start": 25, "ivr.simulator_hangup": 24, "ivr.menu_detail": 23, "ivr.flow_draft_discard": 17,
-    "ivr.callers": 15, "ivr.flow_draft_save": 14, "guidance.new_guidance": 35, "guidance.edit_guidance": 36,
+    "ivr.callers": 15, "ivr.flow_draft_save": 14, "guidance.preview_voice": 77, "guidance.new_voice_file": 69,
+    "guidance.edit_voice_file": 66, "guidance.delete_guidance": 60, "guidance.edit_guidance": 38,
+    "guidance.new_guidance": 35,
     "bulk.edit_recipients": 14, "bulk.new_send": 11, "admin.holidays": 9, "bulk.messages": 8, "admin.edit_user": 7,
     "admin.new_user": 7, "bulk.confirm": 7,
 }
