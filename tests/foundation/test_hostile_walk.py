@@ -7,6 +7,10 @@ as query strings and form fields under its real field names (read from the forms
 package's code), hostile JSON (deep, wrong-shaped, NaN/Infinity, lone surrogates, huge numbers) and an oversize
 body. No answer may be a 5xx, and every refusal (4xx) must carry a Japanese message: an error page, an alert
 or field error on the re-rendered form, or the API's JSON error.
+
+The walk runs in parts (PARTS: a blueprint's routes, the big blueprints' in chunks of about equal walking time) that
+test workers take side by side; the parts together cover every route, and the last part to finish checks the whole
+walk's figures.
 """
 from __future__ import annotations
 
