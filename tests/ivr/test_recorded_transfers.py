@@ -139,7 +139,8 @@ def test_the_simulator_records_a_transfer_and_the_recordings_page_plays_it(page,
     page.click("#sim-call")
     page.locator("#sim-log li", has_text="この転送は録音されます").wait_for()
     page.locator("#sim-dial:not([hidden])").wait_for()
-    page.wait_for_timeout(1500)  # 1.5 s of chromium's fake microphone (it beeps) go into the recorder
+    page.locator("#sim-record[data-microphone=recording]").wait_for(state="attached")  # the recorder started (a loaded
+    page.wait_for_timeout(1500)  # machine takes its time): 1.5 s of chromium's fake microphone (it beeps) go into it
     page.click("#sim-dial button[data-dial='completed']")
     page.locator("#sim-log li", has_text="通話の録音を保存しました").wait_for()
     page.locator("#simulator[data-state='ended']").wait_for(timeout=20000)
