@@ -19,12 +19,88 @@ from tests.support import db as testdb  # noqa: E402
 from tests.support.web import BrowserLikeClient  # noqa: E402
 
 PASSWORD = "correct-horse-1"
+# Users made by fixtures get a cheap PBKDF2 hash: a login still verifies it through the app's check, in a fraction
+# of the default scrypt's time (each scrypt takes a second and more on a loaded 2-CPU machine, twice per logged-in
+# client). The tests about how passwords are stored make theirs with the app's own hash_password (see
+# tests/foundation/test_login_security.py); the app hashes every password it is given itself as before.
+FIXTURE_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def fixture_password_hash(password: str = PASSWORD) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method=FIXTURE_HASH_METHOD)
 _PG_AVAILABLE = testdb.postgres_reachable()
 _PG_SKIP_REASON = "PostgreSQL is not reachable at 127.0.0.1:5432 (user postgres, trust auth)"
 
 
+def read_yaml_once_per_version(read_yaml):
+    """core.config.read_yaml remembering each file's settings until the file changes: every test builds an app,
+    and parsing config.yaml (pure-Python YAML) was a fifth of that. Errors are not remembered (raised each time)."""
+    import copy
+    from pathlib import Path
+
+    read: dict[tuple, dict] = {}
+
+    def cached(path):
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return read_yaml(path)
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in read:
+            read[key] = read_yaml(path)
+        return copy.deepcopy(read[key])
+
+    return cached
+
+
+def synthesized_once(synthesize, keep_bytes: int = 256 * 1024 * 1024):
+    """OpenJTalkEngine.synthesize remembering what it made in this test process: the same text, voice, speed and
+    dictionary give the very same samples (Open JTalk is deterministic), and many tests make the same guidance (the
+    demo flow's ten sentences take seconds each). Each caller gets its own copy; failures are not remembered; at
+    most `keep_bytes` of audio is kept."""
+    import threading
+
+    from guidance.tts import Speech
+
+    made: dict[tuple, Speech] = {}
+    lock = threading.Lock()
+    kept = [0]
+
+    def cached(engine, text: str, voice: str, speed: float, dict_dir: str):
+        key = (text, voice, float(speed), dict_dir)
+        found = made.get(key)
+        if found is None:
+            found = synthesize(engine, text, voice, speed, dict_dir)
+            with lock:
+                if key not in made and kept[0] + found.samples.nbytes <= keep_bytes:
+                    made[key] = found
+                    kept[0] += found.samples.nbytes
+        return Speech(samples=found.samples.copy(), rate=found.rate)
+
+    return cached
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: run on SQLite only (not again on PostgreSQL)")
+    from core import config as core_config
+    from guidance.tts import OpenJTalkEngine
+
+    core_config.read_yaml = read_yaml_once_per_version(core_config.read_yaml)
+    OpenJTalkEngine.synthesize = synthesized_once(OpenJTalkEngine.synthesize)
+    # xdist's load scheduling hands each worker consecutive chunks of a quarter of its share at the start: the slow
+    # tests, collected first (below), would all go to the first worker. Two at a time spreads them.
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("maxschedchunk", None) is None:
+        config.option.maxschedchunk = 2
+
+
+def pytest_collection_modifyitems(items):
+    """The slow tests first, then the browser ones, so that no worker starts a long one when the others are done."""
+    def weight(item):
+        return 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=weight)
 
 
 def pytest_generate_tests(metafunc):
@@ -120,10 +196,9 @@ def runner(app):
 @pytest.fixture
 def make_user(app):
     from core.models import User
-    from web.auth import hash_password
 
     def make(username: str = "user", role: str = "staff", password: str = PASSWORD, **kw) -> User:
-        return User.create(username=username, role=role, password_hash=hash_password(password), **kw)
+        return User.create(username=username, role=role, password_hash=fixture_password_hash(password), **kw)
 
     return make
 
@@ -218,13 +293,12 @@ def browser_login(live_server):
     """Log a browser page in as a new user of the given role on the live server."""
     from core.db import database
     from core.models import User
-    from web.auth import hash_password
 
     def login(page, role: str = "admin", username: str | None = None):
         username = username or f"{role}-browser"
         with live_server.app.app_context(), database.connection_context():
             if not User.select().where(User.username == username).exists():
-                User.create(username=username, role=role, password_hash=hash_password(PASSWORD))
+                User.create(username=username, role=role, password_hash=fixture_password_hash())
         page.goto(live_server.url + "/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)

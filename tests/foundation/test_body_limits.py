@@ -149,10 +149,10 @@ def test_a_chunked_body_within_its_limit_reaches_the_app_whole(live_server):
 
     from core.db import database
     from core.models import User
-    from web.auth import hash_password
+    from tests.conftest import fixture_password_hash
 
     with live_server.app.app_context(), database.connection_context():
-        User.create(username="chunky", role="staff", password_hash=hash_password("correct-horse-1"))
+        User.create(username="chunky", role="staff", password_hash=fixture_password_hash())
     session = requests.Session()
     page = session.get(live_server.url + "/login").text
     token = page.split('name="csrf-token" content="')[1].split('"')[0]

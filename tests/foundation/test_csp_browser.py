@@ -51,15 +51,14 @@ def seeded(live_server, clock):
     from reports.jobs import refresh_reports
     from sms.models import Message
     from sms.public import send_box_to_caller
-    from tests.conftest import PASSWORD
-    from web.auth import hash_password
+    from tests.conftest import fixture_password_hash
 
     app = live_server.app
     with app.app_context(), database.connection_context():
         sms.seed_defaults(app)
         ivr.seed_defaults(app)  # the demo flow, its guidance synthesized once (Open JTalk)
         send_box_to_caller(1, "+819012345678", call_sid=None, idempotency_key="csp-test", source="ui")
-        User.create(username="spare", role="staff", password_hash=hash_password(PASSWORD))
+        User.create(username="spare", role="staff", password_hash=fixture_password_hash())
         issue_api_token("csp-test")
         _, raw = issue_api_token("bulk")
         rows = [{"call_sid": f"CA{day:02d}{n:030d}", "from_number": "+819012345678", "to_number": "+815000000000",

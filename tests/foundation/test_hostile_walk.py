@@ -7,6 +7,10 @@ as query strings and form fields under its real field names (read from the forms
 package's code), hostile JSON (deep, wrong-shaped, NaN/Infinity, lone surrogates, huge numbers) and an oversize
 body. No answer may be a 5xx, and every refusal (4xx) must carry a Japanese message: an error page, an alert
 or field error on the re-rendered form, or the API's JSON error.
+
+The walk runs in parts (PARTS: a blueprint's routes, the big blueprints' in chunks of about equal walking time) that
+test workers take side by side; the parts together cover every route, and the last part to finish checks the whole
+walk's figures.
 """
 from __future__ import annotations
 
@@ -321,21 +325,81 @@ def walk_nul_and_oversize(walk, client, rule, csrf: str | None, headers: dict | 
         walk.app.config["MAX_CONTENT_LENGTH"] = limit
 
 
+# --- the walk in parts ---------------------------------------------------------------------------------------------
+# The walk is split into parts (each blueprint's routes, the big blueprints' in chunks) so that test workers walk
+# them side by side; each part walks its routes in a fresh world of its own. Every route belongs to exactly one part
+# (test_the_parts_cover_every_route), and the part that finishes last adds up what all the parts of its database
+# walked (totals_of_all_parts).
+PART_OF_BLUEPRINT = {
+    "admin": "admin", "auth": "accounts", "home": "accounts", "api_docs": "api", "reports_api": "api",
+    "sms_api": "sms_api", "bulk_api": "bulk_api", "bulk": "bulk", "ivr": "ivr", "guidance": "guidance",
+    "sms": "sms", "sms_public": "sms", "notify": "notify_reports", "reports": "notify_reports",
+    "twilio_voice": "webhooks", "sms_webhooks": "webhooks",
+}
+CHUNKS = {"admin": 2, "bulk": 3, "ivr": 7, "guidance": 3, "sms": 2}
+PARTS = [f"{part}-{i + 1}of{CHUNKS.get(part, 1)}" for part in dict.fromkeys(PART_OF_BLUEPRINT.values())
+         for i in range(CHUNKS.get(part, 1))]
+# Seconds each route's walk took (SQLite, on a loaded machine) where it took more than a few: a chunked part's
+# routes are dealt out to its chunks by these, so that the chunks take about as long. Others count as 3.
+WEIGHT = {
+    "ivr.flow_edit": 142, "ivr.flow_new": 112, "ivr.flow_publish": 91, "ivr.flow_restore": 82,
+    "ivr.flow_guidance_new": 50, "ivr.flow_start": 38, "ivr.simulator_recording": 37, "ivr.simulator_send": 37,
+    "ivr.simulator_start": 25, "ivr.simulator_hangup": 24, "ivr.menu_detail": 23, "ivr.flow_draft_discard": 17,
+    "ivr.callers": 15, "ivr.flow_draft_save": 14, "guidance.preview_voice": 77, "guidance.new_voice_file": 69,
+    "guidance.edit_voice_file": 66, "guidance.delete_guidance": 60, "guidance.edit_guidance": 38,
+    "guidance.new_guidance": 35,
+    "bulk.edit_recipients": 14, "bulk.new_send": 11, "admin.holidays": 9, "bulk.messages": 8, "admin.edit_user": 7,
+    "admin.new_user": 7, "bulk.confirm": 7,
+}
+
+
+def part_of_rules(rules) -> dict[str, str]:
+    """Endpoint → its part: a blueprint's part, and within a chunked part, the heaviest route first to the chunk
+    with the least weight so far."""
+    by_part: dict[str, list[str]] = {}
+    for endpoint in sorted({rule.endpoint for rule in rules}):
+        by_part.setdefault(PART_OF_BLUEPRINT.get(endpoint.split(".")[0], "(none)"), []).append(endpoint)
+    parts = {}
+    for part, endpoints in by_part.items():
+        chunks = CHUNKS.get(part, 1)
+        loads = [0] * chunks
+        for endpoint in sorted(endpoints, key=lambda e: (-WEIGHT.get(e, 3), e)):
+            lightest = loads.index(min(loads))
+            loads[lightest] += WEIGHT.get(endpoint, 3)
+            parts[endpoint] = f"{part}-{lightest + 1}of{chunks}"
+    return parts
+
+
+@pytest.mark.sqlite_only
+def test_the_parts_cover_every_route(app):
+    rules = rules_in_order(app)
+    parts = part_of_rules(rules)
+    assert set(parts.values()) == set(PARTS), "a blueprint the walk has no part for: add it to PART_OF_BLUEPRINT"
+    assert {rule.endpoint for rule in rules} == set(parts) and len(parts) >= 90
+    assert {"sms_api.create_message", "bulk.new_send", "admin.holidays", "twilio_voice.status"} <= set(parts)
+
+
 @pytest.mark.slow
-def test_no_route_answers_hostile_input_with_a_server_error(app, admin_client, client, caplog):
+@pytest.mark.parametrize("part", PARTS)
+def test_no_route_answers_hostile_input_with_a_server_error(part, app, admin_client, client, caplog, request,
+                                                             tmp_path_factory):
     caplog.set_level(logging.ERROR)
     world = build_world(app, admin_client)
     walk = Walk(app, world, caplog)
     rules = rules_in_order(app)
-    forms = page_forms(walk, admin_client, rules)
+    forms = page_forms(walk, admin_client, rules)  # from every page: a route's form may sit on another's page
+    parts = part_of_rules(rules)
+    rules = [rule for rule in rules if parts[rule.endpoint] == part]
     csrf = admin_client.csrf_token()
     api = {"Authorization": f"Bearer {world.api_token}"}
-    walked = set()
+    walk.requests = walk.refusals = 0  # the counts are the part's routes' own
+    walked = {}
     for rule in rules:
-        walked.add(rule.endpoint)
+        before = walk.requests
         if rule.rule.startswith("/twilio/"):
             walk_webhook(walk, client, rule)
             walk_nul_and_oversize(walk, client, rule, None)
+            walked[rule.endpoint] = walked.get(rule.endpoint, 0) + walk.requests - before
             continue
         if rule.rule.startswith("/api/"):
             walk_forms_and_queries(walk, TokenClient(client, api), rule, [], None)
@@ -347,9 +411,37 @@ def test_no_route_answers_hostile_input_with_a_server_error(app, admin_client, c
             walk_json(walk, admin_client, rule, {"X-CSRFToken": csrf})
             walk_nul_and_oversize(walk, admin_client, rule, csrf)
         walk_forms_and_queries(walk, client, rule, [], None, values=HOSTILE_VALUES[:4])
+        walked[rule.endpoint] = walked.get(rule.endpoint, 0) + walk.requests - before
     assert not walk.failures, f"{len(walk.failures)} of {walk.requests} requests:\n" + "\n".join(walk.failures[:60])
-    assert len(walked) >= 90 and walk.requests > 5000 and walk.refusals > 1000
-    assert {"sms_api.create_message", "bulk.new_send", "admin.holidays", "twilio_voice.status"} <= walked
+    assert rules and all(walked.values()), walked
+    assert walk.refusals > 0
+    totals = totals_of_all_parts(tmp_path_factory, request.node.callspec.params["database_url"], part,
+                                 {"endpoints": sorted(walked), "requests": walk.requests, "refusals": walk.refusals})
+    if totals is not None:  # every part of this database has been walked in this run: the whole walk's figures
+        assert len(totals["endpoints"]) >= 90 and totals["requests"] > 5000 and totals["refusals"] > 1000, totals
+        assert {"sms_api.create_message", "bulk.new_send", "admin.holidays", "twilio_voice.status"} <= set(
+            totals["endpoints"])
+
+
+def totals_of_all_parts(tmp_path_factory, backend: str, part: str, counts: dict) -> dict | None:
+    """Record this part's counts in the run's directory (shared by the test workers); once every part of the
+    backend has recorded its own, their sum (else None: other parts are still walking, or were not selected)."""
+    import os
+
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # each worker's base is inside the run's
+    directory = run_dir / "hostile-walk" / backend
+    directory.mkdir(parents=True, exist_ok=True)
+    written = directory / f"{part}.json.tmp-{os.getpid()}"
+    written.write_text(json.dumps(counts))
+    written.rename(directory / f"{part}.json")  # whole files only: another part may be reading
+    recorded = {path.name.removesuffix(".json"): json.loads(path.read_text()) for path in directory.glob("*.json")}
+    if set(recorded) != set(PARTS):
+        return None
+    return {"endpoints": sorted({e for c in recorded.values() for e in c["endpoints"]}),
+            "requests": sum(c["requests"] for c in recorded.values()),
+            "refusals": sum(c["refusals"] for c in recorded.values())}
 
 
 class TokenClient:

@@ -12,11 +12,21 @@ import pytest
 
 from core.config import ROOT
 from core.models import AuditLog, LoginThrottle, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fixture_password_hash
 from web import auth
 from web.auth import LOGIN_REFUSED
 from web.redirects import same_site_path
 from web.throttle import client_key
+
+
+@pytest.fixture
+def make_user_hashed_by_the_app(app):
+    """Users with the app's own password hash, the kind the refusals of unknown names check against."""
+    def make(username: str = "user", role: str = "staff", password: str = PASSWORD, **kw) -> User:
+        return User.create(username=username, role=role, password_hash=auth.hash_password(password), **kw)
+
+    return make
+
 
 TOKEN = re.compile(r'(name="csrf_token" value="|name="csrf-token" content=")[^"]+"')
 
@@ -43,8 +53,9 @@ def test_unknown_user_wrong_password_locked_and_disabled_get_the_same_page(app, 
     assert "あと" not in unknown[1] and "ロックされています" not in unknown[1] and "無効" not in unknown[1]
 
 
-def test_every_refusal_does_the_same_work(app, make_user, monkeypatch):
+def test_every_refusal_does_the_same_work(app, make_user_hashed_by_the_app, monkeypatch):
     """One password hash of the same kind, and the failure counted against the typed name, whatever the reason."""
+    make_user = make_user_hashed_by_the_app
     make_user("known")
     make_user("locked-one", locked_at=User.created_at.default())
     make_user("gone", active=False)
@@ -183,12 +194,11 @@ def live_login(base: str, username: str, password: str) -> int:
 
 def test_24_parallel_wrong_passwords_all_count_and_leave_the_account_locked(live_server, database_url):
     from core.db import database
-    from web.auth import hash_password
 
     app = live_server.app
     app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"accounts.login_throttle_attempts": 100})
     with app.app_context(), database.connection_context():
-        User.create(username="target", role="admin", password_hash=hash_password(PASSWORD))
+        User.create(username="target", role="admin", password_hash=fixture_password_hash())
     answers = parallel_wrong_passwords(live_server.url, "target", 24)
     assert [a.status_code for a in answers] == [401] * 24
     assert live_login(live_server.url, "target", PASSWORD) == 401
@@ -210,10 +220,9 @@ def test_24_parallel_wrong_passwords_all_count_and_leave_the_account_locked(live
 
 def test_parallel_guesses_from_one_address_stop_at_the_throttle(live_server):
     from core.db import database
-    from web.auth import hash_password
 
     with live_server.app.app_context(), database.connection_context():
-        User.create(username="target", role="staff", password_hash=hash_password(PASSWORD))
+        User.create(username="target", role="staff", password_hash=fixture_password_hash())
     answers = parallel_wrong_passwords(live_server.url, "target", 24)
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [401] * 10 + [429] * 14  # accounts.login_throttle_attempts: 10, however they interleave

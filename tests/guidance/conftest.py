@@ -8,22 +8,6 @@ import pytest
 
 
 @pytest.fixture
-def make_user(app):
-    """Users for logged-in clients, with a cheap PBKDF2 hash: the real login still verifies it, in a
-    fraction of the default scrypt's time (these tests are about guidance, not password strength)."""
-    from werkzeug.security import generate_password_hash
-
-    from core.models import User
-    from tests.conftest import PASSWORD
-
-    def make(username: str = "user", role: str = "staff", password: str = PASSWORD, **kw) -> User:
-        hashed = generate_password_hash(password, method="pbkdf2:sha256:1000")
-        return User.create(username=username, role=role, password_hash=hashed, **kw)
-
-    return make
-
-
-@pytest.fixture
 def make_voice_file(app):
     """Create a synthesized voice file through the service (real Open JTalk audio)."""
     from guidance.forms import VoiceFileInput

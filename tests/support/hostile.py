@@ -286,8 +286,8 @@ def build_world(app, admin_client) -> World:
     from sms import links
     from sms.models import Message, ShortLink, StorageBox
     from sms.sending import queue_box, queue_text
+    from tests.conftest import fixture_password_hash
     from tests.ivr.builders import menu_flow
-    from web.auth import hash_password
 
     world = World()
     guidance = make_guidance()
@@ -312,7 +312,7 @@ def build_world(app, admin_client) -> World:
         queue_text(text, "090-3333-4444", source="api")
     message = Message.get_by_id(own.message_id)
     link = ShortLink.get(ShortLink.message == message.id)
-    other = User.create(username="target", role="staff", password_hash=hash_password("correct-horse-1"))
+    other = User.create(username="target", role="staff", password_hash=fixture_password_hash())
     _, world.api_token = issue_api_token("walk")
     spare, _ = issue_api_token("spare")
     ip_rule = IpAllowRule.create(scope="login", cidr="127.0.0.0/8", note="test")
