@@ -129,6 +129,7 @@ SCHEMA: dict[str, Setting] = {
     "web.page_size": S(50, integer(5, 500)),
     "web.threads": S(8, integer(1, 64)),
     "database.url": S("sqlite:///var/app.db", database_url),
+    "database.prepared_statements": S(True, boolean),
     "accounts.max_failed_logins": S(5, integer(1, 100)),
     "accounts.min_password_length": S(8, integer(4, 128)),
     "accounts.login_throttle_attempts": S(10, integer(1, 1000)),

@@ -289,7 +289,11 @@ def execute_prepared(name: str, sql: str, params: list, before: str = ""):
     """PostgreSQL: run `sql` (placeholders %s) as this connection's prepared statement `name`, parsed and planned
     once per connection instead of on every call: for a hot path's statement, planning is a good part of the
     server's time. `before`: statements sent ahead of it in the same round trip. Returns the cursor. A PREPARE
-    outlives a failed transaction, so after an error the connection's statements are dropped and made again."""
+    outlives a failed transaction, so after an error the connection's statements are dropped and made again.
+    With the setting database.prepared_statements off (PgBouncer in transaction mode hands each transaction any
+    server connection, where the statement would not exist), the statement is simply sent as it is."""
+    if not _prepared_statements_on():
+        return database.execute_sql(before + sql, params)
     connection = database.connection()
     made = _prepared.get(connection, set())
     reset = "DEALLOCATE ALL;" if made is None else ""
@@ -304,6 +308,12 @@ def execute_prepared(name: str, sql: str, params: list, before: str = ""):
     made.add(name)
     _prepared[connection] = made
     return cursor
+
+
+def _prepared_statements_on() -> bool:
+    from flask import current_app, has_app_context
+
+    return not has_app_context() or current_app.config["SETTINGS"].get("database.prepared_statements", True)
 
 
 def _numbered(sql: str) -> str:

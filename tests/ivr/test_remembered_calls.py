@@ -74,3 +74,32 @@ def test_a_remembered_step_that_fails_changes_nothing_and_twilios_retry_then_suc
 
     call.answer(phone.post(action, params))
     assert mis_entries(call) == (3, {"main": 2}, 2)
+
+
+
+def prepared_statements():
+    """The statements prepared on this connection (PostgreSQL); SQLite prepares nothing by name."""
+    from core.db import database, is_postgres
+
+    if not is_postgres():
+        return []
+    return [name for (name,) in database.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()]
+
+
+def test_the_key_press_statement_is_prepared_once_per_connection(phone, menu_flow_saved):
+    from core.db import is_postgres
+
+    call = phone.dial(FLOW_NUMBER)
+    call.press("9")
+    call.press("9")
+    assert prepared_statements() == (["ivr_step_if_unchanged"] if is_postgres() else [])
+    assert mis_entries(call) == (3, {"main": 2}, 2)
+
+
+def test_without_prepared_statements_a_key_press_is_stored_the_same(app, phone, menu_flow_saved):
+    app.config["SETTINGS"] = {**app.config["SETTINGS"], "database.prepared_statements": False}  # PgBouncer, tx mode
+    call = phone.dial(FLOW_NUMBER)
+    call.press("9")
+    call.press("9")
+    assert prepared_statements() == []
+    assert mis_entries(call) == (3, {"main": 2}, 2)
