@@ -12,7 +12,8 @@ from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
 from core.twilio import recordings
 from ivr import simulator
-from ivr.models import Call, CallEvent, CallRecording, Voicemail
+from core.db import write_transaction
+from ivr.models import Call, CallEvent, CallRecording, FlowVersion, Voicemail
 from ivr.voicemails import simulator_file_name
 
 log = logging.getLogger("ivr.retention")
@@ -29,6 +30,17 @@ def purge_calls(expiry: Expiry) -> int:
     if waiting:
         expired &= Call.id.not_in(waiting)
     return delete_rows(Call, expired, expiry, children=(CallEvent.call, Voicemail.call, CallRecording.call))
+
+
+def purge_trial_versions(expiry: Expiry) -> int:
+    """The simulator's trial versions (frozen drafts, number None) once as old as a call kept no longer, unless a
+    call still kept ran on one: every simulator try of a different draft made one, and nothing else removed them."""
+    kept_calls_ran_on = Call.select(Call.flow_version_id).where(Call.flow_version_id.is_null(False))
+    with write_transaction():
+        return (FlowVersion.delete()
+                .where(FlowVersion.number.is_null() & (FlowVersion.created_at < expiry.before)
+                       & FlowVersion.id.not_in(kept_calls_ran_on))
+                .execute())
 
 
 def delete_twilio_recordings(expired) -> list[int]:
@@ -58,5 +70,6 @@ def register(app: Flask) -> None:
     """In this order: the calls go first, so the simulator's sweep then finds their recordings orphaned."""
     register_retention(app, "ivr.calls", purge_calls, covers=(Call, CallEvent, Voicemail, CallRecording))
     register_retention(app, "ivr.simulator_recordings", lambda expiry: simulator.sweep_recordings())
+    register_retention(app, "ivr.trial_versions", purge_trial_versions)
     register_retention(app, "ivr.audit", audit.expired_entries(*NUMBER_AUDIT_ACTIONS),
                        covers=(AuditLog.target, AuditLog.detail))

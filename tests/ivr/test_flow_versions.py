@@ -142,3 +142,27 @@ def test_a_flow_never_published_answers_as_an_unknown_number(phone, app):
     call = phone.dial("+815011119999")
     assert call.hung_up and "ご利用いただけません" in call.spoken()[0][1]
     assert Call.get(Call.call_sid == call.sid).last_node_name == "未公開のフローへの着信: +815011119999"
+
+
+def test_trial_versions_go_with_the_calls_that_ran_on_them(phone, menu_flow_saved, guidance, clock):
+    from core.retention import purge_expired
+    from core.twilio import inbound_call_params
+    from ivr.calls import TRIAL_PARAM
+    from tests.ivr.phone import ACCOUNT_SID
+    from tests.ivr.phone import Call as PhoneCall
+
+    flow = Flow.get_by_id(menu_flow_saved.id)
+    versions.save_draft(flow, with_greeting(flow.spec(), guidance["closing"]), "m")
+    untried = versions.trial_version(Flow.get_by_id(flow.id), "m")  # tried in no call that is kept
+    versions.save_draft(flow, with_greeting(flow.spec(), guidance["open"]), "m")
+    tried = versions.trial_version(Flow.get_by_id(flow.id), "m")
+    clock.advance(days=91)
+    call = PhoneCall(phone, "CA" + "8" * 32, "+819012345678", FLOW_NUMBER)
+    params = inbound_call_params(call.sid, call.caller, call.to, ACCOUNT_SID, status="ringing")
+    call.answer(phone.post(phone.base + "/twilio/voice", {**params, TRIAL_PARAM: str(tried.id)}))
+    clock.advance(days=1)
+
+    assert purge_expired()["ivr.trial_versions"] == 1
+    left = {v.id for v in FlowVersion.select().where(FlowVersion.flow == flow.id)}
+    assert untried.id not in left and tried.id in left  # a kept call still finishes on its version
+    assert versions.published_version(Flow.get_by_id(flow.id)).id in left  # published versions are never purged
