@@ -44,8 +44,8 @@ SETTING_TEXTS: dict[str, SettingText] = {
     "web.threads": T("同時に処理する要求の数", "件"),
     # --- database -------------------------------------------------------------------------------------------
     "database.url": T("データベースの接続先", "", "SQLite のファイル、または PostgreSQL の接続先です（パスワードは伏せて表示）。"),
-    "database.prepared_statements": T("PostgreSQL のプリペアドステートメント", "",
-                                      "PgBouncer をトランザクションモードで使うときは無効にしてください。"),
+    "database.prepared_statements": T("PostgreSQL で通話の処理を事前に準備する", "",
+                                      "PgBouncer をトランザクションモードで使うときは無効にしてください。", ON_OFF),
     # --- accounts -------------------------------------------------------------------------------------------
     "accounts.max_failed_logins": T("ロックするまでのパスワード誤り回数", "回", "続けて間違えるとアカウントがロックされ、管理者が解除します。"),
     "accounts.min_password_length": T("パスワードの最低文字数", "文字"),

@@ -49,6 +49,7 @@ def test_every_setting_has_words_and_nothing_else_does():
 def test_coded_setting_values_read_as_words():
     assert shown_value("sms.billing", "delivered") == "送達した SMS だけ"
     assert shown_value("sms.tickets_enabled", False) == "無効"
+    assert shown_value("database.prepared_statements", True) == "有効"
     assert shown_value("telephony.operator_number", "+81312345678") == "03-1234-5678"
     assert shown_value("web.session_minutes", 480) == "480 分"
     assert shown_value("sms.sender_id", "") == "（未設定）"
