@@ -5,7 +5,12 @@ the same run. The server's log is the proof that no message went twice.
 A worker's time runs from the moment every started worker is ready (imports, app, database connection: a process
 starts once and then dispatches for days) until the last one has drained the outbox.
 
-Usage: .venv/bin/python bench/bench_dispatch_workers.py [--messages 2000] [--database-url postgresql://…]
+Two passes. First the server answers at once: everything runs on this machine's 2 CPUs, so two workers can only
+be as much faster as CPU is left over (one worker, the server and PostgreSQL already use about 1.5 of them). Then
+each answer comes --answer-ms later, as from a provider across a network: the workers wait on answers rather
+than on CPU, and two workers show what the outbox's claiming (SKIP LOCKED) lets them do side by side.
+
+Usage: .venv/bin/python bench/bench_dispatch_workers.py [--messages 2000] [--answer-ms 20] [--database-url …]
 (without --database-url: a fresh PostgreSQL database on 127.0.0.1:5432, user postgres, dropped afterwards)
 """
 from __future__ import annotations
@@ -29,9 +34,9 @@ os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/nais
 from bench.bench_sms import ACCOUNT_SID, AUTH_TOKEN, app_config, print_baseline, queue, rate
 
 
-def workers(count: int, config: dict) -> tuple[float, list[int]]:
+def workers(count: int, config: dict) -> tuple[float, list[int], float]:
     """Start `count` worker processes (tests/support/dispatch_worker.py), let them go at once when all are ready;
-    seconds until the last one has drained the outbox, and how many each handled."""
+    seconds until the last one has drained the outbox, how many each handled, and their CPU seconds from the go."""
     command = [sys.executable, "-m", "tests.support.dispatch_worker", json.dumps(config), "--drain", "--wait-for-go"]
     procs = [subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for _ in range(count)]
@@ -42,7 +47,8 @@ def workers(count: int, config: dict) -> tuple[float, list[int]]:
         proc.stdin.write("go\n")
         proc.stdin.flush()
     answers = [proc.communicate()[0].split() for proc in procs]
-    return max(float(end) for _, end in answers) - started, [int(handled) for handled, _ in answers]
+    return (max(float(end) for _, end, _ in answers) - started, [int(handled) for handled, _, _ in answers],
+            sum(float(cpu) for _, _, cpu in answers))
 
 
 def children_cpu() -> float:
@@ -62,11 +68,11 @@ def make_database() -> tuple[str, callable]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--answer-ms", type=int, default=20, help="the second pass: each answer this much later")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
     from core.db import database
-    from sms.models import Message
     from tests.support.fake_twilio import FakeTwilio
     from web import create_app
 
@@ -84,28 +90,43 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {count:,} messages a run, MPS limit off")
     try:
         with app.app_context(), database.connection_context():
-            baseline = print_baseline(twilio, count)
-            results = {}
-            for processes, offset in ((1, 0), (2, 300_000)):
-                ids = queue(count, offset)
-                before = len(twilio.log)
-                cpu_server, cpu_workers = time.process_time(), children_cpu()
-                seconds, handled = workers(processes, config)
-                cpu_server, cpu_workers = time.process_time() - cpu_server, children_cpu() - cpu_workers
-                received = [m.to for m in twilio.log[before:]]
-                sids = {m.provider_sid for m in Message.select(Message.provider_sid).where(Message.id.in_(ids))}
-                results[processes] = count / seconds
-                print(f"  {f'{processes} worker process(es)':<44} {seconds:8.2f} s   {rate(count, seconds):>20}   "
-                      f"{count / seconds / baseline:5.2f}× baseline   handled {handled}, received {len(received):,}, "
-                      f"duplicates {len(received) - len(set(received))}, rows without a sid {int(None in sids)}")
-                print(f"    CPU a message: workers {cpu_workers / count * 1000:.2f} ms (with start-up), "
-                      f"local Twilio server {cpu_server / count * 1000:.2f} ms")
-            print(f"  two processes / one: {results[2] / results[1]:.2f}×")
+            offsets = iter(range(0, 10_000_000, 300_000))
+            for delay_ms in (0, args.answer_ms):
+                twilio.answer_delay = delay_ms / 1000
+                print(f"  the local Twilio server answers {'at once' if not delay_ms else f'after {delay_ms} ms'}:")
+                scaling(twilio, config, count, offsets, delay_ms)
     finally:
         twilio.stop()
         database.close()
         drop()
     return 0
+
+
+def scaling(twilio, config: dict, count: int, offsets, delay_ms: int) -> None:
+    """The bare loop, one worker process, then two, each on `count` messages (the bare loop on fewer when every
+    answer waits: it sends one at a time)."""
+    from sms.models import Message
+
+    tag = f" ({delay_ms} ms)" if delay_ms else ""
+    baseline = print_baseline(twilio, count if not delay_ms else count // 10, label=f"baseline: bare twilio client, "
+                                                                                     f"create() loop{tag}")
+    results = {}
+    for processes in (1, 2):
+        ids = queue(count, next(offsets))
+        before = len(twilio.log)
+        cpu_server, cpu_workers = time.process_time(), children_cpu()
+        seconds, handled, cpu_dispatching = workers(processes, config)
+        cpu_server, cpu_workers = time.process_time() - cpu_server, children_cpu() - cpu_workers
+        received = [m.to for m in twilio.log[before:]]
+        sids = {m.provider_sid for m in Message.select(Message.provider_sid).where(Message.id.in_(ids))}
+        results[processes] = count / seconds
+        print(f"  {f'{processes} worker process(es){tag}':<44} {seconds:8.2f} s   {rate(count, seconds):>20}   "
+              f"{count / seconds / baseline:5.2f}× baseline   handled {handled}, received {len(received):,}, "
+              f"duplicates {len(received) - len(set(received))}, rows without a sid {int(None in sids)}")
+        print(f"    CPU a message{tag}: workers {cpu_dispatching / count * 1000:.2f} ms dispatching "
+              f"({cpu_workers / count * 1000:.2f} ms with start-up), "
+              f"local Twilio server {cpu_server / count * 1000:.2f} ms")
+    print(f"  two processes / one{tag}: {results[2] / results[1]:.2f}×")
 
 
 if __name__ == "__main__":

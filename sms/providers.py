@@ -44,7 +44,7 @@ class TwilioProvider:
             message = self.client.messages.create(to=to, from_=self.sender, body=body, status_callback=self.callback)
         except TwilioRestException as exc:
             return SendOutcome(None, http_status=exc.status, error_code=exc.code, detail=str(exc.msg)[:200])
-        except (TwilioException, OSError) as exc:  # requests' connection errors are OSErrors
+        except (TwilioException, OSError) as exc:  # the transport's connection errors are OSErrors
             log.warning("twilio send to %s failed: %s", to, exc)
             return SendOutcome(None, detail=str(exc)[:200])
         return SendOutcome(message.sid, message.status or "queued")

@@ -93,10 +93,13 @@ def rest_credentials() -> tuple[str, str, str]:
 
 
 def client_for(account_sid: str, token: str, base: str):
-    """A twilio REST client (its own kept-alive connection) aimed at `base` unless that is Twilio's own."""
+    """A twilio REST client (its own kept-alive connection, core.twilio.transport) aimed at `base` unless that is
+    Twilio's own."""
     from twilio.rest import Client
 
-    client = Client(account_sid, token)
+    from core.twilio.transport import Urllib3HttpClient
+
+    client = Client(account_sid, token, http_client=Urllib3HttpClient())
     if base and base != "https://api.twilio.com":
         client.api.base_url = base
         client.lookups.base_url = base

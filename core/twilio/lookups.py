@@ -36,7 +36,7 @@ def line_type(number: str, client=None) -> LineType:
     client = client or rest_client()
     try:
         answer = client.lookups.v2.phone_numbers(number).fetch(fields="line_type_intelligence")
-    except (TwilioException, OSError) as exc:  # requests' connection errors are OSErrors
+    except (TwilioException, OSError) as exc:  # the transport's connection errors are OSErrors
         log.warning("carrier lookup of %s failed: %s", number, exc)
         raise LookupFailed(str(exc)[:200]) from exc
     return line_type_of(answer.line_type_intelligence)

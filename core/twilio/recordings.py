@@ -97,7 +97,7 @@ def delete(url: str) -> None:
             return
         raise RecordingUnavailable(f"Twilio の録音を削除できませんでした（HTTP {exc.status}）。"
                                    f"{credentials_hint(exc.status)}") from exc
-    except (TwilioException, OSError) as exc:  # requests' connection errors are OSErrors
+    except (TwilioException, OSError) as exc:  # the transport's connection errors are OSErrors
         raise RecordingUnavailable("Twilio に接続できず、録音を削除できませんでした。") from exc
     log.info("deleted recording %s at Twilio", sid)
 

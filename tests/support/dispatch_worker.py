@@ -4,7 +4,8 @@
 
 It builds the app from the settings (create_app's mapping, as JSON) and runs sms.outbox.run_dispatch over and over:
 with --drain until a run finds nothing to do, else until SIGTERM (an empty outbox is polled every 0.05 s, as the
-scheduler's job would be). Last it prints how many messages it handled and the time.time() it stopped. With
+scheduler's job would be). Last it prints how many messages it handled, the time.time() it stopped and the CPU
+seconds it used since it began dispatching (start-up left out). With
 --wait-for-go it prints "ready" once it is connected and waits for a line on stdin, so several can start together.
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.wait_for_go:
             print("ready", flush=True)
             sys.stdin.readline()
+        began = time.process_time()
         while not stop.is_set():
             count = run_dispatch().handled
             handled += count
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.drain:
                     break
                 stop.wait(POLL_SECONDS)
-    print(handled, time.time(), flush=True)
+    print(handled, time.time(), time.process_time() - began, flush=True)
     return 0
 
 

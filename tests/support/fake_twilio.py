@@ -103,6 +103,7 @@ class FakeTwilio:
         self.held: list[str] = []                # sids of the messages accepted whose answers were held back
         self.holding = threading.Event()         # set when the first answer is held back
         self.released = threading.Event()
+        self.answer_delay = 0.0                  # seconds each accepted message waits before its answer (distance)
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -290,6 +291,8 @@ class FakeTwilio:
         if hold:
             self.holding.set()
             self.released.wait(60)
+        elif self.answer_delay:
+            time.sleep(self.answer_delay)
         return 201, message.resource()
 
     def _list(self, account: str, query: dict[str, str]) -> tuple[int, dict]:
