@@ -39,11 +39,11 @@ POSTGRES_FILL = (
     """INSERT INTO "{calls}" (id, call_sid, from_number, to_number, started_at, ended_at, duration_seconds, outcome,
            step, state, last_response, last_node_key, last_node_name, status, simulated)
        SELECT n, 'CX' || n, '+8190' || lpad(mod(n, 100000000)::text, 8, '0'), %s,
-              %s + mod(n, 80000) * interval '1 second', %s + (mod(n, 80000) + 60) * interval '1 second', 60,
+              %s + mod(n, {spread}) * interval '1 second', %s + (mod(n, {spread}) + 60) * interval '1 second', 60,
               'completed', 1, '{{}}', '', 'main', 'メインメニュー', 'completed', false
        FROM generate_series(%s, %s) AS n""",
     """INSERT INTO "{events}" (call_id, at, kind, node_key, node_name, digits, detail)
-       SELECT n, %s + mod(n, 80000) * interval '1 second', 'node', 'main', 'メインメニュー', '', ''
+       SELECT n, %s + mod(n, {spread}) * interval '1 second', 'node', 'main', 'メインメニュー', '', ''
        FROM generate_series(%s, %s) AS n""",
 )
 SQLITE_FILL = (
@@ -51,12 +51,12 @@ SQLITE_FILL = (
        INSERT INTO "{calls}" (id, call_sid, from_number, to_number, started_at, ended_at, duration_seconds, outcome,
            step, state, last_response, last_node_key, last_node_name, status, simulated)
        SELECT n, 'CX' || n, '+8190' || substr('0000000' || (n % 100000000), -8), ?,
-              datetime(?, '+' || (n % 80000) || ' seconds'), datetime(?, '+' || (n % 80000 + 60) || ' seconds'),
+              datetime(?, '+' || (n % {spread}) || ' seconds'), datetime(?, '+' || (n % {spread} + 60) || ' seconds'),
               60, 'completed', 1, '{{}}', '', 'main', 'メインメニュー', 'completed', 0
        FROM series""",
     """WITH RECURSIVE series(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM series WHERE n < ?)
        INSERT INTO "{events}" (call_id, at, kind, node_key, node_name, digits, detail)
-       SELECT n, datetime(?, '+' || (n % 80000) || ' seconds'), 'node', 'main', 'メインメニュー', '', ''
+       SELECT n, datetime(?, '+' || (n % {spread}) || ' seconds'), 'node', 'main', 'メインメニュー', '', ''
        FROM series""",
 )
 
@@ -65,13 +65,32 @@ def fill(rows: int) -> int:
     """rows/2 expired calls and one event each, CHUNK calls a transaction; returns how many calls."""
     from core import clock
     from core.db import database, is_postgres
-    from ivr.models import Call, CallEvent
+    from ivr.models import Call
 
     calls = rows // 2
-    started = (clock.now() - dt.timedelta(days=200)).replace(microsecond=0)
-    tables = {"calls": Call._meta.table_name, "events": CallEvent._meta.table_name}
-    for low in range(FIRST_ID, FIRST_ID + calls, CHUNK):
-        high = min(FIRST_ID + calls, low + CHUNK) - 1
+    insert_calls(FIRST_ID, calls, (clock.now() - dt.timedelta(days=200)).replace(microsecond=0))
+    # Settled before the baseline, as a database whose rows are months old is: fresh statistics for the planner,
+    # the rows vacuumed (PostgreSQL) and the fill's pages written back, so the baseline does not pay for the fill.
+    if is_postgres():
+        database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{Call._meta.table_name}\"', 'id'), "
+                             f"{FIRST_ID + calls})")  # ids given: the sequence goes past them
+        database.execute_sql("VACUUM ANALYZE")
+        database.execute_sql("CHECKPOINT")
+    else:
+        database.execute_sql("ANALYZE")
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return calls
+
+
+def insert_calls(first_id: int, count: int, started: dt.datetime, spread_seconds: int = 80_000) -> None:
+    """`count` finished calls with ids from `first_id` and one event each, started over `spread_seconds` from
+    `started`, made by the database itself, CHUNK calls a transaction (ids given: PostgreSQL's sequence is left)."""
+    from core.db import database, is_postgres
+    from ivr.models import Call, CallEvent
+
+    tables = {"calls": Call._meta.table_name, "events": CallEvent._meta.table_name, "spread": int(spread_seconds)}
+    for low in range(first_id, first_id + count, CHUNK):
+        high = min(first_id + count, low + CHUNK) - 1
         with database.atomic():
             if is_postgres():
                 calls_sql, events_sql = (sql.format(**tables) for sql in POSTGRES_FILL)
@@ -82,17 +101,6 @@ def fill(rows: int) -> int:
                 at = str(started)
                 database.execute_sql(calls_sql, (low, high, loadkit.FLOW_NUMBER, at, at))
                 database.execute_sql(events_sql, (low, high, at))
-    # Settled before the baseline, as a database whose rows are months old is: fresh statistics for the planner,
-    # the rows vacuumed (PostgreSQL) and the fill's pages written back, so the baseline does not pay for the fill.
-    if is_postgres():
-        database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{tables['calls']}\"', 'id'), "
-                             f"{FIRST_ID + calls})")  # ids given: the sequence goes past them
-        database.execute_sql("VACUUM ANALYZE")
-        database.execute_sql("CHECKPOINT")
-    else:
-        database.execute_sql("ANALYZE")
-        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return calls
 
 
 def main() -> int:

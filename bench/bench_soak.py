@@ -53,19 +53,14 @@ def fill_history(app) -> None:
     """HISTORY_DAYS past days of HISTORY_CALLS finished calls each (for the refresh to publish)."""
     from core import clock
     from core.db import database
-    from ivr.models import Call, CallEvent
+    from ivr.models import Call
 
     today = clock.today()
     next_id = 30_000_000
     with app.app_context(), database.connection_context():
         for back in range(HISTORY_DAYS, 0, -1):
             started = dt.datetime.combine(today - dt.timedelta(days=back), dt.time(9))
-            for calls, events in bench_retention.expired_rows(next_id, HISTORY_CALLS, started):
-                with database.atomic():
-                    bench_retention.insert(database, Call._meta.table_name, bench_retention.CALL_COLUMNS,
-                                           [row[:1] + (f"CH{row[0]:032d}",) + row[2:] for row in calls])
-                    bench_retention.insert(database, CallEvent._meta.table_name, bench_retention.EVENT_COLUMNS,
-                                           events)
+            bench_retention.insert_calls(next_id, HISTORY_CALLS, started, spread_seconds=10 * 3600)
             next_id += HISTORY_CALLS
         move_sequence(database, Call, next_id + 1)
 
@@ -80,14 +75,10 @@ def move_sequence(database, model, value: int) -> None:
 def fill_expired(app, count: int) -> None:
     from core import clock
     from core.db import database
-    from ivr.models import Call, CallEvent
 
-    started = clock.now() - dt.timedelta(days=200)
+    started = (clock.now() - dt.timedelta(days=200)).replace(microsecond=0)
     with app.app_context(), database.connection_context():
-        for calls, events in bench_retention.expired_rows(EXPIRED_FIRST_ID, count, started):
-            with database.atomic():
-                bench_retention.insert(database, Call._meta.table_name, bench_retention.CALL_COLUMNS, calls)
-                bench_retention.insert(database, CallEvent._meta.table_name, bench_retention.EVENT_COLUMNS, events)
+        bench_retention.insert_calls(EXPIRED_FIRST_ID, count, started)
 
 
 def empty_published_report(app) -> None:

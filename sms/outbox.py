@@ -28,11 +28,18 @@ from peewee import Case, fn
 from core import clock
 from core.channels import Channel, SendOutcome, open_channel
 from core.config import setting
-from core.db import database, for_update_skip_locked, is_postgres, write_transaction
+from core.db import database, for_update_skip_locked, is_postgres, lock_keys, write_transaction
 from core.tally import tally
 from sms import carriers
 from sms.models import STATUS_SENDING, Message, OptOut, Receipt, SendAttempt
-from sms.receipts import apply_status, record_receipt, replay_early_receipts, resend_policy, store_decision
+from sms.receipts import (
+    SID_LOCKS,
+    apply_status,
+    record_receipt,
+    replay_early_receipts,
+    resend_policy,
+    store_decision,
+)
 from sms.sending import REFUSAL_LOG_MESSAGES
 from sms.sendpool import Pacer, SendPool
 from sms.statuses import Decision, api_status, decide_due_resend, decide_send_error
@@ -285,6 +292,7 @@ def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) 
     if accepted:
         now = clock.now()
         with write_transaction():
+            lock_keys(SID_LOCKS, [o.sid for _, _, o in accepted])  # a receipt racing us waits, or is seen below
             early = {row[0] for row in Receipt.select(Receipt.provider_sid).where(
                 Receipt.provider_sid.in_([o.sid for _, _, o in accepted]) & Receipt.message.is_null()).tuples()}
             # Twilio answers "queued" (or "accepted"): the state a send just stored already says, nothing to apply.
@@ -366,6 +374,7 @@ def _reconcile(message: Message, attempt: SendAttempt, provider: Channel, report
 def record_sent(message: Message, attempt: SendAttempt, sid: str, status: str, provider: Channel) -> None:
     """Store the provider id and the first status from the API response (no callback comes for it)."""
     with write_transaction():
+        lock_keys(SID_LOCKS, [sid])
         _store_sent_many([(message, attempt, SendOutcome(sid, status))], provider, clock.now())
         apply_status(message, status, None)
         replay_early_receipts(attempt)

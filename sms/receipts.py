@@ -7,7 +7,7 @@ import datetime as dt
 
 from core import clock, events
 from core.config import setting
-from core.db import write_transaction
+from core.db import lock_keys, write_transaction
 from sms.models import Message, Receipt, SendAttempt
 from sms.statuses import (
     TIMEOUT_DECISION,
@@ -31,9 +31,15 @@ def resend_policy() -> ResendPolicy:
                                       setting("sms.no_resend_window"))
 
 
+# lock_keys' namespace of provider sids: a receipt is matched to its send, or left for replay_early_receipts, never
+# decided while the dispatcher is recording that sid (PostgreSQL: the receipt would miss both).
+SID_LOCKS = 27
+
+
 def record_receipt(sid: str, provider_status: str, error_code: int | None) -> Receipt:
     """Store a receipt as it came and apply it if it belongs to a known attempt."""
     with write_transaction():
+        lock_keys(SID_LOCKS, [sid])
         receipt = Receipt.create(received_at=clock.now(), provider_sid=sid, provider_status=provider_status[:20],
                                  error_code=error_code)
         attempt = SendAttempt.get_or_none(SendAttempt.provider_sid == sid)
