@@ -34,21 +34,34 @@ os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/nais
 from bench.bench_sms import ACCOUNT_SID, AUTH_TOKEN, app_config, print_baseline, queue, rate
 
 
-def workers(count: int, config: dict) -> tuple[float, list[int], float]:
+def workers(count: int, config: dict) -> tuple[float, list[int], float, float]:
     """Start `count` worker processes (tests/support/dispatch_worker.py), let them go at once when all are ready;
-    seconds until the last one has drained the outbox, how many each handled, and their CPU seconds from the go."""
+    seconds until the last one has drained the outbox, how many each handled, their CPU seconds from the go, and
+    how many of the machine's CPUs were busy meanwhile (everything: workers, this server, PostgreSQL)."""
     command = [sys.executable, "-m", "tests.support.dispatch_worker", json.dumps(config), "--drain", "--wait-for-go"]
     procs = [subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for _ in range(count)]
     for proc in procs:
         assert proc.stdout.readline().strip() == "ready", "a worker did not start"
-    started = time.time()
+    started, (busy, jiffies) = time.time(), machine_cpu()
     for proc in procs:
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    answers = [proc.communicate()[0].split() for proc in procs]
+    answers = [proc.stdout.readline().split() for proc in procs]
+    busy, jiffies = (now - then for now, then in zip(machine_cpu(), (busy, jiffies)))
+    for proc in procs:
+        proc.communicate()
     return (max(float(end) for _, end, _ in answers) - started, [int(handled) for handled, _, _ in answers],
-            sum(float(cpu) for _, _, cpu in answers))
+            sum(float(cpu) for _, _, cpu in answers), busy / jiffies * os.cpu_count())
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, all) jiffies of the whole machine since boot, from /proc/stat: every process's share, PostgreSQL's
+    backends too."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        user, nice, system, idle, iowait, irq, softirq = (int(v) for v in stat.readline().split()[1:8])
+    busy = user + nice + system + irq + softirq  # guest time is inside user; steal is another machine's
+    return busy, busy + idle + iowait
 
 
 def children_cpu() -> float:
@@ -115,7 +128,7 @@ def scaling(twilio, config: dict, count: int, offsets, delay_ms: int) -> None:
         ids = queue(count, next(offsets))
         before = len(twilio.log)
         cpu_server, cpu_workers = time.process_time(), children_cpu()
-        seconds, handled, cpu_dispatching = workers(processes, config)
+        seconds, handled, cpu_dispatching, busy_cpus = workers(processes, config)
         cpu_server, cpu_workers = time.process_time() - cpu_server, children_cpu() - cpu_workers
         received = [m.to for m in twilio.log[before:]]
         sids = {m.provider_sid for m in Message.select(Message.provider_sid).where(Message.id.in_(ids))}
@@ -125,7 +138,8 @@ def scaling(twilio, config: dict, count: int, offsets, delay_ms: int) -> None:
               f"duplicates {len(received) - len(set(received))}, rows without a sid {int(None in sids)}")
         print(f"    CPU a message{tag}: workers {cpu_dispatching / count * 1000:.2f} ms dispatching "
               f"({cpu_workers / count * 1000:.2f} ms with start-up), "
-              f"local Twilio server {cpu_server / count * 1000:.2f} ms")
+              f"local Twilio server {cpu_server / count * 1000:.2f} ms; the machine busy "
+              f"{busy_cpus:.2f} of {os.cpu_count()} CPUs while they dispatched")
     print(f"  two processes / one{tag}: {results[2] / results[1]:.2f}×")
 
 

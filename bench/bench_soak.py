@@ -214,6 +214,9 @@ def report(results, began: float, elapsed: float, memory, runs, sent: int, args)
     first, last = statistics.median(warm[:fifth]), statistics.median(warm[-fifth:])
     print(f"  {'resident memory of run.py (MB)':<44} first fifth {first:.0f}, last fifth {last:.0f}, "
           f"most {max(warm):.0f} ({len(memory)} samples)")
+    # Each fifth's median, to tell a step (a job's working set, kept by the allocator) from a slope (a leak).
+    medians = [statistics.median(warm[i:i + fifth]) for i in range(0, fifth * 5, fifth)]
+    print(f"  {'resident memory by fifth of the run (MB)':<44} {', '.join(f'{m:.0f}' for m in medians)}")
     return 0 if not errors and sent == args.recipients else 1
 
 

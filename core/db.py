@@ -243,11 +243,12 @@ def lock_keys(namespace: int, keys: list[str]) -> None:
     """Inside a write_transaction: hold `keys` (of `namespace`, a small number a use of this chooses) until it ends,
     for writers that must not interleave though they may touch no row in common yet, e.g. a callback stored as
     unknown while the row it belongs to is being written. PostgreSQL: transaction advisory locks (a lock per key's
-    hash; two keys sharing one only wait for each other). SQLite: nothing to do, its writers already take turns.
-    Sent as a statement of its own: what the transaction reads after it sees what the previous holder committed."""
+    hash, taken in the hashes' order so that two holders of several never wait for each other in a circle).
+    SQLite: nothing to do, its writers already take turns. Sent as a statement of its own: at READ COMMITTED (the
+    platform's), what the transaction reads after it sees what the previous holder committed."""
     if is_postgres() and keys:
-        database.execute_sql("SELECT count(pg_advisory_xact_lock(%s, hashtext(k))) FROM unnest(%s::text[]) AS k",
-                             [namespace, sorted(set(keys))])
+        database.execute_sql("SELECT count(pg_advisory_xact_lock(%s, h)) FROM (SELECT DISTINCT hashtext(k) AS h "
+                             "FROM unnest(%s::text[]) AS k ORDER BY 1) AS hashes", [namespace, list(set(keys))])
 
 
 def checkpoint_wal() -> None:

@@ -286,8 +286,9 @@ def _learn_carriers(messages: list[Message], lookup: carriers.CarrierLookup | No
 
 
 def record_outcomes(ready, outcomes, provider: Channel, report: DispatchReport) -> None:
-    """What the provider answered for a chunk: the accepted ones in one transaction (a statement a table for all
-    of them; on PostgreSQL one round trip with the COMMIT when there is nothing more to do), then each error."""
+    """What the provider answered for a chunk: the accepted ones in one transaction (their sids locked against
+    receipts racing it, then a statement a table for all of them; on PostgreSQL the updates go in one round trip
+    with the COMMIT when there is nothing more to do), then each error."""
     accepted = [(m, a, o) for (m, a), o in zip(ready, outcomes) if o.sid]
     if accepted:
         now = clock.now()

@@ -4,8 +4,9 @@ twilio's own TwilioHttpClient goes through requests, which for every request rea
 environment again, merges sessions, cookies and hooks, and checks its arguments against runtime protocols: about
 half of the CPU an SMS costs the dispatcher. This transport sends the same requests (twilio builds the URL, the
 headers and the form; we only encode and send them) over urllib3's kept-alive connections, reading the
-environment once per host, as requests would read it (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE,
-else certifi's bundle). Never retried: a POST that reached Twilio must not be sent twice (the dispatcher
+environment once per host, as requests would read it (HTTP(S)_PROXY or ALL_PROXY with their credentials, NO_PROXY by
+host or host:port but not by address range, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's bundle). Answers
+are asked for uncompressed (requests asks for gzip): Twilio's answers to a send are about a kilobyte. Never retried: a POST that reached Twilio must not be sent twice (the dispatcher
 reconciles instead). Connection failures and timeouts raise ConnectionError (an OSError, as requests' do).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import os
 import threading
 import urllib.request
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import urllib3
 from twilio.http import HttpClient
@@ -41,6 +42,7 @@ class Urllib3HttpClient(HttpClient):
         self.log_request({"method": method, "url": url, "params": params, "headers": headers})
         if auth is not None:
             headers.update(urllib3.make_headers(basic_auth=f"{auth[0]}:{auth[1]}"))
+        params = {name: value for name, value in (params or {}).items() if value is not None}
         if params:
             url += ("&" if urlsplit(url).query else "?") + urlencode(params, doseq=True)
         try:
@@ -61,7 +63,7 @@ class Urllib3HttpClient(HttpClient):
         manager = self._managers.get(key)
         if manager is None:
             with self._lock:
-                manager = self._managers.get(key) or _manager_for(parts.scheme, parts.hostname or "")
+                manager = self._managers.get(key) or _manager_for(parts.scheme, parts.netloc)
                 self._managers[key] = manager
         return manager
 
@@ -74,15 +76,27 @@ def _body(headers: dict, data) -> str | None:
     return urlencode(data, doseq=True)
 
 
-def _manager_for(scheme: str, host: str) -> urllib3.PoolManager:
+def _manager_for(scheme: str, netloc: str) -> urllib3.PoolManager:
     tls = {}
     if scheme == "https":
         bundle = _ca_bundle()
         tls = {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
-    proxy = urllib.request.getproxies().get(scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
-        return urllib3.ProxyManager(proxy, maxsize=POOL_SIZE, **tls)
-    return urllib3.PoolManager(maxsize=POOL_SIZE, **tls)
+    proxy = _proxy_for(scheme, netloc)
+    if proxy is None:
+        return urllib3.PoolManager(maxsize=POOL_SIZE, **tls)
+    credentials = urllib3.util.parse_url(proxy).auth
+    headers = urllib3.make_headers(proxy_basic_auth=unquote(credentials)) if credentials else None
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, maxsize=POOL_SIZE, **tls)
+
+
+def _proxy_for(scheme: str, netloc: str) -> str | None:
+    """The environment's proxy for this scheme (else ALL_PROXY), unless NO_PROXY names the host (or host:port);
+    as requests reads it, a proxy written without a scheme is an http:// one."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(netloc):
+        return None
+    return proxy if "://" in proxy else "http://" + proxy
 
 
 def _ca_bundle() -> str:

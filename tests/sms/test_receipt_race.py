@@ -7,11 +7,13 @@ import sys
 import threading
 import time
 
-from core import clock
+import pytest
+
 from core.channels import SendOutcome
-from core.db import database, is_postgres, lock_keys, write_transaction
+from core.db import database, is_postgres
+from sms import outbox
 from sms.models import Message, Receipt, SendAttempt
-from sms.outbox import _store_sent_many, claim_due
+from sms.outbox import DispatchReport, claim_due, record_outcomes, record_sent
 from sms.receipts import SID_LOCKS, record_receipt
 from sms.sending import queue_text
 
@@ -19,48 +21,90 @@ SID = "SM" + "a" * 32
 
 
 class Twilio:
-    """The provider as _store_sent_many needs it: its name."""
+    """The provider as recording a send needs it: its name."""
     name = "twilio"
 
 
-def waiting_for_the_dispatcher(thread: threading.Thread) -> bool:
-    """The receipt's thread is held: PostgreSQL shows its advisory lock not granted; on SQLite it waits in
-    write_transaction for the writer."""
-    if is_postgres():
-        return database.execute_sql(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0] > 0
-    frame = sys._current_frames().get(thread.ident)
-    while frame is not None:
-        if frame.f_code.co_name == "write_transaction":
-            return True
-        frame = frame.f_back
-    return False
+class RacingReceipt:
+    """The receipt of SID posted from another thread (its own connection) while the dispatcher records the send;
+    the dispatcher goes on once the receipt has finished or waits."""
 
+    def __init__(self, app):
+        self.app, self.stored, self.backend = app, [], None
+        self.thread = threading.Thread(target=self.post)
+        self.asked = threading.Event()
 
-def test_a_receipt_during_the_recording_of_its_send_is_applied(app):
-    message_id = queue_text("お知らせです。", "090-1234-5678", source="api").message_id
-    [claimed] = claim_due(10, worker="dispatcher")
-    applied: list[Receipt] = []
+    def post(self):
+        with self.app.app_context(), database.connection_context():
+            if is_postgres():
+                self.backend = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+            self.asked.set()
+            self.stored.append(record_receipt(SID, "delivered", None))
 
-    def receipt_arrives():
-        with app.app_context(), database.connection_context():
-            applied.append(record_receipt(SID, "delivered", None))
-
-    receipt = threading.Thread(target=receipt_arrives)
-    with write_transaction():  # what record_outcomes does for an accepted chunk
-        lock_keys(SID_LOCKS, [SID])
-        assert not Receipt.select().where(Receipt.message.is_null()).exists()  # no early receipt yet
-        _store_sent_many([(claimed.message, claimed.attempt, SendOutcome(SID, "queued"))], Twilio(), clock.now())
-        receipt.start()
+    def start_and_wait(self):
+        self.thread.start()
+        assert self.asked.wait(60)
         deadline = time.monotonic() + 60
-        while receipt.is_alive() and not waiting_for_the_dispatcher(receipt):
+        while self.thread.is_alive() and not self.waiting():
             assert time.monotonic() < deadline, "the receipt neither finished nor waited"
             time.sleep(0.01)
-    receipt.join(60)
-    [stored] = applied
-    stored = Receipt.get_by_id(stored.id)
-    assert (stored.message_id, stored.applied, stored.note) == (message_id, True, "")
+
+    def waiting(self) -> bool:
+        """PostgreSQL: the receipt's connection waits for an advisory lock of the sids; SQLite: its thread waits in
+        write_transaction for the writer."""
+        if is_postgres():
+            return database.execute_sql(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = %s "
+                "AND classid = %s", [self.backend, SID_LOCKS]).fetchone()[0] > 0
+        frame = sys._current_frames().get(self.thread.ident)
+        while frame is not None:
+            if frame.f_code.co_name == "write_transaction":
+                return True
+            frame = frame.f_back
+        return False
+
+    def finished(self) -> Receipt:
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "the receipt still waits after the dispatcher committed"
+        [stored] = self.stored
+        return Receipt.get_by_id(stored.id)
+
+
+@pytest.fixture
+def racing(app, monkeypatch):
+    """The receipt posted inside the dispatcher's transaction, after it looked for early receipts and before it
+    writes the sids (on PostgreSQL the write goes with the COMMIT)."""
+    receipt = RacingReceipt(app)
+    store = outbox._store_sent_many
+
+    def race_then_store(*args, **kwargs):
+        receipt.start_and_wait()
+        store(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "_store_sent_many", race_then_store)
+    return receipt
+
+
+def claimed_message():
+    message_id = queue_text("お知らせです。", "090-1234-5678", source="api").message_id
+    [claimed] = claim_due(10, worker="dispatcher")
+    return message_id, claimed
+
+
+def assert_applied(message_id: int, receipt: Receipt) -> None:
+    assert (receipt.message_id, receipt.applied, receipt.note) == (message_id, True, "")
     message = Message.get_by_id(message_id)
     assert (message.state, message.status) == ("delivered", 2)
     assert SendAttempt.get(SendAttempt.message == message_id).provider_status == "delivered"
 
+
+def test_a_receipt_during_the_recording_of_a_chunk_is_applied(app, racing):
+    message_id, claimed = claimed_message()
+    record_outcomes([(claimed.message, claimed.attempt)], [SendOutcome(SID, "queued")], Twilio(), DispatchReport())
+    assert_applied(message_id, racing.finished())
+
+
+def test_a_receipt_during_the_recording_of_a_reconciled_send_is_applied(app, racing):
+    message_id, claimed = claimed_message()
+    record_sent(claimed.message, claimed.attempt, SID, "queued", Twilio())
+    assert_applied(message_id, racing.finished())

@@ -91,6 +91,7 @@ class FakeTwilio:
         self.lock = threading.Lock()
         self.log: list[FakeMessage] = []          # every accepted message, in order
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.proxy_credentials: list[str] = []     # Proxy-Authorization of the requests that came as to a proxy
         self.failures: dict[str, list[Failure]] = {}  # per To number; "*" for everyone
         self.recordings: dict[str, bytes] = {}  # RE… sid → WAV bytes
         self.recording_redirects: dict[str, str] = {}  # RE… sid → where its media is (signed storage)
@@ -386,6 +387,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urllib.parse.urlsplit(self.path)
         with fake.lock:
             fake.requests.append((method, parts.path))
+            if self.headers.get("Proxy-Authorization"):
+                fake.proxy_credentials.append(self.headers["Proxy-Authorization"])
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         lookup = LOOKUP_PATH.match(parts.path)
