@@ -103,14 +103,16 @@ def store_step(call_id: int, *, step: int, state: str, last_response: str, outco
 # in their order) and the number of rows it changed.
 UNCHANGED = ' AND "step" = ? AND "state" = ? AND "flow_id" = ? AND "flow_version_id" = ?'
 STEP_IF_UNCHANGED = (
-    f'WITH claimed AS ({STORE_STEP}{UNCHANGED} RETURNING "id"), '
+    # First parameter: relax the commit (RELAXED_COMMIT) of the transaction the server runs the statement as; a
+    # caller's own transaction keeps whatever it chose. Inside the statement: no statement more to parse and plan.
+    "WITH relaxed AS (SELECT set_config('synchronous_commit', "
+    "CASE WHEN ?::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true)), "
+    f'claimed AS ({STORE_STEP}{UNCHANGED} RETURNING "id"), '
     f'added AS (INSERT INTO {_table(CallEvent)} ({EVENT_COLUMNS}) '
     f'SELECT claimed."id", ?::timestamp, e."kind", e."node_key", e."node_name", e."digits", e."detail" FROM claimed, '
     f'unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY '
     f'AS e ("kind", "node_key", "node_name", "digits", "detail", "n") ORDER BY e."n") '
-    f'SELECT count(*) FROM claimed')
-# RELAXED_COMMIT for a statement the server runs as a transaction of its own (SET LOCAL wants a BEGIN).
-RELAXED_IMPLICIT = "SELECT set_config('synchronous_commit', 'off', true);"
+    f'SELECT count(*) FROM claimed, relaxed')
 
 
 def store_step_if_unchanged(call_id: int, seen: tuple[int, str, int, int], *, step: int, state: str,
@@ -131,8 +133,8 @@ def store_step_if_unchanged(call_id: int, seen: tuple[int, str, int, int], *, st
         return True
     values += [CallEvent.at.db_value(at), [e.kind for e in events], [e.node_key[:40] for e in events],
                [e.node_name[:100] for e in events], [e.digits[:32] for e in events], [e.detail for e in events]]
-    before = "" if database.in_transaction() else RELAXED_IMPLICIT  # else the caller's transaction commits it
-    cursor = execute_prepared("ivr_step_if_unchanged", _sql(STEP_IF_UNCHANGED), values, before=before)
+    relaxed = not database.in_transaction()  # else the caller's transaction commits it, as it chose
+    cursor = execute_prepared("ivr_step_if_unchanged", _sql(STEP_IF_UNCHANGED), [relaxed, *values])
     return cursor.fetchone()[0] == 1
 
 

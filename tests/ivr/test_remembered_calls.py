@@ -103,3 +103,33 @@ def test_without_prepared_statements_a_key_press_is_stored_the_same(app, phone, 
     call.press("9")
     assert prepared_statements() == []
     assert mis_entries(call) == (3, {"main": 2}, 2)
+
+
+def test_a_step_stored_inside_a_callers_transaction_goes_and_stays_with_it(app, phone, menu_flow_saved):
+    """store_step_if_unchanged relaxes the commit only of the transaction it is alone in (on PostgreSQL, inside its
+    one statement): within a caller's transaction it leaves that transaction's durability as the caller chose,
+    and its writes are undone with the caller's."""
+    from core import clock
+    from core.db import database, is_postgres
+    from ivr import callsql
+
+    call = phone.dial(FLOW_NUMBER)
+    record = Call.get(Call.call_sid == call.sid)
+    seen = (record.step, record.state, record.flow_id, record.flow_version_id)
+    fields = dict(step=record.step + 1, state=record.state, last_response="<Response/>", outcome=None,
+                  last_node_key=None, last_node_name=None, timeline=record.timeline, at=clock.now(), events=[])
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with database.atomic():
+            assert callsql.store_step_if_unchanged(record.id, seen, **fields)
+            if is_postgres():
+                assert database.execute_sql("SHOW synchronous_commit").fetchone()[0] == "on"
+            raise Undo
+    except Undo:
+        pass
+    assert Call.get_by_id(record.id).step == record.step
+    assert callsql.store_step_if_unchanged(record.id, seen, **fields)  # alone: its own transaction, kept
+    assert Call.get_by_id(record.id).step == record.step + 1
