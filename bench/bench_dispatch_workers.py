@@ -11,7 +11,7 @@ each answer comes --answer-ms later, as from a provider across a network: the wo
 than on CPU, and two workers show what the outbox's claiming (SKIP LOCKED) lets them do side by side.
 
 Usage: .venv/bin/python bench/bench_dispatch_workers.py [--messages 2000] [--answer-ms 20] [--database-url …]
-(without --database-url: a fresh PostgreSQL database on 127.0.0.1:5432, user postgres, dropped afterwards)
+(without --database-url: a new SQLite file, which the worker processes share; their writes take turns)
 """
 from __future__ import annotations
 
@@ -70,14 +70,6 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_database() -> tuple[str, callable]:
-    from tests.support.db import PostgresTestDatabase
-
-    scratch = PostgresTestDatabase()
-    scratch.create()
-    return scratch.url, scratch.drop
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -91,7 +83,7 @@ def main() -> int:
 
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     workdir = tempfile.mkdtemp(prefix="bench-dispatch-workers-")
-    url, drop = (args.database_url, lambda: None) if args.database_url else make_database()
+    url = args.database_url or f"sqlite:///{workdir}/bench.db"  # SQLite: the worker processes share the file
     twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
     config = app_config(url, twilio.url, workdir, **{"sms.carrier_lookup": False, "scheduler.enabled": False})
     app = create_app(config)
@@ -111,7 +103,6 @@ def main() -> int:
     finally:
         twilio.stop()
         database.close()
-        drop()
     return 0
 
 

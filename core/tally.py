@@ -16,6 +16,11 @@ class Tally:
     def __str__(self) -> str:
         return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
 
+    def add(self, other: Tally) -> None:
+        """Count what `other` (a tally of the same class: another run) counted too."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 def tally(*counters: str) -> type:
     """A dataclass with these counters (whole numbers, each 0 at first); subclass it to name it."""

@@ -45,11 +45,11 @@ def register_jobs(registry, app) -> None:
     """The dispatcher (sends, resends, receipts the provider holds), the status timeout (R-29) and the monthly
     billing close (R-31)."""
     from sms.billing import BILLING_CLOSE_TIME, close_billing
-    from sms.outbox import run_dispatch
+    from sms.outbox import dispatch_due
     from sms.receipts import expire_stale
 
     interval = app.config["SETTINGS"]["sms.dispatch_interval_seconds"]
-    registry.every("sms-dispatch", interval, run_dispatch, description="SMS 送信・再送")
+    registry.every("sms-dispatch", interval, dispatch_due, description="SMS 送信・再送")
     registry.every("sms-timeouts", 300, expire_stale, run_at_start=True, description="SMS 配信状況のタイムアウト")
     registry.daily("sms-billing-close", BILLING_CLOSE_TIME, close_billing, run_at_start=True,
                    description="SMS の月別課金件数の確定（毎月の第1営業日）")

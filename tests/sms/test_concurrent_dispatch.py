@@ -82,3 +82,37 @@ def test_a_slow_answer_holds_back_the_send_a_second_after_it():
         now[0] = saved
     assert stamps == [100.0, 100.505, 101.01, 102.005]
     assert most_in_one_second(stamps) <= 2
+
+
+def test_the_dispatch_job_drains_the_outbox_batch_after_batch(app, twilio_server):
+    """A bulk send goes out at the dispatcher's speed: the job runs again while runs take full batches, rather
+    than one batch each sms.dispatch_interval_seconds."""
+    from sms.outbox import dispatch_due
+
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"sms.dispatch_batch": 5})
+    ids = queued(12)
+    report = dispatch_due()
+    assert (report.sent, report.handled) == (12, 12)
+    assert len({m.to for m in twilio_server.log}) == 12
+    assert Message.select().where(Message.id.in_(ids) & Message.provider_sid.is_null()).count() == 0
+
+
+def test_a_dispatch_job_stops_after_its_budget_and_the_next_run_goes_on(app, twilio_server):
+    from sms.outbox import dispatch_due
+
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"sms.dispatch_batch": 5})
+    queued(12)
+    assert dispatch_due(budget_seconds=0).sent == 5
+    assert dispatch_due().sent == 7
+
+
+def test_the_mps_limit_holds_across_runs_that_follow_each_other(app, twilio_server):
+    """Each run of the job paces from where the run before it left off (one pacer a process): the second run's
+    first sends do not crowd into the second in which the first run's last ones went."""
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(**{"sms.mps_limit": 5, "sms.dispatch_batch": 5})
+    queued(10)
+    assert run_dispatch().sent == 5
+    assert run_dispatch().sent == 5
+    stamps = [m.received for m in twilio_server.log]
+    assert len(stamps) == 10
+    assert most_in_one_second(stamps) <= 5
