@@ -4,10 +4,11 @@ twilio's own TwilioHttpClient goes through requests, which for every request rea
 environment again, merges sessions, cookies and hooks, and checks its arguments against runtime protocols: about
 half of the CPU an SMS costs the dispatcher. This transport sends the same requests (twilio builds the URL, the
 headers and the form; we only encode and send them) over urllib3's kept-alive connections, reading the
-environment once per host, as requests would read it (HTTP(S)_PROXY or ALL_PROXY with their credentials, NO_PROXY by
-host or host:port but not by address range, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's bundle). Answers
-are asked for uncompressed (requests asks for gzip): Twilio's answers to a send are about a kilobyte. Never retried: a POST that reached Twilio must not be sent twice (the dispatcher
-reconciles instead). Connection failures and timeouts raise ConnectionError (an OSError, as requests' do).
+environment once per host, as requests would read it: HTTP(S)_PROXY or ALL_PROXY with their credentials, NO_PROXY
+by host or host:port (not by address range), REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's bundle.
+Answers are asked for uncompressed (requests asks for gzip): Twilio's answer to a send is about a kilobyte.
+Never retried: a POST that reached Twilio must not be sent twice (the dispatcher reconciles instead). Connection
+failures and timeouts raise ConnectionError (an OSError, as requests' errors are).
 """
 from __future__ import annotations
 
