@@ -13,6 +13,7 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from peewee import DatabaseProxy, Model, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect, register_database
 from playhouse.pool import PooledPostgresqlDatabase
@@ -323,8 +324,6 @@ def execute_prepared(name: str, sql: str, params: list, before: str = ""):
 
 
 def _prepared_statements_on() -> bool:
-    from flask import current_app, has_app_context
-
     return not has_app_context() or current_app.config["SETTINGS"].get("database.prepared_statements", True)
 
 

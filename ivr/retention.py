@@ -8,11 +8,11 @@ import logging
 from flask import Flask
 
 from core import audit
+from core.db import write_transaction
 from core.models import AuditLog
 from core.retention import Expiry, delete_rows, register_retention
 from core.twilio import recordings
 from ivr import simulator
-from core.db import write_transaction
 from ivr.models import Call, CallEvent, CallRecording, FlowVersion, Voicemail
 from ivr.voicemails import simulator_file_name
 

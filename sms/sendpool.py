@@ -97,10 +97,6 @@ class SendPool:
         futures = [self.executor.submit(self._pooled, item, pacer) for item in items]
         return lambda: [future.result() for future in futures]
 
-    def send_all(self, items: list[tuple[str, str, int]], pacer: Pacer) -> list:
-        """One SendOutcome per (to, body, attempt_seq), in the same order."""
-        return self.start(items, pacer)()
-
     def run_all(self, fn, items: list) -> list:
         """fn(item) for each item, on the pool's threads when there are several (fn must not use the database)."""
         if self.executor is None:
